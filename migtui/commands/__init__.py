@@ -1,0 +1,1 @@
+"""The ``migtui`` subcommands, one module per group, imported lazily by :mod:`migtui.cli`."""

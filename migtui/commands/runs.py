@@ -1,0 +1,40 @@
+"""``migtui runs``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from migtui.cli import echo_json
+from migtui.commands.common import json_option
+
+
+@click.command()
+@click.option("--store", "-s", "store_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="DuckDB store file.")
+@json_option()
+def runs(store_path: Path, as_json: bool) -> None:
+    """List the runs in a store: id, name, start, end, status, samples, events."""
+    from migtui.store import Store
+
+    store = Store.open(store_path, read_only=True)
+    try:
+        rows = store.runs()
+    finally:
+        store.close()
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo(f"{store_path}: no runs yet")
+        return
+    click.echo(f"{'RUN':<22} {'NAME':<20} {'STARTED (UTC)':<20} {'DURATION':>9} {'STATUS':<11} {'SAMPLES':>9} {'EVENTS':>7}")
+    for r in rows:
+        started = r["started_at"].strftime("%Y-%m-%d %H:%M:%S")
+        dur = ""
+        if r["ended_at"] is not None:
+            secs = int((r["ended_at"] - r["started_at"]).total_seconds())
+            dur = f"{secs // 60}m{secs % 60:02d}s"
+        click.echo(f"{r['run_id']:<22} {r['name'][:20]:<20} {started:<20} {dur:>9} {r['status']:<11} "
+                   f"{r['samples']:>9} {r['events']:>7}")

@@ -1,0 +1,106 @@
+"""``migtui watch`` and ``migtui baseline``."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from migtui.commands.common import (config_option, duration_callback, json_option, load, store_option,
+                                    store_path_for)
+from migtui.model import Phase
+
+
+def _signals_to_interrupt() -> None:
+    """Ctrl-C and SIGTERM stop a headless watch cleanly (the last batch is written). SIGINT is set
+    explicitly: a process started in the background by a non-interactive shell inherits it ignored."""
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def run_headless(engine: Any, duration: float | None, *, as_json: bool,
+                 before_close: Any = None) -> None:
+    """Print ticks and events until ``duration`` passes or Ctrl-C / SIGTERM; always close the run."""
+    from migtui.headless import HeadlessPrinter
+
+    HeadlessPrinter(engine, as_json=as_json)
+    _signals_to_interrupt()
+    try:
+        engine.run(duration)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if before_close is not None:
+            before_close()
+        engine.close()
+
+
+def build_engine(config_path: Path, store_path: Path | None, *, phase: str, baseline: str | None,
+                 headless: bool, name: str | None = None) -> Any:
+    from migtui.engine import Engine
+    from migtui.store import Store
+
+    config, host = load(config_path)
+    store = Store.open(store_path_for(config, store_path))
+    try:
+        if baseline is not None:
+            store.run(baseline)  # a clear error when the run does not exist
+        store.interrupted_runs()
+        return Engine(config, store=store, host=host, phase=phase, baseline_run=baseline, headless=headless,
+                      run_name=name, connect_check=True)
+    except BaseException:
+        store.close()
+        raise
+
+
+@click.command()
+@config_option()
+@store_option()
+@click.option("--headless", is_flag=True, help="No UI: print a status line per tick and a line per event.")
+@click.option("--duration", callback=duration_callback, metavar="DURATION",
+              help="Stop after this long (30s, 5m, 2h); default: until Ctrl-C.")
+@json_option("With --headless: print one JSON object per event (ts, run, phase, kind, subject, level, message, data).")
+@click.option("--phase", type=click.Choice([p.value for p in Phase]), default="baseline", show_default=True,
+              help="Phase the run starts in.")
+@click.option("--baseline", "baseline_run", metavar="RUN_ID",
+              help="Compare with the baseline of this run in the same store (default: this run's baseline phase).")
+@click.option("--name", help="Run name (default: the config's name).")
+def watch(config_path: Path, store_path: Path | None, headless: bool, duration: float | None, as_json: bool,
+          phase: str, baseline_run: str | None, name: str | None) -> None:
+    """Watch a migration: the cockpit, or with --headless a line per tick and per event."""
+    engine = build_engine(config_path, store_path, phase=phase, baseline=baseline_run, headless=headless, name=name)
+    if not headless:
+        from migtui.tui.app import run_cockpit
+
+        run_cockpit(engine)
+        return
+    run_headless(engine, duration, as_json=as_json)
+    if not as_json:
+        click.echo(f"run {engine.run_id} stored in {engine.store.path}", err=True)
+
+
+@click.command()
+@config_option()
+@store_option()
+@click.option("--duration", callback=duration_callback, default="5m", show_default=True, metavar="DURATION",
+              help="How long to record the baseline.")
+@json_option("Print one JSON object per event.")
+def baseline(config_path: Path, store_path: Path | None, duration: float, as_json: bool) -> None:
+    """Record a baseline run (phase baseline) and store its statistics for later comparisons."""
+    engine = build_engine(config_path, store_path, phase="baseline", baseline=None, headless=True)
+
+    def capture() -> None:
+        ext = engine.extensions.get("baseline")
+        if ext is not None:
+            ext.capture(who="migtui baseline")
+
+    run_headless(engine, duration, as_json=as_json, before_close=capture)
+    click.echo(f"baseline run {engine.run_id} stored in {engine.store.path}; compare with it: "
+               f"migtui watch --config {config_path} --baseline {engine.run_id}", err=True)
+    sys.stdout.flush()

@@ -1,0 +1,333 @@
+"""The control socket: drive a running watch from a second terminal or a script (``migtui ctl``).
+
+A Unix socket next to the store (``<store>.sock``; when that path is too long for a Unix socket,
+``$XDG_RUNTIME_DIR`` or ``/tmp/migtui-<uid>/`` holds one named after a hash of the store's path),
+mode 0600, and every connection's peer credentials are checked: only the same user (or root) may
+talk to it. The protocol is JSON lines: one request object per line, one answer object per line::
+
+    {"cmd": "status"}
+    {"cmd": "pause", "why": "replica lag"}
+    {"cmd": "resume"}
+    {"cmd": "rollback", "yes": true}          # without "yes": the plan, nothing runs
+    {"cmd": "mark", "phase": "migration"}
+    {"cmd": "note", "text": "starting step 2"}
+
+    -> {"ok": true, ...} or {"ok": false, "error": "one line"}
+
+Actions from the socket go through the same path as keys and triggers and are audited with
+``who = "ctl:<uid>"``. It is an engine extension: every engine with a store serves its socket
+unless the config says ``control: {enabled: false}``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import json
+import os
+import socket
+import stat
+import struct
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from migtui.engine import Engine, register_extension
+from migtui.errors import MigtuiError
+from migtui.model import Event, Level, Phase
+from migtui.redact import redact, redact_obj
+
+MAX_SOCKET_PATH = 100
+"""Unix socket paths are limited to 107 bytes on Linux (103 on macOS); keep a margin."""
+MAX_LINE = 64 * 1024
+ACTION_WAIT = 120.0
+"""How long the server waits for an action's results before answering "still running"."""
+
+
+class ControlError(MigtuiError):
+    """No watch is reachable on that store, or it refused the command."""
+
+
+def _fallback_dir() -> Path:
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.isdir(runtime) and os.access(runtime, os.W_OK):
+        return Path(runtime) / "migtui"
+    return Path(tempfile.gettempdir()) / f"migtui-{os.getuid()}"
+
+
+def socket_path(store_path: str | os.PathLike[str]) -> Path:
+    """Where the control socket of the watch writing ``store_path`` lives."""
+    store = Path(store_path).expanduser().absolute()
+    direct = Path(f"{store}.sock")
+    if len(os.fsencode(str(direct))) <= MAX_SOCKET_PATH:
+        return direct
+    digest = hashlib.sha256(os.fsencode(str(store))).hexdigest()[:20]
+    return _fallback_dir() / f"{digest}.sock"
+
+
+def _peer_uid(conn: socket.socket) -> int | None:
+    opt = getattr(socket, "SO_PEERCRED", None)
+    if opt is None:  # not Linux: the 0600 mode is the protection
+        return None
+    creds = conn.getsockopt(socket.SOL_SOCKET, opt, struct.calcsize("3i"))
+    _pid, uid, _gid = struct.unpack("3i", creds)
+    return uid
+
+
+class ControlServer:
+    """Serves one engine's control socket in a background thread (see the module docstring)."""
+
+    def __init__(self, engine: Engine, path: Path) -> None:
+        self.engine = engine
+        self.path = path
+        self._sock: socket.socket | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._inode: int | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> "ControlServer":
+        path = self.path
+        if path.parent != Path(f"{self.engine.store.path}").absolute().parent:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            st = path.parent.stat()
+            if st.st_uid != os.getuid() or stat.S_IMODE(st.st_mode) & 0o077:
+                raise ControlError(f"{path.parent} is not a private folder of this user; not serving the "
+                                   "control socket there")
+        if path.exists() or path.is_symlink():
+            if not stat.S_ISSOCK(path.lstat().st_mode):
+                raise ControlError(f"{path} exists and is not a socket; not replacing it")
+            if _alive(path):
+                raise ControlError(f"{path}: another migtui is already serving this store")
+            path.unlink()
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old_umask = os.umask(0o177)  # the socket is born 0600 (no window with wider permissions)
+        try:
+            sock.bind(str(path))
+        finally:
+            os.umask(old_umask)
+        os.chmod(path, 0o600)
+        sock.listen(8)
+        sock.settimeout(0.25)
+        self._sock = sock
+        self._inode = path.stat().st_ino
+        self._thread = threading.Thread(target=self._serve, name="migtui-control", daemon=True)
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._sock is not None:
+            try:
+                self._sock.close()
+            except OSError:
+                pass
+            self._sock = None
+        try:
+            if self._inode is not None and self.path.stat().st_ino == self._inode:
+                self.path.unlink()
+        except OSError:
+            pass
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=2)
+
+    # ------------------------------------------------------------------ serving
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            sock = self._sock
+            if sock is None:
+                return
+            try:
+                conn, _ = sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._handle, args=(conn,), name="migtui-control-conn", daemon=True).start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        with conn:
+            uid = _peer_uid(conn)
+            if uid is not None and uid not in (os.getuid(), 0):
+                _send(conn, {"ok": False, "error": "permission denied: the control socket is owner-only"})
+                return
+            who = f"ctl:{uid if uid is not None else os.getuid()}"
+            conn.settimeout(ACTION_WAIT + 30)
+            buf = b""
+            while not self._stop.is_set():
+                try:
+                    chunk = conn.recv(65536)
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                buf += chunk
+                if len(buf) > MAX_LINE and b"\n" not in buf:
+                    _send(conn, {"ok": False, "error": f"request longer than {MAX_LINE} bytes"})
+                    return
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    if not line.strip():
+                        continue
+                    try:
+                        answer = self.dispatch(json.loads(line), who=who)
+                    except ValueError:
+                        answer = {"ok": False, "error": "not a JSON object on one line"}
+                    except MigtuiError as exc:
+                        answer = {"ok": False, "error": redact(exc)}
+                    except Exception as exc:  # noqa: BLE001 - a bug here must not stop the watch
+                        answer = {"ok": False, "error": f"{type(exc).__name__}: {redact(exc)}"}
+                    if not _send(conn, answer):
+                        return
+
+    def dispatch(self, req: Any, *, who: str) -> dict[str, Any]:
+        """Answer one request (also usable in-process)."""
+        if not isinstance(req, dict) or not isinstance(req.get("cmd"), str):
+            return {"ok": False, "error": 'expected {"cmd": "status|pause|resume|rollback|mark|note", ...}'}
+        cmd = req["cmd"]
+        why = str(req.get("why") or f"migtui ctl {cmd}")
+        if cmd == "status":
+            return {"ok": True, "status": self.status()}
+        if cmd in ("pause", "resume"):
+            return self._action(cmd, who=who, why=why, confirmed=True, dry_run=bool(req.get("dry_run")))
+        if cmd == "rollback":
+            if not req.get("yes") and not req.get("dry_run"):
+                plan = self.engine.describe_actions("rollback")
+                return {"ok": False, "needs_confirmation": True, "plan": plan,
+                        "error": "rollback needs --yes (that is its confirmation); nothing was run"}
+            return self._action("rollback", who=who, why=why, confirmed=True, dry_run=bool(req.get("dry_run")))
+        if cmd == "mark":
+            phase = str(req.get("phase") or "")
+            try:
+                Phase(phase)
+            except ValueError:
+                return {"ok": False, "error": f"unknown phase {phase!r}; use one of "
+                                              f"{', '.join(p.value for p in Phase)}"}
+            self.engine.set_phase(phase, who=who, why=why if req.get("why") else "migtui ctl mark")
+            return {"ok": True, "phase": self.engine.phase.value}
+        if cmd == "note":
+            text = str(req.get("text") or "").strip()
+            if not text:
+                return {"ok": False, "error": "note needs some text"}
+            self.engine.note(text, who=who)
+            return {"ok": True}
+        return {"ok": False, "error": f"unknown command {cmd!r}; use status, pause, resume, rollback, mark or note"}
+
+    def _action(self, verb: str, **kw: Any) -> dict[str, Any]:
+        fut = self.engine.request_action(verb, **kw)
+        try:
+            results = fut.result(timeout=ACTION_WAIT)
+        except concurrent.futures.TimeoutError:
+            return {"ok": True, "running": True, "results": [],
+                    "message": f"{verb} is still running after {ACTION_WAIT:g}s; see `migtui ctl status`"}
+        out = [{"ok": r.ok, "message": redact(r.message), "dry_run": r.dry_run,
+                "output": redact(r.output or "")[-2000:]} for r in results]
+        return {"ok": all(r.ok for r in results), "results": out,
+                **({} if all(r.ok for r in results) else {"error": f"{verb} failed: " + "; ".join(
+                    r["message"] for r in out if not r["ok"])})}
+
+    def status(self) -> dict[str, Any]:
+        e = self.engine
+        actions = e.extensions.get("actions")
+        triggers = e.extensions.get("triggers")
+        summary = ""
+        if triggers is not None and hasattr(triggers, "summary"):
+            try:
+                summary = str(triggers.summary())
+            except Exception:  # noqa: BLE001
+                summary = ""
+        events = [ev.as_json() for ev in list(e.recent_events)[-10:]]
+        return redact_obj({
+            "run": e.run_id, "name": e.name, "phase": e.phase.value, "tick": e.tick_no,
+            "store": str(e.store.path) if e.store is not None else None, "pid": os.getpid(),
+            "sources": [{"name": s.name, "type": s.type, "state": s.state, "last_error": s.last_error}
+                        for s in e.source_status()],
+            "paused": bool(getattr(actions, "paused", False)),
+            "actions": {v: e.describe_actions(v) for v in (actions.verbs() if actions is not None else [])},
+            "triggers": summary,
+            "recent_events": events,
+        })
+
+
+def _send(conn: socket.socket, obj: dict[str, Any]) -> bool:
+    try:
+        conn.sendall((json.dumps(obj, default=str) + "\n").encode())
+        return True
+    except OSError:
+        return False
+
+
+def _alive(path: Path) -> bool:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(1.0)
+    try:
+        s.connect(str(path))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+# --------------------------------------------------------------------------- client
+
+
+def request(store_path: str | os.PathLike[str], req: dict[str, Any], *, timeout: float = ACTION_WAIT + 10,
+            sock_path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """Send one request to the watch writing ``store_path``; ControlError when none is running."""
+    path = Path(sock_path) if sock_path else socket_path(store_path)
+    store = Path(store_path)
+    if not path.exists():
+        raise ControlError(f"no running watch on {store} (no control socket {path}); start one with "
+                           f"`migtui watch --store {store} ...`")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        try:
+            s.connect(str(path))
+        except (ConnectionRefusedError, FileNotFoundError):
+            raise ControlError(f"no running watch on {store} (stale control socket {path}: nobody answers)") from None
+        except PermissionError:
+            raise ControlError(f"permission denied on {path}: the control socket belongs to another user") from None
+        s.sendall((json.dumps(req) + "\n").encode())
+        buf = b""
+        while b"\n" not in buf:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    except socket.timeout:
+        raise ControlError(f"the watch on {store} did not answer within {timeout:g}s") from None
+    except OSError as exc:
+        raise ControlError(f"talking to the watch on {store} failed: {exc.strerror or exc}") from None
+    finally:
+        s.close()
+    if not buf.strip():
+        raise ControlError(f"the watch on {store} closed the connection without an answer")
+    try:
+        answer = json.loads(buf.split(b"\n", 1)[0])
+    except ValueError:
+        raise ControlError(f"the watch on {store} sent something that is not JSON") from None
+    if not isinstance(answer, dict):
+        raise ControlError(f"the watch on {store} sent an unexpected answer")
+    return answer
+
+
+# --------------------------------------------------------------------------- engine extension
+
+
+@register_extension("control")
+def _control_extension(engine: Engine) -> ControlServer | None:
+    opts = engine.config.get("control") or {}
+    if engine.store is None or opts.get("enabled", True) is False:
+        return None
+    path = engine.config.resolve_path(opts["socket"]) if opts.get("socket") else socket_path(engine.store.path)
+    try:
+        return ControlServer(engine, path).start()
+    except (OSError, MigtuiError) as exc:
+        engine.emit(Event("error", "control", f"control socket not started: {redact(exc)}", Level.WARN,
+                          {"path": str(path)}))
+        return None

@@ -1,0 +1,583 @@
+"""The engine: one per run. Collects, stores, evaluates triggers, alerts and acts.
+
+Both front ends (the Textual cockpit and the headless printer) subscribe to its updates and call
+its commands; nothing here imports Textual.
+
+Threads: ``run()`` (or ``start()``) drives ticks on one engine thread. Each collector's ``collect``
+runs in that collector's own worker thread under a :class:`~migtui.plugins.Guard` (timeout,
+failure count, quarantine), so a slow or hung collector never holds the tick and its polls never
+overlap. Commands from other threads (keys, the control socket) are queued and run on the engine
+thread; actions run in their own worker thread and report back as events.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+import queue
+import threading
+import time
+import traceback
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from migtui.api import BuildContext, CollectContext
+from migtui.config import Config
+from migtui.errors import MigtuiError, StoreError
+from migtui.model import Event, Level, PanelSpec, Phase, Sample, TableSnapshot, labels_key
+from migtui.plugins import Guard, GuardError, PluginHost
+from migtui.redact import redact
+from migtui.store import Store
+
+HISTORY = 900
+"""Points kept in memory per series (sparklines, trigger windows): 30 min at 2 s."""
+DUE_SLACK = 0.05
+"""A source is polled when at most this fraction of its interval remains until it is due."""
+
+
+@dataclass
+class SourceState:
+    """What the front ends show about one collector."""
+
+    name: str
+    type: str
+    plugin: str
+    interval: float
+    timeout: float
+    state: str = "starting"  # starting | ok | error | stale | quarantined
+    last_ok: float | None = None
+    last_error: str = ""
+    last_error_at: float | None = None
+    errors: int = 0
+    next_due: float = 0.0
+    in_flight: bool = False
+    samples: int = 0
+
+
+@dataclass
+class EngineUpdate:
+    """Published after every tick to subscribers (called on the engine thread: be quick)."""
+
+    tick: int
+    now: float
+    phase: Phase
+    samples: list[Sample]
+    snapshots: list[TableSnapshot]
+    events: list[Event]
+
+
+@dataclass
+class Series:
+    metric: str
+    labels: dict[str, str]
+    source: str
+    points: collections.deque = field(default_factory=lambda: collections.deque(maxlen=HISTORY))
+
+    @property
+    def last(self) -> tuple[float, float] | None:
+        return self.points[-1] if self.points else None
+
+
+class Engine:
+    """Build from a loaded :class:`Config`; ``run(duration)`` or ``start()``/``stop()``."""
+
+    def __init__(self, config: Config, *, store: Store | None, host: PluginHost | None = None,
+                 phase: Phase | str = Phase.BASELINE, baseline_run: str | None = None,
+                 headless: bool = True, clock: Callable[[], float] = time.time,
+                 run_name: str | None = None, connect_check: bool = False) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.headless = headless
+        self.host = host or PluginHost(disabled=config["plugins"]["disable"])
+        self.phase = Phase(phase)
+        self.tick_no = 0
+        self.started_at = clock()
+        self.name = run_name or config.name
+        self.run_id = store.create_run(self.name, config.snapshot(), baseline_of=baseline_run) if store else "memory"
+        self.baseline_run = baseline_run
+        self.series: dict[tuple[str, str, Any], Series] = {}
+        self.snapshots: dict[str, TableSnapshot] = {}
+        self._stored_snapshots: dict[str, tuple[int, float]] = {}
+        self.sources: dict[str, SourceState] = {}
+        self.collectors: dict[str, Any] = {}
+        self.guards: dict[str, Guard] = {}
+        self.recent_events: collections.deque[Event] = collections.deque(maxlen=500)
+        self._subscribers: list[Callable[[EngineUpdate], None]] = []
+        self._pending_events: list[Event] = []
+        self._events_lock = threading.Lock()
+        self._results: queue.Queue[tuple[str, float, Any, BaseException | None]] = queue.Queue()
+        self._commands: queue.Queue[tuple[Callable[[], Any], Future[Any]]] = queue.Queue()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="migtui-collect")
+        self._closed = False
+        self.store_ok = True
+        headless_opts = config["headless"]
+        self.alert_only = bool(headless and headless_opts["alert_only"])
+        """Headless, told to only alert: triggers record what they would do and never act."""
+        self.auto_confirm = bool(headless and headless_opts["act"])
+        """Headless, told to act: trigger actions that would ask an operator run without asking."""
+        self.frozen = False
+        self.panels: list[PanelSpec] = []
+        self.extensions: dict[str, Any] = {}
+        """Components attached by other modules (triggers, alerting, actions), by name."""
+        self._build()
+        if connect_check:
+            self._connect_check()
+        self.emit(Event("run", self.name, f"run {self.run_id} started in phase {self.phase.value}", Level.INFO,
+                        {"run_id": self.run_id, "config": str(config.path), "sources": list(self.collectors)}))
+
+    # ------------------------------------------------------------------ building
+
+    def _build(self) -> None:
+        sql_dirs = [self.config.resolve_path(p) for p in self.config["sql_dirs"]]
+        built: dict[str, Any] = {}
+        plugin_sql = [(plugin, Path(path)) for plugin, path, target in self.host.sql_dirs if target == "postgres"]
+        for item in self.config["sources"]:
+            ctx = BuildContext(config=self.config, item=item, sql_dirs=sql_dirs, sources=built,
+                               plugin_sql_dirs=plugin_sql)
+            collector = self.host.build("source", item, ctx)
+            built[item.name] = collector
+            self.collectors[item.name] = collector
+            self.guards[item.name] = Guard(item.name)
+            self.sources[item.name] = SourceState(
+                name=item.name, type=item.type, plugin=self.host.plugin_of("source", item.type),
+                interval=float(getattr(collector, "interval", self.config.interval) or self.config.interval),
+                timeout=float(getattr(collector, "timeout", 5.0) or 5.0))
+            try:
+                self.panels.extend(collector.panels())
+            except Exception as exc:  # noqa: BLE001
+                self.emit(Event("error", item.name, f"panels() failed: {redact(exc)}", Level.WARN))
+        self.panels.extend(self.host.panels(self.config))
+        load_extensions()
+        for name, factory in ENGINE_EXTENSIONS.items():
+            ext = factory(self)
+            if ext is not None:
+                self.extensions[name] = ext
+
+    def _connect_check(self) -> None:
+        """Open every collector that can be opened, so a wrong DSN, password or database is one
+        clear error at start rather than a stream of error events."""
+        for name, collector in self.collectors.items():
+            opener = getattr(collector, "open", None)
+            if opener is None:
+                continue
+            try:
+                self.guards[name].call(opener, timeout=self.sources[name].timeout)
+            except GuardError as exc:
+                self.finish("failed")
+                raise MigtuiError(f"source {name!r}: {exc.detail}") from None
+
+    # ------------------------------------------------------------------ events
+
+    def subscribe(self, fn: Callable[[EngineUpdate], None]) -> None:
+        """Call ``fn(update)`` after every tick, on the engine thread (be quick; hand off)."""
+        self._subscribers.append(fn)
+
+    def unsubscribe(self, fn: Callable[[EngineUpdate], None]) -> None:
+        if fn in self._subscribers:
+            self._subscribers.remove(fn)
+
+    def emit(self, event: Event) -> Event:
+        """Record an event (thread-safe): stamped with run and phase, stored with the next flush."""
+        event.run = self.run_id
+        event.phase = self.phase
+        event.message = redact(event.message)
+        with self._events_lock:
+            self._pending_events.append(event)
+            self.recent_events.append(event)
+        if self.store is not None:
+            self.store.add_event(event)
+        return event
+
+    # ------------------------------------------------------------------ ticks
+
+    def _launch_due(self, now: float) -> int:
+        ctx_base = dict(now=now, phase=self.phase, run=self.run_id, tick=self.tick_no)
+        launched = 0
+        for name, collector in self.collectors.items():
+            st = self.sources[name]
+            # a tick a few ms early (scheduling jitter) still polls: without the slack a source whose
+            # interval equals the tick interval skipped every other tick
+            if st.in_flight or now < st.next_due - DUE_SLACK * st.interval:
+                continue
+            guard = self.guards[name]
+            if guard.quarantined:
+                st.state = "quarantined"
+                continue
+            st.in_flight = True
+            st.next_due = now + st.interval
+            self._pool.submit(self._collect_one, name, collector, guard, CollectContext(**ctx_base), st.timeout)
+            launched += 1
+        return launched
+
+    def _collect_one(self, name: str, collector: Any, guard: Guard, ctx: CollectContext, timeout: float) -> None:
+        started = time.monotonic()
+        try:
+            result = guard.call(lambda: list(collector.collect(ctx) or ()), timeout=timeout)
+            self._results.put((name, started, result, None))
+        except BaseException as exc:  # noqa: BLE001
+            self._results.put((name, started, None, exc))
+
+    def _drain(self, now: float) -> tuple[list[Sample], list[TableSnapshot]]:
+        samples: list[Sample] = []
+        snaps: list[TableSnapshot] = []
+        while True:
+            try:
+                name, _started, result, exc = self._results.get_nowait()
+            except queue.Empty:
+                break
+            st = self.sources[name]
+            st.in_flight = False
+            if exc is not None:
+                self._source_failed(st, exc, now)
+                continue
+            good = 0
+            for item in result:
+                if isinstance(item, Sample):
+                    samples.append(item)
+                    good += 1
+                elif isinstance(item, TableSnapshot):
+                    snaps.append(item)
+                    good += 1
+                elif isinstance(item, Event):
+                    self.emit(item)
+                else:
+                    try:
+                        self.guards[name].record_garbage(f"returned {type(item).__name__}, not a Sample")
+                    except GuardError as gexc:
+                        self._source_failed(st, gexc, now)
+                    break
+            else:
+                was = st.state
+                st.state, st.last_ok = "ok", now
+                st.samples += good
+                if was in ("error", "stale", "quarantined"):
+                    self.emit(Event("error", name, f"{name} recovered after {st.errors} failed polls", Level.INFO,
+                                    {"source": name, "recovered": True, "gap_seconds": self._gap(st, now)}))
+                    st.errors = 0
+        return samples, snaps
+
+    def _mark_stale(self, now: float) -> None:
+        """After this tick's results are in: a source with no result for too long is stale."""
+        for st in self.sources.values():
+            if st.state == "ok" and st.last_ok is not None and now - st.last_ok > max(3 * st.interval, st.timeout + st.interval):
+                st.state = "stale"
+
+    def _gap(self, st: SourceState, now: float) -> float | None:
+        return round(now - st.last_error_at, 3) if st.last_error_at else None
+
+    def _source_failed(self, st: SourceState, exc: BaseException, now: float) -> None:
+        message = redact(exc) if isinstance(exc, (GuardError, MigtuiError)) else f"{type(exc).__name__}: {redact(exc)}"
+        first = st.state not in ("error", "quarantined")
+        st.errors += 1
+        if first:
+            st.last_error_at = now
+        st.state = "quarantined" if self.guards[st.name].quarantined else "error"
+        changed = message != st.last_error
+        st.last_error = message
+        if first or changed or st.state == "quarantined":
+            self.emit(Event("error", st.name, message, Level.WARN,
+                            {"source": st.name, "plugin": st.plugin, "failures": st.errors, "state": st.state}))
+
+    def tick(self, now: float | None = None, *, wait: float = 0.0) -> EngineUpdate:
+        """One tick: launch due collectors, take finished results, evaluate, store, publish.
+        ``wait`` (seconds) lets a caller (tests, ``sql run``) wait for collectors launched now."""
+        now = self.clock() if now is None else now
+        self._run_commands()
+        # take the polls that finished since the last tick first: a source whose result is waiting
+        # in the queue is no longer in flight, and must not skip this tick's poll (it did: with the
+        # poll interval equal to the tick interval every source polled only every other tick)
+        samples, snaps = self._drain(now)
+        self._launch_due(now)
+        if wait:
+            in_flight = sum(1 for s in self.sources.values() if s.in_flight)
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline and self._results.qsize() < in_flight:
+                time.sleep(0.01)
+        more_samples, more_snaps = self._drain(now)
+        samples += more_samples
+        snaps += more_snaps
+        self._mark_stale(now)
+        for s in samples:
+            key = (s.source, s.metric, labels_key(s.labels))
+            ser = self.series.get(key)
+            if ser is None:
+                ser = self.series[key] = Series(s.metric, dict(s.labels), s.source)
+            ser.points.append((s.ts, s.value))
+        for snap in snaps:
+            self.snapshots[snap.name] = snap
+        if self.store is not None:
+            self.store.add_samples(self.run_id, self.phase, samples)
+            for snap in snaps:
+                # a table that did not change is stored again only once a minute
+                digest = hash((tuple(snap.columns), repr(snap.rows)))
+                last = self._stored_snapshots.get(snap.name)
+                if last is None or last[0] != digest or now - last[1] >= 60:
+                    self._stored_snapshots[snap.name] = (digest, now)
+                    self.store.add_snapshot(self.run_id, self.phase, snap)
+        for ext in list(self.extensions.values()):
+            hook = getattr(ext, "on_tick", None)
+            if hook is not None:
+                try:
+                    hook(now, samples, snaps)
+                except Exception as exc:  # noqa: BLE001 - a bug in one part must not stop monitoring
+                    self.emit(Event("error", type(ext).__name__, f"{type(exc).__name__}: {exc}", Level.ERROR,
+                                    {"traceback": traceback.format_exc()[-2000:]}))
+        self._flush_store()
+        with self._events_lock:
+            events, self._pending_events = self._pending_events, []
+        self.tick_no += 1
+        update = EngineUpdate(self.tick_no, now, self.phase, samples, snaps, events)
+        for fn in list(self._subscribers):
+            try:
+                fn(update)
+            except Exception:  # noqa: BLE001 - a front end's bug must not stop monitoring
+                traceback.print_exc()
+        return update
+
+    def _flush_store(self) -> None:
+        if self.store is None:
+            return
+        try:
+            self.store.flush()
+            if not self.store_ok:
+                self.store_ok = True
+                self.emit(Event("error", "store", f"writing to {self.store.path} works again", Level.INFO))
+        except StoreError as exc:
+            if self.store_ok:
+                self.store_ok = False
+                self.emit(Event("error", "store", f"{exc}; monitoring goes on in memory and writing is retried "
+                                "every tick", Level.ERROR, {"path": str(self.store.path)}))
+
+    # ------------------------------------------------------------------ loop
+
+    def run(self, duration: float | None = None) -> None:
+        """Tick until ``duration`` seconds passed or :meth:`stop` is called (blocking)."""
+        deadline = None if duration is None else time.monotonic() + duration
+        interval = self.config.interval
+        next_tick = time.monotonic()
+        try:
+            while not self._stop.is_set():
+                self.tick()
+                next_tick += interval
+                now_m = time.monotonic()
+                if next_tick < now_m:
+                    next_tick = now_m
+                if deadline is not None and now_m >= deadline:
+                    break
+                wake = next_tick if deadline is None else min(next_tick, deadline)
+                self._wait_commands(wake - time.monotonic())
+        finally:
+            self.finish()
+
+    def _wait_commands(self, timeout: float) -> None:
+        """Sleep until the next tick, running queued commands as they arrive."""
+        end = time.monotonic() + max(0.0, timeout)
+        while not self._stop.is_set():
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            try:
+                fn, fut = self._commands.get(timeout=min(left, 0.25))
+            except queue.Empty:
+                continue
+            self._run_command(fn, fut)
+
+    def _run_commands(self) -> None:
+        while True:
+            try:
+                fn, fut = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            self._run_command(fn, fut)
+
+    def _run_command(self, fn: Callable[[], Any], fut: Future[Any]) -> None:
+        try:
+            fut.set_result(fn())
+        except BaseException as exc:  # noqa: BLE001
+            fut.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise  # Ctrl-C (KeyboardInterrupt) during a command still stops the watch
+
+    def start(self) -> threading.Thread:
+        """Run the loop in a background thread (the TUI does this)."""
+        self._thread = threading.Thread(target=self.run, name="migtui-engine", daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def call(self, fn: Callable[[], Any], timeout: float | None = 10.0) -> Any:
+        """Run ``fn`` on the engine thread (or here, if the loop is not running) and return its result."""
+        if self._thread is None or not self._thread.is_alive() or threading.current_thread() is self._thread:
+            return fn()
+        fut: Future[Any] = Future()
+        self._commands.put((fn, fut))
+        return fut.result(timeout=timeout)
+
+    def finish(self, status: str = "finished") -> None:
+        """Write the last batch and mark the run finished (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        for ext in list(self.extensions.values()):
+            closer = getattr(ext, "close", None)
+            if closer is not None:
+                try:
+                    closer()
+                except Exception:  # noqa: BLE001
+                    pass
+        self.emit(Event("run", self.name, f"run {self.run_id} {status}", Level.INFO, {"status": status}))
+        self._flush_store()
+        with self._events_lock:
+            events, self._pending_events = self._pending_events, []
+        final = EngineUpdate(self.tick_no, self.clock(), self.phase, [], [], events)
+        for fn in list(self._subscribers):
+            try:
+                fn(final)
+            except Exception:  # noqa: BLE001
+                traceback.print_exc()
+        if self.store is not None:
+            try:
+                self.store.finish_run(self.run_id, status)
+            except Exception:  # noqa: BLE001
+                pass
+        for collector in self.collectors.values():
+            try:
+                collector.close()
+            except Exception:  # noqa: BLE001
+                pass
+        for guard in self.guards.values():
+            guard.shutdown()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        self.stop()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=15)
+        self.finish()
+        if self.store is not None:
+            self.store.close()
+
+    # ------------------------------------------------------------------ commands
+
+    def set_phase(self, phase: Phase | str, *, who: str = "operator", why: str = "") -> Event | None:
+        """Switch the run's phase (baseline -> migration -> post); an event records who and why."""
+        new = Phase(phase)
+
+        def do() -> Event | None:
+            if new == self.phase:
+                return None
+            old = self.phase
+            self.phase = new
+            ev = self.emit(Event("phase", new.value, f"phase {old.value} -> {new.value}" + (f" ({why})" if why else ""),
+                                 Level.INFO, {"from": old.value, "to": new.value, "who": who, "why": why}))
+            for ext in list(self.extensions.values()):
+                hook = getattr(ext, "on_phase", None)
+                if hook is not None:
+                    hook(old, new)
+            return ev
+
+        return self.call(do)
+
+    def request_action(self, verb: str, *, who: str = "operator", why: str = "", confirmed: bool = False,
+                       dry_run: bool | None = None, target: dict[str, Any] | None = None) -> Any:
+        """Ask the actions extension to run every action configured for ``verb`` (pause, resume,
+        rollback, or cancel/terminate with a ``target`` pid). Returns what the extension returns (a
+        Future of the results); raises ActionError when no action is configured."""
+        actions = self.extensions.get("actions")
+        if actions is None:
+            from migtui.errors import ActionError
+
+            raise ActionError(f"no actions are available for {verb!r}")
+        return actions.request(verb, who=who, why=why, confirmed=confirmed, dry_run=dry_run, target=target or {})
+
+    def describe_actions(self, verb: str, target: dict[str, Any] | None = None) -> list[str]:
+        """Exactly what ``verb`` would run, one line per configured action (for confirmations)."""
+        actions = self.extensions.get("actions")
+        return actions.describe(verb, target=target or {}) if actions is not None else []
+
+    def pause(self, who: str = "operator", why: str = "") -> Any:
+        return self.request_action("pause", who=who, why=why, confirmed=True)
+
+    def resume(self, who: str = "operator", why: str = "") -> Any:
+        return self.request_action("resume", who=who, why=why, confirmed=True)
+
+    def rollback(self, who: str = "operator", why: str = "", *, confirmed: bool = False) -> Any:
+        return self.request_action("rollback", who=who, why=why, confirmed=confirmed)
+
+    def capture_baseline(self, who: str = "operator") -> Any:
+        """Compute and store baseline statistics from this run's baseline phase so far."""
+        ext = self.extensions.get("baseline")
+        if ext is None:
+            from migtui.errors import MigtuiError
+
+            raise MigtuiError("baseline statistics are not available")
+        return self.call(lambda: ext.capture(who=who))
+
+    def note(self, message: str, *, who: str = "operator") -> Event:
+        return self.call(lambda: self.emit(Event("note", who, message, Level.INFO, {"who": who})))
+
+    # ------------------------------------------------------------------ views
+
+    def latest(self, metric: str, labels: dict[str, str] | None = None) -> list[tuple[Series, float, float]]:
+        """The latest point of every series of ``metric`` whose labels include ``labels``."""
+        out = []
+        for ser in list(self.series.values()):
+            if ser.metric != metric:
+                continue
+            if labels and any(ser.labels.get(k) != v for k, v in labels.items()):
+                continue
+            last = ser.last
+            if last is not None:
+                out.append((ser, last[0], last[1]))
+        return out
+
+    def value(self, metric: str, labels: dict[str, str] | None = None) -> float:
+        """Max of the latest values of a metric (NaN when there is none)."""
+        vals = [v for _, _, v in self.latest(metric, labels) if not math.isnan(v)]
+        return max(vals) if vals else math.nan
+
+    def source_status(self) -> list[SourceState]:
+        return list(self.sources.values())
+
+
+EngineExtension = Callable[[Engine], Any]
+ENGINE_EXTENSIONS: dict[str, EngineExtension] = {}
+"""Parts of the engine that live in their own modules (triggers, alerting, actions, migration tool
+awareness). Each factory gets the engine at build time and returns an object with optional
+``on_tick(now, samples, snapshots)``, ``on_phase(old, new)`` and ``close()``."""
+
+
+def register_extension(name: str) -> Callable[[EngineExtension], EngineExtension]:
+    def deco(factory: EngineExtension) -> EngineExtension:
+        ENGINE_EXTENSIONS[name] = factory
+        return factory
+
+    return deco
+
+
+def load_extensions() -> None:
+    """Import the modules that register engine extensions (kept out of module import for speed)."""
+    import importlib
+
+    for mod in EXTENSION_MODULES:
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as exc:
+            if exc.name != mod:
+                raise
+
+
+EXTENSION_MODULES: list[str] = ["migtui.actions", "migtui.trigger_runtime", "migtui.control", "migtui.migration_tools",
+                                 "migtui.integrity"]
+

@@ -1,0 +1,86 @@
+"""The headless front end: a status line per tick and a line per event (or JSON lines)."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from datetime import datetime
+from typing import IO, Any
+
+from migtui.engine import Engine, EngineUpdate
+from migtui.model import Level
+from migtui.store import _json_default
+
+_LEVEL_MARK = {Level.INFO: " ", Level.WARN: "!", Level.ERROR: "E", Level.PAUSE: "P", Level.ROLLBACK: "R"}
+
+
+class HeadlessPrinter:
+    """Subscribe to an engine and print. ``as_json``: one JSON object per event, nothing else."""
+
+    def __init__(self, engine: Engine, *, as_json: bool = False, out: IO[str] | None = None,
+                 status_every: float = 0.0) -> None:
+        self.engine = engine
+        self.as_json = as_json
+        self.out = out or sys.stdout
+        self.status_every = status_every
+        self._last_status = 0.0
+        engine.subscribe(self.on_update)
+
+    def on_update(self, update: EngineUpdate) -> None:
+        lines = []
+        for ev in update.events:
+            if self.as_json:
+                lines.append(json.dumps(ev.as_json(), default=_json_default))
+            else:
+                t = datetime.fromtimestamp(ev.ts).strftime("%H:%M:%S")
+                lines.append(f"{t} {_LEVEL_MARK.get(Level(ev.level), ' ')} {ev.kind:<7} {ev.subject}: {ev.message}")
+        if not self.as_json and time.monotonic() - self._last_status >= self.status_every:
+            self._last_status = time.monotonic()
+            lines.append(self.status_line(update))
+        if lines:
+            try:
+                self.out.write("\n".join(lines) + "\n")
+                self.out.flush()
+            except BrokenPipeError:
+                pass
+
+    def status_line(self, update: EngineUpdate) -> str:
+        e = self.engine
+        t = datetime.fromtimestamp(update.now).strftime("%H:%M:%S")
+        elapsed = update.now - e.started_at
+        parts = [f"{t}   [{update.phase.value}] {e.name} +{_fmt_elapsed(elapsed)} tick {update.tick}"]
+        for st in e.source_status():
+            mark = {"ok": "ok", "starting": "..", "stale": "stale", "error": "ERR", "quarantined": "QUAR"}.get(st.state, st.state)
+            parts.append(f"{st.name} {mark}")
+        parts.append(f"{len(update.samples)} samples")
+        summary = summarize(e)
+        if summary:
+            parts.append(summary)
+        if e.store is not None and not e.store_ok:
+            parts.append("store: NOT WRITING")
+        return " | ".join(parts)
+
+
+def summarize(engine: Engine) -> str:
+    """A few key values for the status line (and the trigger state when triggers are loaded)."""
+    bits = []
+    for metric, label, fmt in (("activity_summary.waiting", "waiting", "{:.0f}"),
+                               ("activity_summary.sessions", "sessions", "{:.0f}"),
+                               ("error_rate", "err", "{:.3f}"),
+                               ("response_time_p95", "p95", "{:.0f}ms")):
+        v = engine.value(metric)
+        if not math.isnan(v):
+            bits.append(f"{label} {fmt.format(v)}")
+    triggers: Any = engine.extensions.get("triggers")
+    if triggers is not None and hasattr(triggers, "summary"):
+        bits.append(triggers.summary())
+    return " ".join(bits)
+
+
+def _fmt_elapsed(seconds: float) -> str:
+    seconds = int(max(0, seconds))
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

@@ -1,0 +1,82 @@
+"""The hooks a migtui plugin can implement.
+
+A plugin is a module or object with functions named after these specs, decorated with
+``migtui.hookimpl`` (``from migtui.hookspecs import hookimpl``), and published under the
+``migtui`` entry-point group::
+
+    [project.entry-points.migtui]
+    myplugin = "myplugin"
+
+Every hook takes keyword arguments; an implementation may accept fewer than the spec lists.
+Registration hooks hand the plugin a ``register(...)`` callback: the host validates names, owns the
+objects' lifecycles, and isolates failures (a factory that raises is reported with the plugin's name,
+the rest keep working). The README's "Writing plugins" section documents the same hooks; a test
+checks that the two agree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+
+PROJECT = "migtui"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def migtui_source_types(register: Any) -> None:
+    """Register collector types usable in the config's ``sources:`` list.
+
+    :param register: ``register(type, factory, *, doc="")``. ``factory(ctx: BuildContext)`` returns
+        a :class:`migtui.api.Collector`; it validates ``ctx.options`` and raises
+        :class:`migtui.errors.ConfigError` (use :func:`migtui.config.validate`) for bad options.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def migtui_alerter_types(register: Any) -> None:
+    """Register alerter types usable in the config's ``alerters:`` list.
+
+    :param register: ``register(type, factory, *, doc="")``; ``factory(ctx: BuildContext)`` returns a
+        :class:`migtui.api.Alerter`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def migtui_action_types(register: Any) -> None:
+    """Register action types usable under ``actions: {pause|resume|rollback: [...]}``.
+
+    :param register: ``register(type, factory, *, verbs=("pause", "resume", "rollback"), doc="")``;
+        ``factory(ctx: BuildContext, verb: str)`` returns a :class:`migtui.api.Action`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def migtui_sql_dirs(register: Any) -> None:
+    """Contribute folders of monitoring ``.sql`` files, loaded exactly like the built-in catalog.
+
+    :param register: ``register(path, *, target="postgres")``, a folder holding ``.sql`` files with the
+        catalog header.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def migtui_panels(config: Any, register: Any) -> None:
+    """Describe panels as data (migration type, title, metrics, units, thresholds); the TUI draws them.
+
+    :param config: the loaded :class:`migtui.config.Config`.
+    :param register: ``register(panel: migtui.model.PanelSpec)``.
+
+    .. versionadded:: 0.1
+    """

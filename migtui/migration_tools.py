@@ -1,0 +1,924 @@
+"""Migration-tool awareness, automatic phases, and progress / ETA (engine extension ``migration``).
+
+Every few seconds, on its own monitoring connection (read-only, ``statement_timeout``,
+``lock_timeout``, application_name ``migtui``), a collector named ``migration``:
+
+- probes with ``to_regclass()`` (no table lock) for the history tables of Alembic, Flyway, Django,
+  Rails, Prisma, golang-migrate, goose, Sqitch, Liquibase, Atlas and pgroll, reads each detected
+  tool's current / last applied / running migration, and matches advisory locks in ``pg_locks``
+  to the tools' known keys (reference/postgres-sql.md section 5);
+- decides whether a migration is running: a tool's advisory lock is held, its history shows a
+  started-not-finished row (Prisma, golang-migrate ``dirty``, Atlas partial, pgroll active,
+  Liquibase lock), a session inside a transaction holds a lock on a history table (Alembic takes
+  one for its whole transaction), a session's application_name matches ``application_name``, or
+  (``detect_ddl``) a session holds an AccessExclusiveLock inside a transaction;
+- with ``auto_phase: true`` switches the run baseline -> migration when one starts and
+  migration -> post when it has finished (nothing running for ``finish_after``), never backwards;
+- reports DDL progress from ``pg_stat_progress_create_index / _cluster / _copy`` and backfill
+  progress (a table + predicate, or a progress table the migration updates) with the rate over
+  ``rate_window`` and the ETA.
+
+Samples (source ``migration``): ``migration.running``, ``migration.tool.detected|running|applied``
+{tool}, ``migration.ddl.percent|done|total|rows_per_s|eta_seconds`` {pid, command, relation},
+``migration.rows_done|rows_total|rows_per_s|eta_seconds|percent`` {table}. Snapshots
+``migration_tools`` and ``migration_progress``. Tool changes are ``note`` events with
+``data.type = "migration"``; phase switches are ordinary ``phase`` events (who ``migtui``).
+"""
+
+from __future__ import annotations
+
+import collections
+import fnmatch
+import math
+import queue
+import re
+import time
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from migtui.config import Field, Schema, _type_name, error_at, validate
+from migtui.engine import Engine, register_extension
+from migtui.errors import SourceError
+from migtui.model import Event, Level, MetricSpec, PanelSpec, Phase, Sample, TableSnapshot
+from migtui.pgconn import close_quietly, connect_monitor, describe_target, first_line, scrub_query
+from migtui.preflight import PREFLIGHT_SCHEMA
+from migtui.redact import redact
+
+SOURCE_NAME = "migration"
+EXACT_COUNT_GIVE_UP = 3
+"""Exact backfill counts that time out this many times in a row switch to the planner's estimate."""
+TOOLS = ("alembic", "flyway", "django", "rails", "prisma", "golang-migrate", "goose", "sqitch", "liquibase",
+         "atlas", "pgroll")
+
+_IDENT = re.compile(r'^(?:[A-Za-z_][A-Za-z0-9_$]*|"[^"]+")(?:\.(?:[A-Za-z_][A-Za-z0-9_$]*|"[^"]+"))?$')
+
+
+def _table_name(value: Any) -> None:
+    if not _IDENT.match(str(value)):
+        raise ValueError(f"expected a table name like orders or app.orders, got {value!r}")
+
+
+def _no_semicolon(value: Any) -> None:
+    if ";" in str(value):
+        raise ValueError("one SQL expression only (no ';')")
+
+
+def _total(value: Any, parent: Any, key: Any, path: str) -> Any:
+    if isinstance(value, bool):
+        raise error_at(parent, key, path, f"expected auto, estimate or a number, got {value!r}")
+    if isinstance(value, (int, float)):
+        if value <= 0:
+            raise error_at(parent, key, path, f"must be positive, got {value!r}")
+        return float(value)
+    text = str(value).strip().lower()
+    if text in ("auto", "estimate"):
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise error_at(parent, key, path, f"expected auto, estimate or a number, got {value!r}") from None
+
+
+BACKFILL_SCHEMA = Schema({
+    "table": Field("str", check=_table_name, doc="The table the backfill writes (with `predicate`)."),
+    "predicate": Field("str", check=_no_semicolon,
+                       doc="SQL condition of the rows still to do (or done, with counts: done), e.g. note IS NULL."),
+    "counts": Field("str", default="remaining", choices=("remaining", "done"),
+                    doc="Whether `predicate` matches the rows remaining (default) or the rows done."),
+    "total": Field(_total, default="auto",
+                   doc="auto (the first remaining count, or the table estimate with counts: done), "
+                       "estimate (pg_class.reltuples) or a number."),
+    "count": Field("str", default="exact", choices=("exact", "estimate"),
+                   doc="exact: count(*) under statement_timeout, falling back to the planner's estimate when it "
+                       "times out; estimate: always the planner's estimate (EXPLAIN, no scan)."),
+    "progress_table": Field("str", check=_table_name,
+                            doc="Instead of table+predicate: a table the migration updates with its progress."),
+    "done_column": Field("str", default="rows_done", check=_table_name),
+    "total_column": Field("str", default="", doc="Column of the total in progress_table (optional)."),
+    "where": Field("str", default="", check=_no_semicolon, doc="Which row of progress_table (SQL condition)."),
+    "interval": Field("duration", default=10.0, minimum=1, doc="How often to count."),
+    "statement_timeout": Field("duration", default=2.0, doc="Cap on the count query."),
+    "name": Field("str", default="", doc="Label for the samples (default: the table's name)."),
+})
+
+MIGRATION_SCHEMA = Schema({
+    "enabled": Field("bool", default=True, doc="Watch migration tools and progress (needs a postgres source)."),
+    "source": Field("str", default="", doc="Which postgres source's server to watch (default: the first)."),
+    "interval": Field("duration", default=5.0, minimum=0.5, doc="How often to look."),
+    "statement_timeout": Field("duration", default=1.0, doc="Cap on every query."),
+    "lock_timeout": Field("duration", default=0.2),
+    "tools": Field("list", items="str", default=list,
+                   check=lambda v: _check_tools(v), doc=f"Only these tools (default: all of {', '.join(TOOLS)})."),
+    "schemas": Field("list", items="str", default=list,
+                     doc="Only look for history tables in these schemas (default: every schema)."),
+    "auto_phase": Field("bool", default=False,
+                        doc="Switch baseline -> migration when a migration starts and -> post when it finished."),
+    "finish_after": Field("duration", default=10.0,
+                          doc="Nothing running for this long means finished (covers gaps between steps)."),
+    "application_name": Field("str", default="",
+                              doc="Glob of the migration's application_name (e.g. 'alembic*'): such sessions "
+                                  "count as a running migration."),
+    "detect_ddl": Field("bool", default=True,
+                        doc="A session holding an AccessExclusiveLock inside a transaction counts as running."),
+    "rate_window": Field("duration", default=60.0, minimum=1, doc="Window of the rate behind the ETAs."),
+    "backfill": Field(BACKFILL_SCHEMA, doc="Backfill progress: table + predicate, or progress_table."),
+    "preflight": Field(PREFLIGHT_SCHEMA, default=lambda: validate(PREFLIGHT_SCHEMA, {}), doc="Thresholds of `migtui check` (see migtui.preflight)."),
+}, doc="Migration-tool awareness, automatic phases, progress and ETA.")
+
+
+def _check_tools(value: list[str]) -> None:
+    bad = [t for t in value if t not in TOOLS]
+    if bad:
+        raise ValueError(f"unknown tool {bad[0]!r}; known: {', '.join(TOOLS)}")
+
+
+def parse_migration_config(node: Any, path: str = "migration") -> dict[str, Any]:
+    """Validate the ``migration:`` block (errors name file:line: key)."""
+    out = validate(MIGRATION_SCHEMA, node if node is not None else {}, path)
+    bf = out.get("backfill")
+    if bf:
+        raw = node.get("backfill") if isinstance(node, dict) else None
+        if bf.get("progress_table"):
+            if bf.get("table") or bf.get("predicate"):
+                raise error_at(raw, "progress_table", f"{path}.backfill.progress_table",
+                               "give either table+predicate or progress_table, not both")
+        elif not (bf.get("table") and bf.get("predicate")):
+            missing = "predicate" if bf.get("table") else "table"
+            raise error_at(raw, None, f"{path}.backfill.{missing}", "is required (with table and predicate, or give "
+                           "progress_table)")
+    return out
+
+
+# --------------------------------------------------------------------------- advisory lock keys
+
+
+def _signed64(v: int) -> int:
+    v &= 0xFFFFFFFFFFFFFFFF
+    return v - (1 << 64) if v >= (1 << 63) else v
+
+
+def rails_lock_key(dbname: str) -> int:
+    """ActiveRecord's migrator lock: ``2053462845 * crc32(database)``."""
+    return _signed64(2053462845 * zlib.crc32(dbname.encode()))
+
+
+def golang_migrate_lock_key(dbname: str, schema: str = "public", table: str = "schema_migrations") -> int:
+    """golang-migrate: ``uint32(crc32(schema \\0 table \\0 db) * 1486364155)``."""
+    return (zlib.crc32("\x00".join([schema, table, dbname]).encode()) * 1486364155) & 0xFFFFFFFF
+
+
+def _fnv1_32(text: str) -> int:
+    h = 0x811C9DC5
+    for b in text.encode():
+        h = (h * 0x01000193) & 0xFFFFFFFF
+        h ^= b
+    return h
+
+
+FIXED_KEYS = {
+    72707369: "prisma",
+    75474063: "sqitch",
+    5887940537704921958: "goose",  # goose's session locker default (crc64 of "goose")
+    4097083626: "goose",  # older goose releases
+    _fnv1_32("atlas_migrate_execute"): "atlas",
+}
+FLYWAY_CLASSID = 0x466C  # pg_advisory_lock(0x466C79776179 + discriminator): high 32 bits
+
+
+def match_advisory(classid: int, objid: int, objsubid: int, dbname: str, schemas: list[str]) -> str | None:
+    """The tool whose advisory lock this pg_locks row is, or None."""
+    if objsubid != 1:  # two-int4 form: no known tool uses it
+        return None
+    key = _signed64((int(classid) << 32) | int(objid))
+    if int(classid) == FLYWAY_CLASSID:
+        return "flyway"
+    if key in FIXED_KEYS:
+        return FIXED_KEYS[key]
+    if key == rails_lock_key(dbname):
+        return "rails"
+    for schema in schemas or ["public"]:
+        if key == golang_migrate_lock_key(dbname, schema):
+            return "golang-migrate"
+    if key == (zlib.crc32(dbname.encode()) * 1486364155) & 0xFFFFFFFF:  # releases before schema/table were hashed
+        return "golang-migrate"
+    return None
+
+
+# --------------------------------------------------------------------------- history readers
+
+
+@dataclass
+class ToolState:
+    tool: str
+    table: str
+    current: str = ""
+    applied: int = 0
+    last_applied_at: str = ""
+    state: str = "idle"  # idle | running | dirty | failed | locked | error
+    running: str = ""
+    pid: int | None = None
+    since: float | None = None
+    hint: str = ""
+    signals: list[str] = field(default_factory=list)
+    in_progress_row: bool = False
+    failed_row: bool = False
+    error: str = ""
+
+    def version_key(self) -> tuple[str, int]:
+        return (self.current, self.applied)
+
+
+HISTORY_TABLES: dict[str, list[str]] = {
+    "alembic": ["alembic_version"],
+    "flyway": ["flyway_schema_history"],
+    "django": ["django_migrations"],
+    "rails": ["schema_migrations"],
+    "golang-migrate": ["schema_migrations"],
+    "prisma": ["_prisma_migrations"],
+    "goose": ["goose_db_version"],
+    "sqitch": ["sqitch.changes", "sqitch.events"],
+    "liquibase": ["databasechangelog", "databasechangeloglock"],
+    "atlas": ["atlas_schema_revisions.atlas_schema_revisions", "atlas_schema_revisions"],
+    "pgroll": ["pgroll.migrations"],
+}
+
+
+def _s(v: Any) -> str:
+    if v is None:
+        return ""
+    if hasattr(v, "isoformat"):
+        return v.isoformat(timespec="seconds")
+    return str(v)
+
+
+def _one(cur: Any, sql: str, params: Any = None) -> Any:
+    cur.execute(sql, params)
+    return cur.fetchone()
+
+
+def read_alembic(cur: Any, st: ToolState) -> None:
+    cur.execute(f"SELECT /* migtui */ version_num FROM {st.table}")
+    heads = sorted(str(r[0]) for r in cur.fetchall())
+    st.current, st.applied = ",".join(heads), len(heads)
+
+
+def read_flyway(cur: Any, st: ToolState) -> None:
+    n, failed = _one(cur, f"SELECT /* migtui */ count(*), count(*) FILTER (WHERE NOT success) FROM {st.table}")
+    st.applied = int(n)
+    row = _one(cur, f"SELECT /* migtui */ version, description, installed_on, success FROM {st.table} "
+                    "ORDER BY installed_rank DESC LIMIT 1")
+    if row:
+        st.current = f"{_s(row[0])} {_s(row[1])}".strip()
+        st.last_applied_at = _s(row[2])
+    if failed:
+        st.failed_row = True
+        st.hint = "a failed migration is recorded: fix it, then `flyway repair`"
+
+
+def read_django(cur: Any, st: ToolState) -> None:
+    n, = _one(cur, f"SELECT /* migtui */ count(*) FROM {st.table}")
+    st.applied = int(n)
+    row = _one(cur, f"SELECT /* migtui */ app, name, applied FROM {st.table} ORDER BY id DESC LIMIT 1")
+    if row:
+        st.current, st.last_applied_at = f"{row[0]}.{row[1]}", _s(row[2])
+
+
+def read_rails(cur: Any, st: ToolState) -> None:
+    n, mx = _one(cur, f"SELECT /* migtui */ count(*), max(version) FROM {st.table}")
+    st.applied, st.current = int(n), _s(mx)
+
+
+def read_golang_migrate(cur: Any, st: ToolState) -> None:
+    row = _one(cur, f"SELECT /* migtui */ version, dirty FROM {st.table} LIMIT 1")
+    if row:
+        st.current, st.applied = _s(row[0]), 1
+        if row[1]:
+            st.in_progress_row = True
+            st.running = f"version {row[0]} (dirty)"
+            st.hint = "dirty: after a crash fix the schema, then `migrate force <last good version>`"
+
+
+def read_prisma(cur: Any, st: ToolState) -> None:
+    n, last = _one(cur, f"SELECT /* migtui */ count(*) FILTER (WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL), "
+                        f"max(finished_at) FROM {st.table}")
+    st.applied, st.last_applied_at = int(n), _s(last)
+    row = _one(cur, f"SELECT /* migtui */ migration_name FROM {st.table} WHERE finished_at IS NOT NULL "
+                    "AND rolled_back_at IS NULL ORDER BY finished_at DESC LIMIT 1")
+    st.current = _s(row[0]) if row else ""
+    row = _one(cur, f"SELECT /* migtui */ migration_name, started_at, applied_steps_count FROM {st.table} "
+                    "WHERE finished_at IS NULL AND rolled_back_at IS NULL ORDER BY started_at DESC LIMIT 1")
+    if row:
+        st.in_progress_row = True
+        st.running = f"{row[0]} (step {row[2]})"
+        st.hint = f"if it failed: `prisma migrate resolve --rolled-back {row[0]}`"
+
+
+def read_goose(cur: Any, st: ToolState) -> None:
+    n, = _one(cur, f"SELECT /* migtui */ count(*) FILTER (WHERE is_applied) FROM {st.table}")
+    st.applied = int(n)
+    row = _one(cur, f"SELECT /* migtui */ version_id, is_applied, tstamp FROM {st.table} ORDER BY id DESC LIMIT 1")
+    if row:
+        st.current, st.last_applied_at = _s(row[0]) + ("" if row[1] else " (down)"), _s(row[2])
+
+
+def read_sqitch(cur: Any, st: ToolState) -> None:
+    schema = st.table.rsplit(".", 1)[0] if "." in st.table else "sqitch"
+    n, = _one(cur, f"SELECT /* migtui */ count(*) FROM {schema}.changes")
+    st.applied = int(n)
+    row = _one(cur, f"SELECT /* migtui */ change, committed_at FROM {schema}.changes ORDER BY committed_at DESC LIMIT 1")
+    if row:
+        st.current, st.last_applied_at = _s(row[0]), _s(row[1])
+    row = _one(cur, f"SELECT /* migtui */ event, change FROM {schema}.events ORDER BY committed_at DESC LIMIT 1")
+    if row and row[0] == "fail":
+        st.failed_row = True
+        st.hint = f"last event: fail of {row[1]}"
+
+
+def read_liquibase(cur: Any, st: ToolState) -> None:
+    schema = st.table.rsplit(".", 1)[0] + "." if "." in st.table else ""
+    n, = _one(cur, f"SELECT /* migtui */ count(*) FROM {schema}databasechangelog")
+    st.applied = int(n)
+    row = _one(cur, f"SELECT /* migtui */ id, author, dateexecuted, exectype FROM {schema}databasechangelog "
+                    "ORDER BY orderexecuted DESC LIMIT 1")
+    if row:
+        st.current, st.last_applied_at = f"{row[0]} ({row[1]})", _s(row[2])
+        if row[3] == "FAILED":
+            st.failed_row = True
+    try:
+        row = _one(cur, f"SELECT /* migtui */ locked, lockgranted, lockedby FROM {schema}databasechangeloglock "
+                        "WHERE locked LIMIT 1")
+    except Exception:  # noqa: BLE001 - the lock table may be missing
+        row = None
+    if row:
+        st.in_progress_row = True
+        st.running = f"locked by {row[2]} since {_s(row[1])}"
+        st.hint = "if no Liquibase is running: `liquibase release-locks`"
+
+
+def read_atlas(cur: Any, st: ToolState) -> None:
+    n, = _one(cur, f"SELECT /* migtui */ count(*) FROM {st.table} WHERE version NOT LIKE '.%%'")
+    st.applied = int(n)
+    row = _one(cur, f"SELECT /* migtui */ version, description, applied, total, executed_at, error FROM {st.table} "
+                    "WHERE version NOT LIKE '.%%' ORDER BY version DESC LIMIT 1")
+    if row:
+        st.current, st.last_applied_at = f"{_s(row[0])} {_s(row[1])}".strip(), _s(row[4])
+        if row[5]:
+            st.failed_row = True
+            st.hint = f"error: {str(row[5])[:120]}"
+        elif row[2] is not None and row[3] is not None and row[2] < row[3]:
+            st.in_progress_row = True
+            st.running = f"{row[0]} ({row[2]}/{row[3]} statements)"
+
+
+def read_pgroll(cur: Any, st: ToolState) -> None:
+    n, = _one(cur, f"SELECT /* migtui */ count(*) FROM {st.table}")
+    st.applied = int(n)
+    row = _one(cur, f"SELECT /* migtui */ name, created_at FROM {st.table} WHERE done ORDER BY created_at DESC LIMIT 1")
+    if row:
+        st.current, st.last_applied_at = _s(row[0]), _s(row[1])
+    row = _one(cur, f"SELECT /* migtui */ name, schema FROM {st.table} WHERE NOT done ORDER BY created_at DESC LIMIT 1")
+    if row:
+        st.in_progress_row = True
+        st.running = f"{row[0]} (schema {row[1]}, not completed)"
+        st.hint = "`pgroll complete` to finish, `pgroll rollback` to undo"
+
+
+READERS: dict[str, Callable[[Any, ToolState], None]] = {
+    "alembic": read_alembic, "flyway": read_flyway, "django": read_django, "rails": read_rails,
+    "golang-migrate": read_golang_migrate, "prisma": read_prisma, "goose": read_goose, "sqitch": read_sqitch,
+    "liquibase": read_liquibase, "atlas": read_atlas, "pgroll": read_pgroll,
+}
+
+
+# --------------------------------------------------------------------------- progress
+
+
+class RateTracker:
+    """(ts, done) points over a window -> rows per second and ETA."""
+
+    def __init__(self, window: float) -> None:
+        self.window = window
+        self.points: collections.deque[tuple[float, float]] = collections.deque()
+
+    def add(self, ts: float, done: float) -> None:
+        if self.points and done < self.points[-1][1]:
+            self.points.clear()  # restarted or another phase
+        self.points.append((ts, done))
+        while len(self.points) > 2 and ts - self.points[0][0] > self.window:
+            self.points.popleft()
+
+    def rate(self) -> float:
+        if len(self.points) < 2:
+            return math.nan
+        (t0, d0), (t1, d1) = self.points[0], self.points[-1]
+        return (d1 - d0) / (t1 - t0) if t1 > t0 else math.nan
+
+    def eta(self, total: float) -> float:
+        if not self.points or math.isnan(total):
+            return math.nan
+        left = total - self.points[-1][1]
+        if left <= 0:
+            return 0.0
+        r = self.rate()
+        return left / r if r and r > 0 and not math.isnan(r) else math.nan
+
+
+_DDL_SQL_12 = """
+SELECT /* migtui */ pid, command, relid::regclass::text AS relation, phase,
+       blocks_done, blocks_total, tuples_done, tuples_total, lockers_done, lockers_total,
+       partitions_done, partitions_total
+FROM pg_stat_progress_create_index WHERE datname = current_database()
+UNION ALL
+SELECT pid, command, relid::regclass::text, phase, heap_blks_scanned, heap_blks_total,
+       heap_tuples_written, NULL, NULL, NULL, NULL, NULL
+FROM pg_stat_progress_cluster WHERE datname = current_database()
+"""
+_DDL_SQL_COPY = """
+UNION ALL
+SELECT pid, 'COPY ' || command, relid::regclass::text, type, bytes_processed, bytes_total,
+       tuples_processed, NULL, NULL, NULL, NULL, NULL
+FROM pg_stat_progress_copy WHERE datname = current_database()
+"""
+
+
+def _pick_progress(row: tuple[Any, ...]) -> tuple[float, float, str]:
+    """(done, total, unit) of a progress row: the first counter pair with a known total."""
+    _pid, command, _rel, _phase, bd, bt, td, tt, ld, lt, pd, pt = row
+    for done, total, unit in ((bd, bt, "blocks"), (td, tt, "tuples"), (ld, lt, "lockers"), (pd, pt, "partitions")):
+        if total and done is not None:
+            return float(done), float(total), unit
+    if str(command).startswith("COPY"):
+        return float(td or 0), math.nan, "tuples"
+    return float(td or bd or 0), math.nan, "tuples" if td else "blocks"
+
+
+# --------------------------------------------------------------------------- the collector
+
+
+@dataclass
+class PhaseRequest:
+    to: Phase
+    why: str
+
+
+class MigrationCollector:
+    """The ``migration`` source: see the module docstring. ``collect`` runs in a worker thread."""
+
+    def __init__(self, opts: dict[str, Any], dsn: str, *, source: str) -> None:
+        self.name = SOURCE_NAME
+        self.opts = opts
+        self.dsn = dsn
+        self.source = source
+        self.interval = float(opts["interval"])
+        bf_timeout = float((opts["backfill"] or {}).get("statement_timeout", 0) or 0)
+        self.timeout = max(5.0, float(opts["statement_timeout"]) * 8 + bf_timeout * 2 + 2.0)
+        self.tools = list(opts["tools"] or TOOLS)
+        self.conn: Any = None
+        self.dbname = ""
+        self.server_version = 0
+        self.states: dict[str, ToolState] = {}
+        self.known: dict[str, tuple[str, int]] = {}  # tool -> version key last seen
+        self.was_running = False
+        self.seen_running = False
+        self.idle_since: float | None = None
+        self.finished_reported = False
+        self.phase_requests: queue.Queue[PhaseRequest] = queue.Queue()
+        self.ddl_rates: dict[tuple[Any, ...], RateTracker] = {}
+        self.backfill_rate = RateTracker(float(opts["rate_window"]))
+        self.backfill_total: float | None = None
+        self.backfill_next = 0.0
+        self.last_progress: list[tuple[Any, ...]] = []
+        self.sessions: list[dict[str, Any]] = []
+        self.phase = Phase.BASELINE
+        self.exact_timeouts = 0
+        self.notes: list[Event] = []
+
+    # -- connection
+
+    def connect(self) -> None:
+        self.conn = connect_monitor(self.dsn, statement_timeout=float(self.opts["statement_timeout"]),
+                                    lock_timeout=float(self.opts["lock_timeout"]))
+        self.server_version = self.conn.info.server_version
+        with self.conn.cursor() as cur:
+            self.dbname = str(_one(cur, "SELECT /* migtui */ current_database()")[0])
+
+    def close(self) -> None:
+        close_quietly(self.conn)
+        self.conn = None
+
+    def panels(self) -> list[PanelSpec]:
+        return [PanelSpec("data", "Migration progress", metrics=(
+            MetricSpec("migration.percent", "backfill", "%"),
+            MetricSpec("migration.rows_per_s", "rows/s", "/s"),
+            MetricSpec("migration.eta_seconds", "ETA", "s"),
+            MetricSpec("migration.ddl.percent", "DDL", "%"),
+        ), tables=("migration_tools", "migration_progress"), source=self.name)]
+
+    # -- one poll
+
+    def collect(self, ctx: Any) -> Iterator[Sample | TableSnapshot | Event]:
+        import psycopg
+
+        now = ctx.now if ctx is not None else time.time()
+        if ctx is not None:
+            self.phase = Phase(ctx.phase)
+        if self.conn is None or self.conn.closed:
+            self.connect()
+        out: list[Sample | TableSnapshot | Event] = []
+        try:
+            with self.conn.cursor() as cur:
+                out.extend(self._tools(cur, now))
+                out.extend(self._ddl(cur, now))
+                if self.opts["backfill"] and now >= self.backfill_next:
+                    self.backfill_next = now + float(self.opts["backfill"]["interval"])
+                    out.extend(self._backfill(cur, now))
+        except psycopg.OperationalError as exc:
+            self.close()
+            raise SourceError(f"migration watch lost {describe_target(self.dsn)}: {redact(first_line(exc))}") from None
+        yield from out
+        yield TableSnapshot(now, self.name, "migration_progress",
+                            ["kind", "what", "phase", "done", "total", "unit", "percent", "rate_per_s", "eta_seconds"],
+                            list(self.last_progress))
+
+    def _probe(self, cur: Any) -> dict[str, list[tuple[str, int]]]:
+        """History tables of the tools, in any schema (catalog lookups only: no table is opened)."""
+        tools, schemas, rels = [], [], []
+        for tool in self.tools:
+            for rel in HISTORY_TABLES[tool]:
+                schema, _, name = rel.rpartition(".")
+                tools.append(tool)
+                schemas.append(schema or None)
+                rels.append(name)
+        cur.execute("""
+            SELECT /* migtui */ c.tool, quote_ident(n.nspname) || '.' || quote_ident(r.relname), r.oid::bigint,
+                   n.nspname::text
+            FROM unnest(%s::text[], %s::text[], %s::text[]) AS c(tool, schema_name, rel)
+            JOIN pg_class r ON r.relname = c.rel AND r.relkind IN ('r', 'p')
+            JOIN pg_namespace n ON n.oid = r.relnamespace AND (c.schema_name IS NULL OR n.nspname = c.schema_name)
+            WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%%'
+              AND (cardinality(%s::text[]) = 0 OR n.nspname = ANY(%s::text[]) OR c.schema_name IS NOT NULL)
+            ORDER BY c.tool, n.nspname = ANY(current_schemas(false)) DESC, n.nspname""",
+                    [tools, schemas, rels, list(self.opts["schemas"]), list(self.opts["schemas"])])
+        found: dict[str, list[tuple[str, int]]] = {}
+        self.found_schemas = set()
+        for tool, name, oid, nsp in cur.fetchall():
+            if (name, int(oid)) not in found.get(tool, []):
+                found.setdefault(tool, []).append((name, int(oid)))
+                self.found_schemas.add(nsp)
+        # schema_migrations: golang-migrate has a `dirty` column, Rails does not
+        sm = {oid for tool in ("rails", "golang-migrate") for _, oid in found.get(tool, [])}
+        if sm:
+            cur.execute("SELECT /* migtui */ attrelid::bigint FROM pg_attribute WHERE attrelid = ANY(%s::oid[]) "
+                        "AND attname = 'dirty' AND NOT attisdropped", [list(sm)])
+            dirty = {int(r[0]) for r in cur.fetchall()}
+            if "rails" in found:
+                found["rails"] = [(n, o) for n, o in found["rails"] if o not in dirty]
+            if "golang-migrate" in found:
+                found["golang-migrate"] = [(n, o) for n, o in found["golang-migrate"] if o in dirty]
+        return {t: v for t, v in found.items() if v}
+
+    def _locks(self, cur: Any, rel_oids: list[int]) -> list[tuple[Any, ...]]:
+        cur.execute("""
+            SELECT /* migtui */ l.pid, l.locktype, l.mode, l.granted, l.relation::bigint, l.classid::bigint,
+                   l.objid::bigint, l.objsubid, a.application_name, a.state,
+                   extract(epoch FROM clock_timestamp() - a.xact_start)::float8, left(a.query, 200)
+            FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.pid <> pg_backend_pid()
+              AND coalesce(a.application_name, '') NOT LIKE 'migtui%%'
+              AND a.datname = current_database() AND a.backend_type = 'client backend'
+              AND (l.locktype = 'advisory'
+                   OR (l.locktype = 'relation' AND (l.relation = ANY(%s::oid[])
+                       -- DDL on an existing, permanent user table (not a temp table an app creates)
+                       OR (l.mode = 'AccessExclusiveLock' AND EXISTS (
+                           SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                           WHERE c.oid = l.relation AND c.relpersistence IN ('p', 'u')
+                             AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+                             AND n.nspname NOT LIKE 'pg\\_%%')))))
+            """, [rel_oids])
+        return cur.fetchall()
+
+    def _app_sessions(self, cur: Any) -> list[tuple[Any, ...]]:
+        pattern = self.opts["application_name"]
+        if not pattern:
+            return []
+        cur.execute("SELECT /* migtui */ pid, application_name, state, "
+                    "extract(epoch FROM clock_timestamp() - coalesce(xact_start, backend_start))::float8, "
+                    "left(query, 200) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
+        return [r for r in cur.fetchall() if r[1] and fnmatch.fnmatchcase(r[1], pattern)]
+
+    def _tools(self, cur: Any, now: float) -> Iterator[Sample | TableSnapshot | Event]:
+        found = self._probe(cur)
+        rel_oids = [oid for v in found.values() for _, oid in v]
+        locks = self._locks(cur, rel_oids)
+        apps = self._app_sessions(cur)
+        oid_tool = {oid: tool for tool, v in found.items() for _, oid in v}
+        schemas = sorted({"public", *self.opts["schemas"], *getattr(self, "found_schemas", set())})
+        states: dict[str, ToolState] = {}
+        for tool, rels in found.items():
+            st = ToolState(tool, rels[0][0])
+            try:
+                READERS[tool](cur, st)
+            except Exception as exc:  # noqa: BLE001 - an unexpected table shape must not stop the rest
+                st.state, st.error = "error", redact(first_line(exc))
+            states[tool] = st
+        ddl_sessions: list[tuple[int, float, str]] = []
+        for pid, locktype, mode, granted, relation, classid, objid, objsubid, app, state, xact_s, query in locks:
+            if locktype == "advisory":
+                tool = match_advisory(classid, objid, objsubid, self.dbname, schemas) if granted else None
+                if tool and tool in self.tools:
+                    st = states.setdefault(tool, ToolState(tool, "(no history table yet)"))
+                    st.signals.append(f"advisory lock held by pid {pid}")
+                    st.pid, st.since = pid, xact_s
+                continue
+            tool = oid_tool.get(relation)
+            if tool and xact_s is not None:
+                st = states[tool]
+                st.signals.append(f"pid {pid} holds {mode} on {st.table} in a transaction")
+                st.pid, st.since = pid, xact_s
+                if not st.running and query:
+                    st.running = scrub_query(query)
+            elif mode == "AccessExclusiveLock" and granted and xact_s is not None and self.opts["detect_ddl"]:
+                ddl_sessions.append((pid, xact_s, scrub_query(query)))
+        for st in states.values():
+            lock_signal = bool(st.signals)
+            if st.in_progress_row:
+                if lock_signal or st.tool == "pgroll":  # pgroll: the expand phase lasts until `complete`
+                    st.state = "running"
+                elif st.tool == "liquibase":
+                    st.state = "locked"
+                elif st.tool == "golang-migrate":
+                    st.state = "dirty"
+                else:  # prisma / atlas: started, not finished, nobody holds the tool's lock: it died
+                    st.state = "failed"
+            elif lock_signal:
+                st.state = "running"
+            elif st.failed_row:
+                st.state = "failed"
+        running_tools = [t for t, st in states.items() if st.state in ("running", "locked")]
+        running = bool(running_tools or apps or ddl_sessions)
+        why = ", ".join([*(f"{t}: {'; '.join(states[t].signals) or states[t].running}" for t in running_tools),
+                         *(f"session {a[1]} (pid {a[0]})" for a in apps),
+                         *(f"DDL session pid {p}" for p, _, _ in ddl_sessions)])
+        # events: detection and changes
+        for tool, st in states.items():
+            key = st.version_key()
+            if tool not in self.known:
+                yield Event("note", f"migration:{tool}",
+                            f"{tool} detected ({st.table}): current {st.current or 'none'}, {st.applied} applied",
+                            Level.INFO, {"type": "migration", "tool": tool, "table": st.table, "current": st.current,
+                                         "applied": st.applied, "change": "detected"})
+            elif key != self.known[tool]:
+                old = self.known[tool][0]
+                yield Event("note", f"migration:{tool}", f"{tool}: {old or 'none'} -> {st.current or 'none'} applied",
+                            Level.INFO, {"type": "migration", "tool": tool, "from": old, "to": st.current,
+                                         "applied": st.applied, "change": "applied"})
+                self._history_changed(tool, st, running)
+            prev = self.states.get(tool)
+            if prev is None or prev.state != st.state:
+                if st.state != "idle" or prev is not None:
+                    level = Level.WARN if st.state in ("dirty", "failed", "locked", "error") else Level.INFO
+                    detail = st.running or "; ".join(st.signals) or st.error
+                    yield Event("note", f"migration:{tool}", f"{tool}: {st.state}" + (f" ({detail})" if detail else "")
+                                + (f"; {st.hint}" if st.hint and level == Level.WARN else ""), level,
+                                {"type": "migration", "tool": tool, "state": st.state, "running": st.running,
+                                 "pid": st.pid, "hint": st.hint, "change": "state"})
+            self.known[tool] = key
+        self.states = states
+        self.sessions = [{"pid": p, "xact_seconds": s, "query": q} for p, s, q in ddl_sessions]
+        yield from self._running_changed(running, why, now)
+        for tool, st in states.items():
+            lab = {"tool": tool}
+            yield Sample(now, self.name, "migration.tool.detected", 1.0, lab)
+            yield Sample(now, self.name, "migration.tool.running", 1.0 if st.state in ("running", "locked") else 0.0, lab)
+            yield Sample(now, self.name, "migration.tool.applied", float(st.applied), lab)
+        yield Sample(now, self.name, "migration.running", 1.0 if running else 0.0)
+        rows = [(st.tool, st.table, st.state, st.current, st.applied, st.last_applied_at, st.running,
+                 st.pid, round(st.since, 1) if st.since is not None else None, st.hint or st.error)
+                for st in states.values()]
+        for a in apps:
+            rows.append(("session", a[1], a[2] or "", "", None, "", scrub_query(a[4]), a[0],
+                         round(a[3], 1) if a[3] is not None else None, "application_name matches"))
+        for p, s, q in ddl_sessions:
+            rows.append(("ddl", "", "running", "", None, "", q, p, round(s, 1), "holds an AccessExclusiveLock"))
+        yield TableSnapshot(now, self.name, "migration_tools",
+                            ["tool", "table", "state", "current", "applied", "last_applied_at", "running", "pid",
+                             "seconds", "hint"], rows)
+
+    def _history_changed(self, tool: str, st: ToolState, running: bool) -> None:
+        """A new version appeared. If we never saw it run (it was quicker than a poll), it started and
+        finished between two polls."""
+        if not self.seen_running and not running:
+            self._request(Phase.MIGRATION, f"{tool} applied {st.current} (started and finished between polls)")
+            self._request(Phase.POST, f"{tool} finished: {st.current}")
+            self.finished_reported = True
+
+    def _request(self, to: Phase, why: str) -> None:
+        if self.opts["auto_phase"]:
+            self.phase_requests.put(PhaseRequest(to, why))
+
+    def _running_changed(self, running: bool, why: str, now: float) -> Iterator[Event]:
+        if running and not self.seen_running:
+            self.seen_running = True
+            self.idle_since = None
+            self.finished_reported = False
+            yield Event("note", "migration", f"migration started: {why}", Level.INFO,
+                        {"type": "migration", "change": "started", "why": why})
+            self._request(Phase.MIGRATION, f"migration started: {why}")
+        elif not running and self.was_running:
+            self.idle_since = now
+        elif running:
+            self.idle_since = None
+        if (not running and self.seen_running and self.idle_since is not None and not self.finished_reported
+                and now - self.idle_since >= float(self.opts["finish_after"])):
+            self.finished_reported = True
+            self.seen_running = False
+            summary = ", ".join(f"{t} at {s.current or 'none'}" for t, s in self.states.items()) or "no tool"
+            yield Event("note", "migration", f"migration finished ({summary})", Level.INFO,
+                        {"type": "migration", "change": "finished", "tools": {t: s.current for t, s in self.states.items()}})
+            self._request(Phase.POST, f"migration finished ({summary})")
+        self.was_running = running
+
+    def _ddl(self, cur: Any, now: float) -> Iterator[Sample]:
+        major = self.server_version // 10000
+        sql = _DDL_SQL_12 + (_DDL_SQL_COPY if major >= 14 else "")
+        cur.execute(sql)
+        rows = cur.fetchall()
+        seen = set()
+        progress_rows = []
+        for row in rows:
+            pid, command, relation, phase = row[0], str(row[1]), str(row[2] or ""), str(row[3] or "")
+            done, total, unit = _pick_progress(row)
+            key = (pid, command, relation, phase, unit)
+            seen.add(key)
+            tracker = self.ddl_rates.setdefault(key, RateTracker(float(self.opts["rate_window"])))
+            tracker.add(now, done)
+            rate, eta = tracker.rate(), tracker.eta(total)
+            pct = 100.0 * done / total if total and not math.isnan(total) else math.nan
+            lab = {"pid": str(pid), "command": command, "relation": relation}
+            yield Sample(now, self.name, "migration.ddl.percent", pct, lab)
+            yield Sample(now, self.name, "migration.ddl.done", done, lab)
+            yield Sample(now, self.name, "migration.ddl.total", total, lab)
+            yield Sample(now, self.name, "migration.ddl.rows_per_s", rate, lab)
+            yield Sample(now, self.name, "migration.ddl.eta_seconds", eta, lab)
+            progress_rows.append(("ddl", f"{command} {relation} (pid {pid})", phase, done, _j(total), unit,
+                                  _j(pct), _j(rate), _j(eta)))
+        for key in list(self.ddl_rates):
+            if key not in seen:
+                del self.ddl_rates[key]
+        self.last_progress = progress_rows + [r for r in self.last_progress if r[0] == "backfill"]
+
+    def _count(self, cur: Any, table: str, predicate: str) -> tuple[float, str]:
+        """Rows of ``table`` matching ``predicate``: exact under the timeout, else the planner's estimate."""
+        import psycopg
+
+        bf = self.opts["backfill"]
+        if bf["count"] == "exact" and self.exact_timeouts < EXACT_COUNT_GIVE_UP:
+            try:
+                cur.execute(f"SET statement_timeout = {int(float(bf['statement_timeout']) * 1000)}")
+                try:
+                    n = float(_one(cur, f"SELECT /* migtui */ count(*) FROM {table} WHERE {predicate}")[0])
+                    self.exact_timeouts = 0
+                    return n, "exact"
+                finally:
+                    cur.execute(f"SET statement_timeout = {int(float(self.opts['statement_timeout']) * 1000)}")
+            except psycopg.errors.QueryCanceled:
+                self.exact_timeouts += 1
+                if self.exact_timeouts >= EXACT_COUNT_GIVE_UP:
+                    self.notes.append(Event("note", SOURCE_NAME, f"counting {table} exactly timed out "
+                                            f"{EXACT_COUNT_GIVE_UP} times in a row (statement_timeout "
+                                            f"{float(bf['statement_timeout']):g}s): using the planner's estimate "
+                                            "from now on", Level.WARN, {"type": "migration", "table": table}))
+            except psycopg.errors.LockNotAvailable:
+                pass
+        row = _one(cur, f"EXPLAIN (FORMAT JSON) SELECT /* migtui */ 1 FROM {table} WHERE {predicate}")
+        plan = row[0] if not isinstance(row[0], str) else __import__("json").loads(row[0])
+        return float(plan[0]["Plan"]["Plan Rows"]), "estimate"
+
+    def _estimate_rows(self, cur: Any, table: str) -> float:
+        row = _one(cur, "SELECT /* migtui */ reltuples::float8 FROM pg_class WHERE oid = to_regclass(%s)", [table])
+        return float(row[0]) if row and row[0] is not None and row[0] >= 0 else math.nan
+
+    def _backfill(self, cur: Any, now: float) -> Iterator[Sample | Event]:
+        import psycopg
+
+        bf = self.opts["backfill"]
+        label = bf["name"] or bf["table"] or bf["progress_table"]
+        try:
+            if bf["progress_table"]:
+                cols = bf["done_column"] + (f", {bf['total_column']}" if bf["total_column"] else "")
+                where = f" WHERE {bf['where']}" if bf["where"] else ""
+                row = _one(cur, f"SELECT /* migtui */ {cols} FROM {bf['progress_table']}{where} LIMIT 1")
+                if row is None:
+                    return
+                done = float(row[0] or 0)
+                total = float(row[1]) if bf["total_column"] and row[1] is not None else (
+                    bf["total"] if isinstance(bf["total"], float) else math.nan)
+                how = "progress table"
+            else:
+                n, how = self._count(cur, bf["table"], bf["predicate"])
+                if bf["total"] == "estimate" or (bf["total"] == "auto" and bf["counts"] == "done"):
+                    if self.backfill_total is None or bf["total"] == "estimate":
+                        self.backfill_total = self._estimate_rows(cur, bf["table"])
+                elif bf["total"] == "auto":
+                    if self.backfill_total is None or n > self.backfill_total:
+                        self.backfill_total = n  # the first remaining count is the job's size
+                else:
+                    self.backfill_total = float(bf["total"])
+                total = self.backfill_total if self.backfill_total is not None else math.nan
+                done = n if bf["counts"] == "done" else max(0.0, total - n)
+        except psycopg.errors.QueryCanceled as exc:
+            yield Event("error", SOURCE_NAME, f"backfill count on {label} timed out ({redact(first_line(exc))})",
+                        Level.WARN, {"source": SOURCE_NAME})
+            return
+        except psycopg.Error as exc:
+            if isinstance(exc, psycopg.OperationalError):
+                raise
+            yield Event("error", SOURCE_NAME, f"backfill progress of {label}: {redact(first_line(exc))}", Level.WARN,
+                        {"source": SOURCE_NAME})
+            return
+        yield from self.notes
+        self.notes.clear()
+        self.backfill_rate.add(now, done)
+        rate, eta = self.backfill_rate.rate(), self.backfill_rate.eta(total)
+        pct = 100.0 * done / total if total and not math.isnan(total) else math.nan
+        lab = {"table": label}
+        yield Sample(now, self.name, "migration.rows_done", done, lab)
+        yield Sample(now, self.name, "migration.rows_total", total, lab)
+        yield Sample(now, self.name, "migration.rows_per_s", rate, lab)
+        yield Sample(now, self.name, "migration.eta_seconds", eta, lab)
+        yield Sample(now, self.name, "migration.percent", pct, lab)
+        self.last_progress = [r for r in self.last_progress if r[0] != "backfill"] + [
+            ("backfill", label, how, done, _j(total), "rows", _j(pct), _j(rate), _j(eta))]
+
+
+def _j(v: float) -> float | None:
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else round(float(v), 3)
+
+
+# --------------------------------------------------------------------------- the engine extension
+
+
+class MigrationTools:
+    """Attached to the engine as ``extensions["migration"]``; applies the collector's phase requests on
+    the engine thread."""
+
+    def __init__(self, engine: Engine, collector: MigrationCollector) -> None:
+        self.engine = engine
+        self.collector = collector
+
+    def on_tick(self, now: float, samples: list[Sample], snaps: list[TableSnapshot]) -> None:
+        order = [Phase.BASELINE, Phase.MIGRATION, Phase.POST]
+        while True:
+            try:
+                req = self.collector.phase_requests.get_nowait()
+            except queue.Empty:
+                return
+            if order.index(req.to) > order.index(self.engine.phase):  # forward only
+                self.engine.set_phase(req.to, who="migtui", why=req.why)
+
+    def status(self) -> dict[str, Any]:
+        return {"tools": {t: dict(s.__dict__) for t, s in self.collector.states.items()},
+                "running": self.collector.was_running, "progress": list(self.collector.last_progress)}
+
+    def close(self) -> None:
+        self.collector.close()
+
+
+@register_extension("migration")
+def _attach(engine: Engine) -> MigrationTools | None:
+    from migtui.plugins import Guard
+
+    node = engine.config.raw.get("migration")
+    opts = parse_migration_config(node if node is not None else {}, "migration")
+    if not opts["enabled"]:
+        return None
+    if not engine.config.sources_of_type("postgres"):
+        if node:
+            engine.emit(Event("error", SOURCE_NAME, "migration: needs a `type: postgres` source; migration-tool "
+                              "awareness is off", Level.WARN))
+        return None
+    from migtui.pgconn import source_dsn
+
+    name, dsn = source_dsn(engine.config, opts["source"] or None, node=node, path="migration.source")
+    if SOURCE_NAME in engine.collectors:
+        engine.emit(Event("error", SOURCE_NAME, f"a source is already named {SOURCE_NAME!r}; migration-tool "
+                          "awareness is off", Level.WARN))
+        return None
+    collector = MigrationCollector(opts, dsn, source=name)
+    from migtui.engine import SourceState
+
+    engine.collectors[SOURCE_NAME] = collector
+    engine.guards[SOURCE_NAME] = Guard(SOURCE_NAME)
+    engine.sources[SOURCE_NAME] = SourceState(name=SOURCE_NAME, type="migration", plugin="migtui",
+                                              interval=collector.interval, timeout=collector.timeout)
+    engine.panels.extend(collector.panels())
+    return MigrationTools(engine, collector)
+
+
+def config_field(value: Any, parent: Any, key: Any, path: str) -> dict[str, Any]:
+    """For ``migtui.config``: ``"migration": Field(_lazy("migtui.migration_tools:config_field"), default=dict)``."""
+    if value is not None and not isinstance(value, dict):  # name the file and line of the key
+        raise error_at(parent, key, path, f"expected a mapping, got {_type_name(value)}")
+    return parse_migration_config(value, path)

@@ -1,0 +1,158 @@
+"""The data that flows through migtui: samples, table snapshots, events, panel descriptions.
+
+These are plain dataclasses with no I/O, shared by the engine, the store, triggers, plugins and
+both front ends.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Mapping, Sequence
+
+
+class Phase(str, Enum):
+    """The phase of a run; every sample and event carries one."""
+
+    BASELINE = "baseline"
+    MIGRATION = "migration"
+    POST = "post"
+
+    def __str__(self) -> str:  # pragma: no cover - trivial
+        return self.value
+
+
+class Level(str, Enum):
+    """Severity of an event, and the strength of a trigger's action (ordered)."""
+
+    INFO = "info"
+    WARN = "warn"
+    PAUSE = "pause"
+    ROLLBACK = "rollback"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return _LEVEL_RANK[self]
+
+    def __str__(self) -> str:  # pragma: no cover - trivial
+        return self.value
+
+
+_LEVEL_RANK = {Level.INFO: 0, Level.WARN: 1, Level.ERROR: 1, Level.PAUSE: 2, Level.ROLLBACK: 3}
+
+EVENT_KINDS = ("phase", "trigger", "alert", "action", "note", "error", "run", "baseline", "check")
+
+Labels = Mapping[str, str]
+
+
+def labels_key(labels: Labels | None) -> tuple[tuple[str, str], ...]:
+    """A hashable, order-independent key for a label map."""
+    if not labels:
+        return ()
+    return tuple(sorted((str(k), str(v)) for k, v in labels.items()))
+
+
+def format_labels(labels: Labels | None) -> str:
+    if not labels:
+        return ""
+    return "{" + ",".join(f"{k}={v}" for k, v in sorted(labels.items())) + "}"
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One measurement: a dotted metric name, small string labels, a float value (NaN allowed)."""
+
+    ts: float
+    source: str
+    metric: str
+    value: float
+    labels: Labels = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, tuple[tuple[str, str], ...]]:
+        return (self.metric, labels_key(self.labels))
+
+    @property
+    def is_nan(self) -> bool:
+        return isinstance(self.value, float) and math.isnan(self.value)
+
+
+@dataclass(frozen=True, slots=True)
+class TableSnapshot:
+    """A table-shaped observation (activity list, blocking tree) that feeds a panel."""
+
+    ts: float
+    source: str
+    name: str
+    columns: Sequence[str]
+    rows: Sequence[Sequence[Any]]
+
+    def as_dicts(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row)) for row in self.rows]
+
+
+@dataclass(slots=True)
+class Event:
+    """Everything that happens in a run and is not a number: the audit log."""
+
+    kind: str
+    subject: str
+    message: str
+    level: Level = Level.INFO
+    data: dict[str, Any] = field(default_factory=dict)
+    ts: float = field(default_factory=time.time)
+    run: str = ""
+    phase: Phase = Phase.BASELINE
+
+    def as_json(self) -> dict[str, Any]:
+        from datetime import datetime, timezone
+
+        return {
+            "ts": datetime.fromtimestamp(self.ts, timezone.utc).isoformat(timespec="milliseconds"),
+            "run": self.run,
+            "phase": Phase(self.phase).value,
+            "kind": self.kind,
+            "subject": self.subject,
+            "level": Level(self.level).value,
+            "message": self.message,
+            "data": self.data,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSpec:
+    """How a panel shows one metric: name (may end in ``*`` to match a prefix), label, unit."""
+
+    metric: str
+    title: str = ""
+    unit: str = ""
+    warn: float | None = None
+    critical: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PanelSpec:
+    """A plugin's description of its panel, as data. The TUI draws it; plugins never get the UI.
+
+    ``kind`` is the migration type: schema, data, api, deployment, flags, ab.
+    """
+
+    kind: str
+    title: str
+    metrics: Sequence[MetricSpec] = ()
+    tables: Sequence[str] = ()
+    source: str = ""
+
+
+@dataclass(slots=True)
+class ActionResult:
+    """What an action did: ``ok`` and a short ``message``, captured ``output``, extra ``data``."""
+
+    ok: bool
+    message: str
+    output: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    dry_run: bool = False

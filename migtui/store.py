@@ -1,0 +1,401 @@
+"""The local DuckDB store: runs, samples, snapshots, events and baselines.
+
+One writer connection, owned here. Samples, snapshots and events are buffered and appended once
+per tick as Arrow batches in one transaction (never row by row). The schema changes only through
+the numbered files in ``sql/store/``, applied when the store is opened and recorded in
+``_migtui_schema``. Secrets never get here: callers pass redacted config snapshots and events are
+redacted on the way in.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import secrets
+import socket
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from migtui import __version__
+from migtui.errors import StoreError, StoreLockedError
+from migtui.model import Event, Level, Phase, Sample, TableSnapshot, labels_key
+from migtui.redact import redact, redact_obj
+
+DEFAULT_MEMORY_LIMIT = "512MB"
+
+MAX_BUFFERED_SAMPLES = 2_000_000
+"""When writes fail (disk full), keep at most this many samples in memory, dropping the oldest."""
+
+
+def store_sql_dir() -> Path:
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_sql" / "store", here.parent / "sql" / "store"):
+        if candidate.is_dir():
+            return candidate
+    raise StoreError("the store schema files sql/store are missing from this installation")
+
+
+def new_run_id(now: float | None = None) -> str:
+    stamp = datetime.fromtimestamp(now or time.time(), timezone.utc).strftime("%Y%m%dT%H%M%S")
+    return f"{stamp}-{secrets.token_hex(2)}"
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, (datetime,)):
+        return obj.isoformat()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, (bytes, bytearray, memoryview)):
+        return bytes(obj).hex()
+    return str(obj)
+
+
+def to_json(obj: Any) -> str:
+    return json.dumps(obj, default=_json_default, separators=(",", ":"))
+
+
+def _ts(value: float) -> datetime:
+    return datetime.fromtimestamp(value, timezone.utc)
+
+
+class Store:
+    """Open with :meth:`open`; write with the ``add_*`` methods and :meth:`flush`; close at the end."""
+
+    def __init__(self, path: Path, con: Any, *, read_only: bool) -> None:
+        self.path = path
+        self.con = con
+        self.read_only = read_only
+        self._lock = threading.RLock()
+        self._series: dict[tuple[str, str, Any], int] = {}
+        self._series_next: dict[str, int] = {}
+        self._new_series: list[tuple[str, int, str, str, str]] = []
+        # buffered samples as segments of one (run, phase): [run_id, phase, series_ids, epoch_seconds, values]
+        self._segments: list[list[Any]] = []
+        self._n_samples = 0
+        self._snapshots: list[tuple[Any, ...]] = []
+        self._events: list[tuple[Any, ...]] = []
+        self.samples_written = 0
+        self.dropped_samples = 0
+        self.last_error: str | None = None
+
+    # ------------------------------------------------------------------ open / schema
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, read_only: bool = False,
+             memory_limit: str | None = None) -> "Store":
+        """Open (creating and migrating) a store. ``memory_limit`` caps DuckDB's memory, mostly its
+        cache of the file's blocks (default ``MIGTUI_STORE_MEMORY`` or 512MB): a monitor must not
+        take most of the operator's machine in an 8-hour window. Large queries spill to disk."""
+        import duckdb
+
+        p = Path(path)
+        if read_only and not p.exists():
+            raise StoreError(f"{p}: store not found")
+        if not read_only:
+            try:
+                p.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"{p}: cannot create the store's folder: {exc.strerror}") from None
+        try:
+            con = duckdb.connect(str(p), read_only=read_only)
+        except duckdb.IOException as exc:
+            msg = str(exc)
+            if "lock" in msg.lower():
+                pid = re.search(r"PID (\d+)", msg)
+                holder = f" (process {pid.group(1)})" if pid else ""
+                raise StoreLockedError(
+                    f"{p}: the store is in use by another running migtui{holder} and DuckDB lets only one "
+                    f"process open it; use another --store file, or run this again when that watch has ended "
+                    f"(`migtui ctl status` talks to the running watch)") from None
+            raise StoreError(f"{p}: cannot open the store: {msg.splitlines()[0]}") from None
+        except duckdb.Error as exc:
+            raise StoreError(f"{p}: not a migtui store or damaged: {str(exc).splitlines()[0]}") from None
+        con.execute("SET TimeZone = 'UTC'")
+        limit = memory_limit or os.environ.get("MIGTUI_STORE_MEMORY") or DEFAULT_MEMORY_LIMIT
+        if not re.fullmatch(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", limit.strip(), re.I):
+            con.close()
+            raise StoreError(f"memory limit {limit!r} for the store is not valid: write it like 512MB or 2GB")
+        con.execute(f"SET memory_limit = '{limit.strip()}'")
+        store = cls(p, con, read_only=read_only)
+        if read_only:
+            store._check_schema()
+        else:
+            store.migrate()
+        store._load_series_ids()
+        return store
+
+    def _check_schema(self) -> None:
+        try:
+            self.con.execute("SELECT max(version) FROM _migtui_schema").fetchone()
+        except Exception:  # noqa: BLE001
+            raise StoreError(f"{self.path}: not a migtui store (no _migtui_schema table)") from None
+
+    def migrate(self) -> list[str]:
+        """Apply the numbered schema files not applied yet; returns their names."""
+        applied: list[str] = []
+        with self._lock:
+            self.con.execute("CREATE TABLE IF NOT EXISTS _migtui_schema (version INTEGER, name VARCHAR, "
+                             "applied_at TIMESTAMPTZ)")
+            done = {row[0] for row in self.con.execute("SELECT version FROM _migtui_schema").fetchall()}
+            for f in sorted(store_sql_dir().glob("*.sql")):
+                m = re.match(r"^(\d{4})_.+\.sql$", f.name)
+                if not m:
+                    raise StoreError(f"{f}: store migrations must be named NNNN_<what>.sql")
+                version = int(m.group(1))
+                if version in done:
+                    continue
+                self.con.execute("BEGIN")
+                try:
+                    self.con.execute(f.read_text(encoding="utf-8"))
+                    self.con.execute("INSERT INTO _migtui_schema VALUES (?, ?, now())", [version, f.name])
+                    self.con.execute("COMMIT")
+                except Exception as exc:
+                    self.con.execute("ROLLBACK")
+                    raise StoreError(f"{self.path}: applying {f.name} failed: {exc}") from None
+                applied.append(f.name)
+        return applied
+
+    def _load_series_ids(self) -> None:
+        rows = self.con.execute("SELECT run_id, series_id, source, metric, labels FROM series").fetchall()
+        for run_id, series_id, source, metric, labels in rows:
+            key = (run_id, source, metric, labels_key(json.loads(labels)))
+            self._series[key] = series_id  # type: ignore[index]
+            self._series_next[run_id] = max(self._series_next.get(run_id, 0), series_id + 1)
+
+    def cursor(self) -> Any:
+        """A cursor for reads from another thread."""
+        return self.con.cursor()
+
+    # ------------------------------------------------------------------ runs
+
+    def create_run(self, name: str, config: dict[str, Any] | None = None, *, baseline_of: str | None = None,
+                   now: float | None = None) -> str:
+        run_id = new_run_id(now)
+        with self._lock:
+            self.con.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, NULL, 'running', ?, ?, ?, ?)",
+                [run_id, name, _ts(now or time.time()), socket.gethostname(), __version__, baseline_of,
+                 to_json(redact_obj(config or {}))])
+        return run_id
+
+    def finish_run(self, run_id: str, status: str = "finished", now: float | None = None) -> None:
+        with self._lock:
+            self.con.execute("UPDATE runs SET ended_at = ?, status = ? WHERE run_id = ?",
+                             [_ts(now or time.time()), status, run_id])
+
+    def runs(self) -> list[dict[str, Any]]:
+        cur = self.cursor()
+        rows = cur.execute("""
+            SELECT r.run_id, r.name, r.started_at, r.ended_at, r.status, r.baseline_of,
+                   (SELECT count(*) FROM samples s WHERE s.run_id = r.run_id) AS samples,
+                   (SELECT count(*) FROM events e WHERE e.run_id = r.run_id) AS events
+            FROM runs r ORDER BY r.started_at""").fetchall()
+        cols = ["run_id", "name", "started_at", "ended_at", "status", "baseline_of", "samples", "events"]
+        return [dict(zip(cols, r)) for r in rows]
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        """One run by id, or ``latest``."""
+        runs = self.runs()
+        if not runs:
+            raise StoreError(f"{self.path}: the store holds no runs yet")
+        if run_id == "latest":
+            return runs[-1]
+        for r in runs:
+            if r["run_id"] == run_id:
+                return r
+        raise StoreError(f"{self.path}: no run {run_id!r}; `migtui runs --store {self.path}` lists them")
+
+    def interrupted_runs(self) -> list[str]:
+        """Runs still marked running (their process died): mark them interrupted."""
+        with self._lock:
+            rows = self.con.execute("SELECT run_id FROM runs WHERE status = 'running'").fetchall()
+            self.con.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
+        return [r[0] for r in rows]
+
+    # ------------------------------------------------------------------ buffered writes
+
+    def _series_id(self, run_id: str, source: str, metric: str, labels: Any) -> int:
+        key = (run_id, source, metric, labels_key(labels))
+        sid = self._series.get(key)  # type: ignore[arg-type]
+        if sid is None:
+            sid = self._series_next.get(run_id, 0)
+            self._series_next[run_id] = sid + 1
+            self._series[key] = sid  # type: ignore[index]
+            self._new_series.append((run_id, sid, source, metric, to_json(dict(labels or {}))))
+        return sid
+
+    def add_samples(self, run_id: str, phase: Phase | str, samples: Iterable[Sample]) -> int:
+        phase = Phase(phase).value
+        # hot path (once per tick, hundreds of samples): plain lists of ints and floats, converted to
+        # Arrow columns in one go by flush(); no datetime objects per sample
+        ids: list[int] = []
+        tss: list[float] = []
+        vals: list[float] = []
+        series = self._series
+        with self._lock:
+            for s in samples:
+                labels = s.labels
+                key = (run_id, s.source, s.metric, labels_key(labels) if labels else ())
+                sid = series.get(key)  # type: ignore[arg-type]
+                if sid is None:
+                    sid = self._series_id(run_id, s.source, s.metric, labels)
+                ids.append(sid)
+                tss.append(s.ts)
+                vals.append(float(s.value))
+            n = len(ids)
+            if not n:
+                return 0
+            last = self._segments[-1] if self._segments else None
+            if last is not None and last[0] == run_id and last[1] == phase:
+                last[2].extend(ids)
+                last[3].extend(tss)
+                last[4].extend(vals)
+            else:
+                self._segments.append([run_id, phase, ids, tss, vals])
+            self._n_samples += n
+            overflow = self._n_samples - MAX_BUFFERED_SAMPLES
+            if overflow > 0:
+                self._drop_oldest(overflow)
+        return n
+
+    def _drop_oldest(self, count: int) -> None:
+        self.dropped_samples += count
+        self._n_samples -= count
+        while count > 0 and self._segments:
+            seg = self._segments[0]
+            if len(seg[2]) <= count:
+                count -= len(seg[2])
+                self._segments.pop(0)
+            else:
+                for col in seg[2:]:
+                    del col[:count]
+                count = 0
+
+    def add_snapshot(self, run_id: str, phase: Phase | str, snap: TableSnapshot) -> None:
+        with self._lock:
+            self._snapshots.append((run_id, _ts(snap.ts), Phase(phase).value, snap.source, snap.name,
+                                    to_json(list(snap.columns)), redact(to_json([list(r) for r in snap.rows]))))
+
+    def add_event(self, event: Event) -> None:
+        with self._lock:
+            self._events.append((event.run, _ts(event.ts), Phase(event.phase).value, event.kind,
+                                 redact(event.subject), Level(event.level).value, redact(event.message),
+                                 redact(to_json(event.data or {}))))
+
+    @property
+    def pending(self) -> int:
+        return self._n_samples + len(self._snapshots) + len(self._events)
+
+    def flush(self) -> int:
+        """Write everything buffered in one transaction. On failure nothing is lost from the buffer
+        (up to :data:`MAX_BUFFERED_SAMPLES`) and StoreError is raised; the next flush retries."""
+        with self._lock:
+            if not self.pending and not self._new_series:
+                return 0
+            n = self._n_samples
+            # One statement per (run, phase) segment; a lone INSERT commits by itself, anything more
+            # goes in one explicit transaction (BEGIN/COMMIT cost as much as the insert itself).
+            statements = len(self._segments) + bool(self._new_series) + bool(self._snapshots) + bool(self._events)
+            explicit = statements > 1
+            try:
+                if explicit:
+                    self.con.execute("BEGIN")
+                if self._new_series:
+                    self._insert_series(self._new_series)
+                for run_id, phase, ids, tss, vals in self._segments:
+                    self._insert_samples(run_id, phase, ids, tss, vals)
+                if self._snapshots:
+                    self.con.executemany("INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?)", self._snapshots)
+                if self._events:
+                    self.con.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._events)
+                if explicit:
+                    self.con.execute("COMMIT")
+            except Exception as exc:  # noqa: BLE001 - disk full, read-only file, ...
+                if explicit:
+                    try:
+                        self.con.execute("ROLLBACK")
+                    except Exception:  # noqa: BLE001
+                        pass
+                self.last_error = f"{self.path}: write failed: {str(exc).splitlines()[0]}"
+                raise StoreError(self.last_error) from None
+            self._new_series.clear()
+            self._segments.clear()
+            self._n_samples = 0
+            self._snapshots.clear()
+            self._events.clear()
+            self.samples_written += n
+            self.last_error = None
+            return n
+
+    def _insert_series(self, rows: list[tuple[str, int, str, str, str]]) -> None:
+        """New series in one bulk INSERT (a first tick brings hundreds; row-by-row took ~0.5 ms each)."""
+        import pyarrow as pa
+
+        cols = list(zip(*rows))
+        _migtui_series = pa.table({  # noqa: F841 - read by DuckDB's replacement scan below
+            "run_id": pa.array(cols[0], pa.string()),
+            "series_id": pa.array(cols[1], pa.int32()),
+            "source": pa.array(cols[2], pa.string()),
+            "metric": pa.array(cols[3], pa.string()),
+            "labels": pa.array(cols[4], pa.string()),
+        })
+        self.con.execute("INSERT INTO series SELECT run_id, series_id, source, metric, labels FROM _migtui_series")
+
+    def _insert_samples(self, run_id: str, phase: str, ids: list[int], tss: list[float], vals: list[float]) -> None:
+        """One bulk INSERT of a segment from Arrow columns (run and phase are parameters, not columns)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        # epoch seconds -> microseconds exactly as datetime.fromtimestamp rounds them (whole seconds,
+        # then the fraction scaled and rounded half to even)
+        seconds = pa.array(tss, pa.float64())
+        whole = pc.floor(seconds)
+        frac_us = pc.round(pc.multiply(pc.subtract(seconds, whole), 1_000_000.0), round_mode="half_to_even")
+        micros = pc.add(pc.multiply(whole.cast(pa.int64()), 1_000_000), frac_us.cast(pa.int64()))
+        _migtui_batch = pa.table({  # noqa: F841 - read by DuckDB's replacement scan below
+            "series_id": pa.array(ids, pa.int32()),
+            "ts": micros.cast(pa.timestamp("us", tz="UTC")),
+            "value": pa.array(vals, pa.float64()),
+        })
+        self.con.execute("INSERT INTO samples SELECT ?, series_id, ts, ?, value FROM _migtui_batch", [run_id, phase])
+
+    # ------------------------------------------------------------------ reads
+
+    def events(self, run_id: str, kinds: Sequence[str] | None = None) -> list[Event]:
+        cur = self.cursor()
+        sql = "SELECT run_id, ts, phase, kind, subject, level, message, data FROM events WHERE run_id = ?"
+        params: list[Any] = [run_id]
+        if kinds:
+            sql += f" AND kind IN ({', '.join('?' for _ in kinds)})"
+            params += list(kinds)
+        sql += " ORDER BY ts"
+        out = []
+        for run, ts, phase, kind, subject, level, message, data in cur.execute(sql, params).fetchall():
+            out.append(Event(kind=kind, subject=subject, message=message, level=Level(level),
+                             data=json.loads(data) if data else {}, ts=ts.timestamp(), run=run, phase=Phase(phase)))
+        return out
+
+    def latest_run_named(self, name: str, *, exclude: str | None = None) -> str | None:
+        row = self.cursor().execute(
+            "SELECT run_id FROM runs WHERE name = ? AND run_id IS DISTINCT FROM ? ORDER BY started_at DESC LIMIT 1",
+            [name, exclude]).fetchone()
+        return row[0] if row else None
+
+    def close(self) -> None:
+        with self._lock:
+            if self.con is None:
+                return
+            if not self.read_only and self.pending:
+                try:
+                    self.flush()
+                except StoreError:
+                    pass
+            try:
+                self.con.close()
+            finally:
+                self.con = None

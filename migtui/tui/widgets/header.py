@@ -1,0 +1,87 @@
+"""The cockpit's header line: run name, phase, elapsed time, sources, worst trigger state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import Static
+
+from migtui.tui.view import STATE_STYLE, TriggerRow, fmt_elapsed, source_badge, worst_trigger
+from migtui.tui.widgets._update import set_content
+
+PHASE_STYLE = {"baseline": "bold black on cyan", "migration": "bold black on yellow", "post": "bold black on green"}
+
+
+class CockpitHeader(Static):
+    """One line (two on narrow terminals when it does not fit): what the DBA checks at a glance."""
+
+    DEFAULT_CSS = """
+    CockpitHeader { height: auto; max-height: 3; background: $panel; padding: 0 1; }
+    """
+
+    def show(self, engine: Any, triggers: list[TriggerRow] | None, *, now: float, frozen: bool) -> None:
+        width = max(20, (self.size.width or 200) - 2)
+        text = render_header(engine, triggers, now=now, frozen=frozen)
+        if text.cell_len > width:  # narrow terminal: drop server versions, then fold ok sources
+            text = render_header(engine, triggers, now=now, frozen=frozen, versions=False)
+        if text.cell_len > width:
+            text = render_header(engine, triggers, now=now, frozen=frozen, versions=False, fold_ok=True)
+        set_content(self, text, lambda: text)  # once a second (the elapsed time), not every refresh
+
+
+def render_header(engine: Any, triggers: list[TriggerRow] | None, *, now: float, frozen: bool,
+                  versions: bool = True, fold_ok: bool = False) -> Text:
+    phase = str(getattr(engine.phase, "value", engine.phase))
+    t = Text()
+    t.append(str(engine.name), style="bold underline")
+    t.append(" ")
+    t.append(f" {phase.upper()} ", style=PHASE_STYLE.get(phase, "reverse"))
+    t.append(f" +{fmt_elapsed(now - engine.started_at)}")
+    sources = list(engine.sources.values())
+    ok = [st for st in sources if st.state == "ok"]
+    if fold_ok and len(ok) > 1:
+        t.append(f"  {len(ok)} sources ", style="bold")
+        t.append("ok", style="green")
+        sources = [st for st in sources if st.state != "ok"]
+    for st in sources:
+        text, style = source_badge(engine, st.name, now)
+        short = text.split(":")[0] if len(text) > 24 else text
+        t.append(f"  {st.name}", style="bold")
+        version = _server_version(engine, st.name) if versions else ""
+        if version:
+            t.append(f" {version}", style="dim")
+        t.append(f" {short}", style=style)
+    worst = worst_trigger(triggers)
+    if triggers is None or worst is None:
+        t.append("  triggers: none", style="dim")
+    elif worst.rank == 0:
+        t.append("  triggers ", style="bold")
+        t.append("ok", style=STATE_STYLE["ok"])
+    else:
+        state = worst.display_state
+        style = STATE_STYLE.get(state, "")
+        t.append("  ")
+        t.append(f" {state.upper()} ", style=f"{style} reverse" if worst.rank >= 3 else style)
+        t.append(f" {worst.name}")
+    actions = getattr(engine, "extensions", {}).get("actions")
+    if actions is not None and getattr(actions, "paused", False):
+        by = getattr(actions, "paused_by", "") or ""
+        t.append("  ")
+        t.append(" PAUSED ", style="bold magenta reverse")
+        if by:
+            t.append(f" by {by}", style="magenta")
+    if frozen:
+        t.append("  ")
+        t.append(" FROZEN ", style="bold reverse")
+    if getattr(engine, "store", None) is not None and not getattr(engine, "store_ok", True):
+        t.append("  store NOT WRITING", style="bold red")
+    return t
+
+
+def _server_version(engine: Any, source: str) -> str:
+    collector = getattr(engine, "collectors", {}).get(source)
+    num = getattr(collector, "server_version", 0) or 0
+    if isinstance(num, int) and num > 0:
+        return f"PG{num // 10000}"
+    return ""

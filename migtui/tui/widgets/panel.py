@@ -1,0 +1,223 @@
+"""One panel per migration type (Schema, Data, API, Deployment, Feature flags, A/B tests).
+
+A panel draws the :class:`~migtui.model.PanelSpec` descriptions of every source of its type: the
+source's connection state, each metric's current value, baseline and delta with a sparkline of the
+last minutes, and the table snapshots the spec names (the blocking tree, lock waits, progress with
+percentage and ETA, long-running and idle-in-transaction sessions, or any other table).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from migtui.model import PanelSpec
+from migtui.tui.view import (STATE_STYLE, TriggerRow, cell, fmt_age, fmt_delta, fmt_value, metric_rows,
+                             progress_bar, progress_rows, rows_from_series, source_badge, sparkline,
+                             visible_columns, with_eta)
+from migtui.tui.widgets._update import set_content
+from migtui.tui.widgets.blocking import BlockingTree
+
+TABLE_TITLES = {"blocking_tree": "Blocking tree (k cancel, t terminate the selected backend)",
+                "lock_waits": "Lock waits", "long_running": "Long-running statements",
+                "idle_in_transaction": "Idle in transaction", "progress_create_index": "Index builds",
+                "progress_copy": "COPY progress", "migration_progress": "Progress (DDL and backfill)",
+                "migration_tools": "Migration tools"}
+MAX_TABLE_ROWS = 12
+
+
+class KindPanel(VerticalScroll):
+    """All panels of one migration type, stacked (one section per source)."""
+
+    DEFAULT_CSS = """
+    KindPanel { height: 1fr; padding: 0 1; overflow-x: hidden; scrollbar-size-vertical: 1; }
+    KindPanel .section-title { text-style: bold; color: $accent; margin-top: 1; }
+    KindPanel .section-title.first { margin-top: 0; }
+    KindPanel .table-title { text-style: bold; margin-top: 1; }
+    KindPanel Static { width: 100%; }
+    """
+
+    def __init__(self, kind: str, specs: Sequence[PanelSpec], **kw: Any) -> None:
+        super().__init__(**kw)
+        self.kind = kind
+        self.specs = list(specs)
+
+    def compose(self) -> ComposeResult:
+        for i, spec in enumerate(self.specs):
+            yield Static(spec.title + (f" · {spec.source}" if spec.source else ""),
+                         classes="section-title" + (" first" if i == 0 else ""), id=f"title-{i}")
+            yield Static("", id=f"metrics-{i}", classes="metrics")
+            for table in spec.tables:
+                yield Static(TABLE_TITLES.get(table, table.replace("_", " ").capitalize()), classes="table-title")
+                if table == "blocking_tree":
+                    yield BlockingTree(id=f"tree-{i}", classes="blocking-tree")
+                else:
+                    yield Static(Text("no data yet", style="dim"), id=f"table-{i}-{table}", classes="snapshot")
+
+    def on_resize(self) -> None:
+        """Tables are laid out for a width: redraw for the new one (unless the display is frozen)."""
+        app: Any = self.app
+        if self.display and not getattr(app, "frozen", False) and hasattr(app, "render_now"):
+            self.call_after_refresh(app.render_now)
+
+    def show(self, engine: Any, triggers: list[TriggerRow] | None, *, now: float) -> None:
+        """Redraw from the engine's state; only the parts whose content changed are updated."""
+        width = max(40, self.size.width - 2)
+        snapshots = dict(getattr(engine, "snapshots", {}))
+        widgets = self._widgets()
+        for i, spec in enumerate(self.specs):
+            title = Text(spec.title, style="bold")
+            if spec.source:
+                title.append(f" · {spec.source} ")
+                text, style = source_badge(engine, spec.source, now)
+                title.append(text, style=style)
+            set_content(widgets[f"title-{i}"], title, lambda t=title: t)
+            mrows = metric_rows(engine, spec, triggers, now=now) if spec.metrics else []
+            set_content(widgets[f"metrics-{i}"], _metrics_key(engine, mrows, width),
+                        lambda: render_metrics(engine, spec, triggers, width=width, now=now, rows=mrows))
+            for table in spec.tables:
+                snap = snapshots.get(table)
+                if snap is not None and spec.source and snap.source != spec.source:
+                    snap = snapshots.get(f"{spec.source}/{table}", snap)
+                if table == "blocking_tree":
+                    tree = widgets[f"tree-{i}"]
+                    tree.migration_apps = migration_apps(engine, spec.source)
+                    tree.show_rows(snap.as_dicts() if snap else [], empty="no lock waits" if snap else "no data yet")
+                    continue
+                widget = widgets[f"table-{i}-{table}"]
+                if snap is None:  # a metrics query shown as a table (progress_* are metrics queries)
+                    rows = rows_from_series(engine, table, spec.source, now=now)
+                    if rows is not None:
+                        set_content(widget, ("rows", table, len(rows), repr(rows[:MAX_TABLE_ROWS])), lambda t=table, r=rows: render_rows(t, r))
+                        continue
+                if snap is not None and "progress" in table and snap.rows:  # ETA from the percentage's rate
+                    rows = with_eta(snap.as_dicts(), rows_from_series(engine, table, spec.source, now=now))
+                    set_content(widget, ("rows", table, len(rows), repr(rows[:MAX_TABLE_ROWS]), tuple(snap.columns)),
+                                lambda t=table, r=rows, c=snap.columns: render_rows(t, r, c))
+                    continue
+                set_content(widget, _snapshot_key(table, snap, now),
+                            lambda t=table, s=snap: render_snapshot(t, s, width=width, now=now))
+
+    def _widgets(self) -> dict[str, Any]:
+        """The panel's widgets by id (looked up once, not with a query per refresh)."""
+        cache: dict[str, Any] | None = getattr(self, "_by_id", None)
+        if cache is None or any(not w.is_attached for w in cache.values()):
+            cache = self._by_id = {w.id: w for w in self.query("Static, BlockingTree") if w.id}
+        return cache
+
+    @property
+    def trees(self) -> list[BlockingTree]:
+        return list(self.query(BlockingTree))
+
+
+def migration_apps(engine: Any, source: str) -> tuple[str, ...]:
+    """application_name patterns of the migration's sessions, from the sources' options
+    (``migration_application_name`` of a postgres source, ``application_name`` of the migration watch)."""
+    pats: list[str] = []
+    collectors = getattr(engine, "collectors", {})
+    for name, col in list(collectors.items()):
+        opts = getattr(col, "opts", None)
+        if not isinstance(opts, dict):
+            continue
+        if name == source or not source:
+            pats.append(str(opts.get("migration_application_name") or ""))
+        if name == "migration":
+            val = opts.get("application_name")
+            pats.extend([str(v) for v in val] if isinstance(val, (list, tuple)) else [str(val or "")])
+    return tuple(p for p in pats if p)
+
+
+def _spark_width(rows: Sequence[Any], width: int) -> tuple[int, int]:
+    name_w = min(24, max((len(r.title) for r in rows), default=10))
+    return name_w, max(8, min(180, width - name_w - 8 - 10 - 10 - 6 - 13))
+
+
+def _metrics_key(engine: Any, rows: Sequence[Any], width: int) -> Any:
+    """What the metrics table shows (its sparklines draw the last ``spark_w`` points)."""
+    _, spark_w = _spark_width(rows, width)
+    return (getattr(engine.config, "interval", 2.0), spark_w,
+            [(r.title, r.unit, r.value, r.baseline, r.state, r.points[-spark_w:]) for r in rows])
+
+
+def _snapshot_key(name: str, snap: Any, now: float) -> Any:
+    if snap is None:
+        return None
+    if not snap.rows:  # "none (as of 5m ago)"
+        return ("empty", fmt_age(now - snap.ts) if snap.ts and now - snap.ts > 10 else "")
+    return (name, tuple(snap.columns), len(snap.rows), repr(snap.rows[:MAX_TABLE_ROWS]))
+
+
+def render_metrics(engine: Any, spec: PanelSpec, triggers: list[TriggerRow] | None, *, width: int,
+                   now: float, rows: list[Any] | None = None) -> Table | Text:
+    if not spec.metrics:
+        return Text("")
+    if rows is None:
+        rows = metric_rows(engine, spec, triggers, now=now)
+    name_w, spark_w = _spark_width(rows, width)
+    table = Table(box=None, expand=False, padding=(0, 1), show_edge=False, header_style="bold dim")
+    table.add_column("metric", width=name_w, no_wrap=True, overflow="ellipsis")
+    table.add_column("state", width=8, no_wrap=True)
+    table.add_column("now", justify="right", width=10, no_wrap=True)
+    table.add_column("base", justify="right", width=10, no_wrap=True)
+    table.add_column("Δ", justify="right", width=6, no_wrap=True)
+    table.add_column(f"last {int(spark_w * getattr(engine.config, 'interval', 2.0) // 60) or 1}m", width=spark_w,
+                     no_wrap=True)
+    for r in rows:
+        style = STATE_STYLE.get(r.state, "")
+        table.add_row(r.title, Text(r.state if r.state != "nodata" else "-", style=style),
+                      Text(fmt_value(r.value, r.unit), style=style if r.state not in ("ok", "nodata") else ""),
+                      fmt_value(r.baseline, r.unit), fmt_delta(r.value, r.baseline, r.unit),
+                      sparkline(r.points, spark_w, style=style or "green", baseline=r.baseline))
+    return table
+
+
+def render_snapshot(name: str, snap: Any, *, width: int, now: float) -> Any:
+    if snap is None:
+        return Text("no data yet", style="dim")
+    rows = snap.as_dicts()
+    age = fmt_age(now - snap.ts) if snap.ts else "-"
+    if not rows:
+        return Text(f"none (as of {age} ago)" if now - snap.ts > 10 else "none", style="dim")
+    return render_rows(name, rows, snap.columns)
+
+
+def render_rows(name: str, rows: list[dict[str, Any]], columns: Sequence[str] | None = None) -> Any:
+    """A snapshot's rows (or rows built from a metrics query) as a table; progress gets bars and ETA."""
+    if not rows:
+        return Text("none", style="dim")
+    if "progress" in name:
+        return render_progress(rows)
+    if columns is None:
+        columns = list(dict.fromkeys(c for r in rows for c in r))
+    cols = visible_columns(name, columns)
+    table = Table(box=None, expand=True, padding=(0, 1), show_edge=False, header_style="bold dim")
+    for c in cols:
+        num = c.endswith(("_seconds", "_age", "pid", "_bytes")) or c in ("pid",)
+        table.add_column(c.replace("_seconds", " s"), justify="right" if num else "left", no_wrap=True,
+                         overflow="ellipsis", ratio=3 if c == "query" else None)
+    for r in rows[:MAX_TABLE_ROWS]:
+        table.add_row(*[cell(r.get(c)) for c in cols])
+    if len(rows) > MAX_TABLE_ROWS:
+        return Group(table, Text(f"… {len(rows) - MAX_TABLE_ROWS} more", style="dim"))
+    return table
+
+
+def render_progress(rows: list[dict[str, Any]]) -> Table:
+    table = Table(box=None, expand=True, padding=(0, 1), show_edge=False, header_style="bold dim")
+    table.add_column("pid", justify="right", no_wrap=True)
+    table.add_column("what", ratio=2, no_wrap=True, overflow="ellipsis")
+    table.add_column("phase", ratio=2, no_wrap=True, overflow="ellipsis")
+    table.add_column("progress", no_wrap=True)
+    table.add_column("%", justify="right", no_wrap=True)
+    table.add_column("ETA", justify="right", no_wrap=True)
+    for p in progress_rows(rows)[:MAX_TABLE_ROWS]:
+        table.add_row(cell(p.pid), p.label, p.phase, progress_bar(p.percent, 16),
+                      f"{p.percent:.0f}%" if p.percent is not None else "-",
+                      fmt_age(p.eta) if p.eta is not None else "-")
+    return table

@@ -1,0 +1,73 @@
+"""The triggers panel: each trigger's state, value against threshold, and the action it takes."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from migtui.tui.view import STATE_STYLE, TriggerRow, fmt_age, fmt_value
+from migtui.tui.widgets._update import set_content
+
+
+class TriggersView(Static):
+    """A table of :class:`migtui.tui.view.TriggerRow` (or a note when triggers are not available)."""
+
+    DEFAULT_CSS = """
+    TriggersView { height: auto; }
+    """
+
+    def show(self, rows: list[TriggerRow] | None, *, now: float) -> None:
+        width = self.size.width or 80
+        cells = trigger_cells(rows, now=now, width=width)
+        set_content(self, cells, lambda: render_triggers(rows, now=now, width=width, cells=cells))
+
+
+def trigger_cells(rows: list[TriggerRow] | None, *, now: float, width: int = 80) -> list[list[object]] | None:
+    """The cells of the triggers table (what it shows), worst first; None without a triggers extension."""
+    if rows is None:
+        return None
+    wide = width >= 60
+    out: list[list[object]] = []
+    for r in sorted(rows, key=lambda r: (-r.rank, r.name)):
+        state = r.display_state
+        label = state if wide or state != "inconclusive" else "inconcl."
+        if wide and r.state in ("pending", "firing", "inconclusive") and r.since:
+            label += f" {fmt_age(now - r.since)}"
+        notes = []
+        if r.silenced_until and r.silenced_until > now:
+            notes.append("silenced")
+        if r.acked_by:
+            notes.append(f"ack {r.acked_by}")
+        if r.dry_run:
+            notes.append("dry-run")
+        action = r.action + (f" ({', '.join(notes)})" if notes else "")
+        cells: list[object] = [r.name, Text(label, style=STATE_STYLE.get(state, "")), fmt_value(r.value)]
+        if wide:
+            cells += [r.threshold, action]
+        out.append(cells)
+    return out
+
+
+def render_triggers(rows: list[TriggerRow] | None, *, now: float, width: int = 80,
+                    cells: list[list[object]] | None = None) -> Table | Text:
+    """Name, state (with its age), value, threshold and action of each trigger; narrow: name, state
+    (a firing trigger's state is its action: warn, pause, rollback) and value."""
+    if rows is None:
+        return Text("triggers are not loaded (no triggers extension)", style="dim")
+    if not rows:
+        return Text("no triggers configured (triggers: in the config)", style="dim")
+    wide = width >= 60
+    if cells is None:
+        cells = trigger_cells(rows, now=now, width=width) or []
+    table = Table(box=None, expand=True, padding=(0, 1), show_edge=False, header_style="bold")
+    table.add_column("trigger", ratio=3, min_width=8, no_wrap=True, overflow="ellipsis")
+    table.add_column("state", no_wrap=True, min_width=7, overflow="ellipsis")
+    table.add_column("value", justify="right", no_wrap=True, min_width=5)
+    if wide:
+        table.add_column("threshold", ratio=2, min_width=6, no_wrap=True, overflow="ellipsis")
+    if wide:
+        table.add_column("action", no_wrap=True, min_width=4, overflow="ellipsis")
+    for row in cells:
+        table.add_row(*row)  # type: ignore[arg-type]
+    return table

@@ -1,0 +1,55 @@
+"""Bundled migtui plugin: deployment migrations on Kubernetes (Deployments, blue-green Services,
+Argo Rollouts) over the official ``kubernetes`` client.
+
+Source type ``kubernetes``; action types ``k8s_deployment`` and ``argo_rollout`` (pause, resume,
+rollback) and ``k8s_bluegreen`` (rollback: switch a Service's colour selector back). The client (slow to import) is imported only when one of them is built.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from migtui.hookspecs import hookimpl
+
+__version__ = "0.1.0"
+
+
+def _source_factory(ctx: Any) -> Any:
+    from migtui_kubernetes.collector import factory
+
+    return factory(ctx)
+
+
+def _deployment_action(ctx: Any, verb: str) -> Any:
+    from migtui_kubernetes.actions import deployment_factory
+
+    return deployment_factory(ctx, verb)
+
+
+def _rollout_action(ctx: Any, verb: str) -> Any:
+    from migtui_kubernetes.actions import rollout_factory
+
+    return rollout_factory(ctx, verb)
+
+
+def _bluegreen_action(ctx: Any, verb: str) -> Any:
+    from migtui_kubernetes.actions import bluegreen_factory
+
+    return bluegreen_factory(ctx, verb)
+
+
+@hookimpl
+def migtui_source_types(register: Any) -> None:
+    register("kubernetes", _source_factory,
+             doc="Kubernetes: Deployment rollout state (as kubectl rollout status), pod health, warning events, "
+                 "blue-green Service colour, Argo Rollouts (phase, canary weight, step, analysis, pause/abort).")
+
+
+@hookimpl
+def migtui_action_types(register: Any) -> None:
+    register("k8s_deployment", _deployment_action, verbs=("pause", "resume", "rollback"),
+             doc="Deployment: pause/resume (spec.paused, strategic merge), rollback = kubectl rollout undo.")
+    register("argo_rollout", _rollout_action, verbs=("pause", "resume", "rollback"),
+             doc="Argo Rollout: pause/resume (spec.paused, merge patch), rollback = abort (status subresource).")
+    register("k8s_bluegreen", _bluegreen_action, verbs=("rollback",),
+             doc="Blue-green rollback: switch a Service's colour selector back (strategic merge patch).")

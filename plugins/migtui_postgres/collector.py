@@ -1,0 +1,364 @@
+"""The PostgreSQL collector: runs the SQL catalog on a read-only monitoring connection.
+
+The connection is harmless by construction: application_name ``migtui``, autocommit, read-only
+transactions, ``statement_timeout`` and ``lock_timeout`` on every query (each query's own timeout
+from its header, capped by the config), ``idle_in_transaction_session_timeout``. Each query runs on
+its own interval. A query that times out is an error event and is retried at its next interval; a
+query the role may not run is skipped with one warning naming the privilege; a lost connection is
+reconnected with backoff on the next poll.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterator
+
+from migtui.config import Field, Schema, validate
+from migtui.errors import SourceError
+from migtui.pgconn import close_quietly, describe_target, first_line
+from migtui.model import Event, Level, MetricSpec, PanelSpec, Sample, TableSnapshot
+from migtui.redact import redact
+from migtui.sqlcatalog import Catalog, Query, Variant, load_catalog, param_defaults
+
+OLDEST_SUPPORTED = 13
+
+SCHEMA = Schema({
+    "type": Field("str", required=True),
+    "name": Field("str"),
+    "dsn": Field("str", default="", dsn=True,
+                 doc="libpq URI or key=value string; empty means libpq's PG* environment variables."),
+    "interval": Field("duration", minimum=0.1, doc="How often the collector wakes (default: the config's interval)."),
+    "timeout": Field("duration", default=10.0, doc="Whole-poll timeout (the host gives up after it)."),
+    "statement_timeout": Field("duration", default=2.0, doc="Cap on every monitoring query."),
+    "lock_timeout": Field("duration", default=0.2, doc="lock_timeout on the monitoring connection."),
+    "connect_timeout": Field("duration", default=5.0),
+    "include": Field("list", items="str", default=list, doc="Only these catalog queries (default: all)."),
+    "exclude": Field("list", items="str", default=list, doc="Catalog queries to skip."),
+    "intervals": Field("dict", items="duration", default=dict, doc="Per-query interval overrides."),
+    "params": Field("dict", default=dict, doc="Values for the queries' :params."),
+    "tables": Field("list", items="str", default=list, doc="The tables the migration touches."),
+    "application_name": Field("str", default="migtui"),
+    "migration_application_name": Field("str", default="",
+                                        doc="application_name of the migration's sessions (to spot them)."),
+})
+
+
+@dataclass
+class QueryState:
+    query: Query
+    variant: Variant | None
+    interval: float
+    next_due: float = 0.0
+    failing: bool = False
+    skipped_reason: str = ""
+    last_error: str = ""
+    prev: dict[Any, tuple[float, float]] = field(default_factory=dict)  # (col, labels) -> (ts, value)
+    runs: int = 0
+    last_ms: float = 0.0
+
+
+def _num(value: Any) -> float | None:
+    if value is None:
+        return math.nan
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, Decimal):
+        return float(value)
+    return None
+
+
+class PostgresCollector:
+    """A collector over one PostgreSQL server (see module docstring)."""
+
+    def __init__(self, name: str, opts: dict[str, Any], catalog: Catalog, *, default_interval: float) -> None:
+        self.name = name
+        self.opts = opts
+        self.catalog = catalog
+        self.interval = float(opts.get("interval") or default_interval)
+        self.timeout = float(opts["timeout"])
+        self.dsn = opts["dsn"]
+        self.conn: Any = None
+        self.server_version = 0
+        self.server_version_text = ""
+        self.extensions: dict[str, tuple[int, ...]] = {}
+        self.states: dict[str, QueryState] = {}
+        self._backoff = 0.0
+        self._next_connect = 0.0
+        self.connected = False
+        self.params = {k: v for k, v in opts["params"].items()}
+        if opts["tables"] and "tables" not in self.params:
+            self.params["tables"] = list(opts["tables"])
+        unknown = [q for q in [*opts["include"], *opts["exclude"]] if q not in catalog.queries]
+        if unknown:
+            raise SourceError(f"source {name!r}: unknown catalog queries {', '.join(unknown)}; see `migtui sql list`")
+
+    # ------------------------------------------------------------------ connection
+
+    def connect(self) -> None:
+        import psycopg
+
+        o = self.opts
+        ms = lambda sec: f"{int(sec * 1000)}ms"  # noqa: E731
+        options = (f"-c statement_timeout={ms(o['statement_timeout'])} -c lock_timeout={ms(o['lock_timeout'])} "
+                   f"-c default_transaction_read_only=on -c idle_in_transaction_session_timeout=10s")
+        try:
+            self.conn = psycopg.connect(self.dsn, autocommit=True, application_name=o["application_name"],
+                                        connect_timeout=max(1, int(o["connect_timeout"])), options=options)
+        except psycopg.Error as exc:
+            raise SourceError(f"cannot connect to PostgreSQL ({describe_target(self.dsn)}): "
+                              f"{redact(first_line(exc))}") from None
+        info = self.conn.info
+        self.server_version = info.server_version
+        if self.server_version // 10000 < OLDEST_SUPPORTED:
+            major = self.server_version // 10000
+            self.conn.close()
+            self.conn = None
+            raise SourceError(f"PostgreSQL {major} at {describe_target(self.dsn)} is older than the oldest "
+                              f"supported version ({OLDEST_SUPPORTED})")
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT /* migtui */ extname, extversion FROM pg_extension")
+            self.extensions = {}
+            for extname, extversion in cur.fetchall():
+                try:
+                    self.extensions[extname] = tuple(int(p) for p in str(extversion).split("."))
+                except ValueError:
+                    pass
+            cur.execute("SELECT /* migtui */ version()")
+            self.server_version_text = str(cur.fetchone()[0])
+        self._plan()
+        self.connected = True
+        self._backoff = 0.0
+
+    def open(self) -> None:
+        """Connect now (the engine's start-up check); later polls reconnect on their own."""
+        if self.conn is None or self.conn.closed:
+            self.connect()
+
+    def _plan(self) -> None:
+        include = set(self.opts["include"])
+        exclude = set(self.opts["exclude"])
+        old = self.states
+        self.states = {}
+        for q in self.catalog:
+            if include and q.name not in include or q.name in exclude:
+                continue
+            variant = q.variant_for(self.server_version, self.extensions)
+            interval = float(self.opts["intervals"].get(q.name, q.interval))
+            st = QueryState(q, variant, interval)
+            if q.name in old:
+                st.prev, st.skipped_reason = old[q.name].prev, old[q.name].skipped_reason
+            if variant is None:
+                st.skipped_reason = (f"needs extension {q.extension}" if q.extension else
+                                     f"needs PostgreSQL {q.min_version}+")
+            self.states[q.name] = st
+
+    def close(self) -> None:
+        close_quietly(self.conn)
+        self.conn = None
+        self.connected = False
+
+    # ------------------------------------------------------------------ collecting
+
+    def collect(self, ctx: Any) -> Iterator[Sample | TableSnapshot | Event]:
+        import psycopg
+
+        now = ctx.now if ctx is not None else time.time()
+        if self.conn is None or self.conn.closed:
+            if time.monotonic() < self._next_connect:
+                raise SourceError(f"reconnecting to {describe_target(self.dsn)} in "
+                                  f"{self._next_connect - time.monotonic():.0f}s")
+            try:
+                self.connect()
+            except SourceError:
+                self._backoff = min(30.0, max(1.0, self._backoff * 2))
+                self._next_connect = time.monotonic() + self._backoff
+                raise
+        yield Sample(now, self.name, "pg.up", 1.0)
+        for st in list(self.states.values()):
+            if st.variant is None or st.skipped_reason.startswith("permission"):
+                continue
+            if now < st.next_due:
+                continue
+            st.next_due = now + st.interval
+            try:
+                yield from self._run(st, now)
+                if st.failing:
+                    st.failing = False
+                    yield Event("error", f"{self.name}/{st.query.name}", f"query {st.query.name} works again",
+                                Level.INFO, {"source": self.name, "query": st.query.name, "recovered": True})
+            except psycopg.errors.InsufficientPrivilege as exc:
+                need = ", ".join(st.query.privileges) or "more privileges"
+                st.skipped_reason = f"permission denied (needs {need})"
+                yield Event("error", f"{self.name}/{st.query.name}",
+                            f"skipping {st.query.name}: permission denied; grant {need} to the monitoring role",
+                            Level.WARN, {"source": self.name, "query": st.query.name, "needs": need,
+                                         "error": redact(first_line(exc))})
+            except psycopg.errors.QueryCanceled as exc:
+                yield from self._query_failed(st, f"timed out ({redact(first_line(exc))}); retried in "
+                                                  f"{st.interval:g}s")
+            except (psycopg.errors.LockNotAvailable, psycopg.errors.FeatureNotSupported,
+                    psycopg.errors.UndefinedObject, psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn,
+                    psycopg.errors.UndefinedFunction, psycopg.errors.DataException,
+                    psycopg.errors.ObjectNotInPrerequisiteState) as exc:
+                yield from self._query_failed(st, redact(first_line(exc)))
+            except psycopg.OperationalError as exc:
+                self.close()
+                raise SourceError(f"lost the connection to {describe_target(self.dsn)}: "
+                                  f"{redact(first_line(exc))}") from None
+            except psycopg.Error as exc:
+                if self.conn is None or self.conn.closed:
+                    self.close()
+                    raise SourceError(f"lost the connection to {describe_target(self.dsn)}: "
+                                      f"{redact(first_line(exc))}") from None
+                yield from self._query_failed(st, redact(first_line(exc)))
+
+    def _query_failed(self, st: QueryState, message: str) -> Iterator[Event]:
+        first = not st.failing or message != st.last_error
+        st.failing, st.last_error = True, message
+        if first:
+            yield Event("error", f"{self.name}/{st.query.name}", f"query {st.query.name}: {message}", Level.WARN,
+                        {"source": self.name, "query": st.query.name})
+
+    def params_for(self, query: Query) -> dict[str, Any]:
+        values = param_defaults(query)
+        values.update({k: v for k, v in self.params.items() if k in query.params})
+        return values
+
+    def run_query(self, name: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run one catalog query once (``migtui sql run``): (columns, rows)."""
+        if self.conn is None:
+            self.connect()
+        st = self.states.get(name)
+        if st is None:
+            self.catalog.get(name)
+            raise SourceError(f"query {name!r} is excluded by this source's include/exclude options")
+        if st.variant is None:
+            raise SourceError(f"query {name!r} does not run here: {st.skipped_reason}")
+        return self._execute(st)
+
+    def _execute(self, st: QueryState) -> tuple[list[str], list[tuple[Any, ...]]]:
+        timeout_ms = int(min(st.query.timeout, self.opts["statement_timeout"]) * 1000)
+        started = time.perf_counter()
+        with self.conn.cursor() as cur:
+            cur.execute(f"SET statement_timeout = {timeout_ms}")
+            try:
+                cur.execute(st.variant.sql, self.params_for(st.query))
+                cols = [d.name for d in cur.description or ()]
+                rows = cur.fetchall() if cur.description else []
+            finally:
+                if not self.conn.closed:
+                    try:
+                        cur.execute(f"SET statement_timeout = {int(self.opts['statement_timeout'] * 1000)}")
+                    except Exception:  # noqa: BLE001
+                        pass
+        st.runs += 1
+        st.last_ms = (time.perf_counter() - started) * 1000
+        return cols, rows
+
+    def _run(self, st: QueryState, now: float) -> Iterator[Sample | TableSnapshot]:
+        cols, rows = self._execute(st)
+        q = st.query
+        if q.kind == "table":
+            yield TableSnapshot(now, self.name, q.name, cols, [tuple(_plain(v) for v in r) for r in rows])
+            return
+        if q.name.startswith("progress_"):
+            # progress also feeds the panels' progress tables (pid, phase, relation, done/total)
+            yield TableSnapshot(now, self.name, q.name, [c[4:] if c.startswith("tag_") else c for c in cols],
+                                [tuple(_plain(v) for v in r) for r in rows])
+        rates = set(q.rates)
+        tag_idx = [(i, c[4:]) for i, c in enumerate(cols) if c.startswith("tag_")]
+        seen_prev: dict[Any, tuple[float, float]] = {}
+        for row in rows:
+            labels = {name: str(row[i]) for i, name in tag_idx if row[i] is not None}
+            lkey = tuple(sorted(labels.items()))
+            deltas: dict[str, float] = {}
+            for i, col in enumerate(cols):
+                if col.startswith("tag_"):
+                    continue
+                value = _num(row[i])
+                if value is None:
+                    continue
+                if col in rates or any(col == r.numerator or col in r.denominator for r in q.ratios):
+                    key = (col, lkey)
+                    prev = st.prev.get(key)
+                    seen_prev[key] = (now, value)
+                    if prev is not None and now > prev[0] and not math.isnan(value) and not math.isnan(prev[1]):
+                        delta = value - prev[1]
+                        if delta < 0:  # counter reset (stats reset, restart)
+                            delta = value
+                        deltas[col] = delta
+                        if col in rates:
+                            yield Sample(now, self.name, f"{q.name}.{col}_per_s", delta / (now - prev[0]), labels)
+                    if col in rates:
+                        continue
+                yield Sample(now, self.name, f"{q.name}.{col}", value, labels)
+            for ratio in q.ratios:
+                if ratio.numerator in deltas and all(d in deltas for d in ratio.denominator):
+                    den = sum(deltas[d] for d in ratio.denominator)
+                    yield Sample(now, self.name, f"{q.name}.{ratio.out}",
+                                 deltas[ratio.numerator] / den if den else 0.0, labels)
+        st.prev = seen_prev
+
+    # ------------------------------------------------------------------ panels
+
+    def panels(self) -> list[PanelSpec]:
+        return [
+            PanelSpec("schema", "Schema", metrics=(
+                MetricSpec("activity_summary.waiting", "lock waiters", "", warn=1, critical=5),
+                MetricSpec("activity_summary.oldest_xact_seconds", "oldest xact", "s", warn=60, critical=300),
+                MetricSpec("activity_summary.idle_in_transaction", "idle in xact", ""),
+                MetricSpec("connections.used_ratio", "connections used", "%", warn=0.8, critical=0.95),
+                MetricSpec("invalid_indexes.count", "invalid indexes", "", warn=1),
+            ), tables=("blocking_tree", "lock_waits", "progress_create_index", "long_running"), source=self.name),
+            PanelSpec("data", "Data", metrics=(
+                MetricSpec("database_counters.xact_commit_per_s", "commits/s", "/s"),
+                MetricSpec("database_counters.rollback_ratio", "rollback ratio", "", warn=0.05, critical=0.2),
+                MetricSpec("database_counters.tup_updated_per_s", "rows updated/s", "/s"),
+                MetricSpec("wal_position.wal_bytes_per_s", "WAL", "B/s"),
+                MetricSpec("replication_lag.replay_lag_bytes", "replication lag", "B"),
+                MetricSpec("table_activity.n_dead_tup", "dead tuples", ""),
+            ), tables=("idle_in_transaction", "progress_copy"), source=self.name),
+        ]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (int, float, str, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
+_IDENT = r'(?:[^\W\d][\w$]*|"(?:[^"]|"")+")'
+_TABLE_NAME = re.compile(rf"^{_IDENT}(?:\.{_IDENT}){{0,2}}$")
+
+
+def _check_tables(opts: dict[str, Any], node: Any, path: str) -> None:
+    """Every ``tables:`` entry must be a table name as SQL writes it (``orders``, ``app.orders``,
+    ``"Odd Name"``): the queries pass them to ``to_regclass``, where one malformed name would fail
+    the whole query for every table."""
+    from migtui.config import error_at
+
+    items = node.get("tables") if isinstance(node, dict) else None
+    for i, name in enumerate(opts["tables"]):
+        if not _TABLE_NAME.match(name):
+            raise error_at(items if items is not None else node, i if items is not None else "tables",
+                           f"{path}.tables[{i}]", f"{name!r} is not a table name; write it as SQL does, "
+                           'e.g. orders, app.orders or "Odd Name" (double quotes around special characters)')
+
+
+def build(ctx: Any) -> PostgresCollector:
+    opts = validate(SCHEMA, ctx.options, ctx.path)
+    _check_tables(opts, ctx.options, ctx.path)
+    extra: list[tuple[str, Path]] = [(f"sql_dirs:{p}", Path(p)) for p in ctx.sql_dirs]
+    catalog = load_catalog([*ctx.plugin_sql_dirs, *extra])
+    return PostgresCollector(ctx.name, opts, catalog, default_interval=ctx.config.interval)

@@ -1,0 +1,38 @@
+-- name: database_counters
+-- description: Commits, rollbacks, deadlocks, conflicts, temp files, block reads and tuple changes of this database as rates, with the rollback and cache-hit ratios; from PG14 session counts and times (ms), from PG18 parallel workers.
+-- kind: metrics
+-- min_version: 14
+-- interval: 5s
+-- timeout: 1s
+-- privileges: none
+-- rates: xact_commit, xact_rollback, deadlocks, conflicts, temp_files, temp_bytes, blks_read, blks_hit, tup_returned, tup_fetched, tup_inserted, tup_updated, tup_deleted, checksum_failures, sessions, sessions_abandoned, sessions_fatal, sessions_killed, session_time, active_time, idle_in_transaction_time, parallel_workers_to_launch, parallel_workers_launched
+-- ratios: rollback_ratio = xact_rollback / xact_commit + xact_rollback; cache_hit_ratio = blks_hit / blks_hit + blks_read
+-- locks: none
+-- changes: PG14 adds session counters and times; PG18 adds parallel_workers_to_launch and parallel_workers_launched
+SELECT /* migtui */
+    d.numbackends                                                AS numbackends,
+    d.xact_commit                                                AS xact_commit,
+    d.xact_rollback                                              AS xact_rollback,
+    d.deadlocks                                                  AS deadlocks,
+    d.conflicts                                                  AS conflicts,
+    d.temp_files                                                 AS temp_files,
+    d.temp_bytes                                                 AS temp_bytes,
+    d.blks_read                                                  AS blks_read,
+    d.blks_hit                                                   AS blks_hit,
+    d.tup_returned                                               AS tup_returned,
+    d.tup_fetched                                                AS tup_fetched,
+    d.tup_inserted                                               AS tup_inserted,
+    d.tup_updated                                                AS tup_updated,
+    d.tup_deleted                                                AS tup_deleted,
+    d.checksum_failures                                          AS checksum_failures,
+    d.sessions                                                   AS sessions,
+    d.sessions_abandoned                                         AS sessions_abandoned,
+    d.sessions_fatal                                             AS sessions_fatal,
+    d.sessions_killed                                            AS sessions_killed,
+    d.session_time                                               AS session_time,
+    d.active_time                                                AS active_time,
+    d.idle_in_transaction_time                                   AS idle_in_transaction_time,
+    NULL::bigint                                                 AS parallel_workers_to_launch,
+    NULL::bigint                                                 AS parallel_workers_launched
+FROM pg_stat_database d
+WHERE d.datname = current_database()

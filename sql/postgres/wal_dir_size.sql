@@ -1,0 +1,12 @@
+-- name: wal_dir_size
+-- description: Files and bytes in pg_wal (pg_ls_waldir), to see WAL piling up behind a slot, a failing archiver or a large backfill.
+-- kind: metrics
+-- min_version: 13
+-- interval: 60s
+-- timeout: 2s
+-- privileges: pg_monitor
+-- locks: none
+SELECT /* migtui */
+    count(*)                 AS wal_files,
+    coalesce(sum(size), 0)   AS wal_bytes
+FROM pg_ls_waldir()

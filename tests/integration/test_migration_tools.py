@@ -1,0 +1,500 @@
+"""Migration-tool awareness against a real PostgreSQL, with real Alembic and Django migrations
+running in subprocesses while an engine watches: detection, automatic phases, backfill progress."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from migtui.model import Phase
+
+
+def _ensure(module: str, dist: str) -> None:
+    try:
+        __import__(module)
+    except ImportError:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", dist], check=True, timeout=300)
+
+
+def _conninfo(dsn: str) -> dict[str, str]:
+    from psycopg.conninfo import conninfo_to_dict
+
+    return {k: str(v) for k, v in conninfo_to_dict(dsn).items()}
+
+
+def _config(pg: Any, extra: str = "") -> str:
+    return textwrap.dedent(f"""\
+        name: migration-tools
+        interval: 0.5s
+        sources:
+          - type: postgres
+            name: db
+            dsn: "{pg.dsn}"
+            include: [activity_summary]
+        migration:
+          interval: 0.5s
+          auto_phase: true
+          finish_after: 1s
+        """) + textwrap.indent(textwrap.dedent(extra), "  ")
+
+
+def _tick_until(engine: Any, cond: Callable[[], bool], timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        engine.tick(wait=0.7)
+        if cond():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _fresh_db(pg: Any, name: str) -> str:
+    import psycopg
+    from psycopg import sql
+
+    dbname = f"{pg.dbname}_{name}"[:63]
+    with psycopg.connect(pg.admin_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+    return pg.dsn_for(dbname)
+
+
+def _drop_db(pg: Any, dsn: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    dbname = _conninfo(dsn)["dbname"]
+    with psycopg.connect(pg.admin_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+
+
+class _Db:
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+
+
+@pytest.fixture
+def scratch_db(pg: Any, request: pytest.FixtureRequest) -> Any:
+    dsn = _fresh_db(pg, request.node.name.split("[")[0][-20:])
+    db = _Db(dsn)
+    db.pg = pg  # type: ignore[attr-defined]
+    db.dbname = _conninfo(dsn)["dbname"]  # type: ignore[attr-defined]
+    yield db
+    _drop_db(pg, dsn)
+
+
+def _config_for(db: Any, extra: str = "") -> str:
+    class P:
+        dsn = db.dsn
+
+    return _config(P, extra)
+
+
+# --------------------------------------------------------------------------- Alembic
+
+
+ALEMBIC_ENV = '''
+import os
+import psycopg
+from alembic import context
+from sqlalchemy import create_engine
+
+engine = create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(os.environ["MIGTUI_TEST_TARGET"]))
+with engine.connect() as connection:
+    context.configure(connection=connection, target_metadata=None)
+    with context.begin_transaction():
+        context.run_migrations()
+'''
+
+REV1 = '''
+from alembic import op
+revision = "a1b2c3d4e5f6"
+down_revision = None
+
+def upgrade():
+    op.execute("CREATE TABLE orders (id serial PRIMARY KEY, note text)")
+    op.execute("INSERT INTO orders (note) SELECT NULL FROM generate_series(1, 300)")
+
+def downgrade():
+    op.execute("DROP TABLE orders")
+'''
+
+REV2 = '''
+from alembic import op
+revision = "b2c3d4e5f6a7"
+down_revision = "a1b2c3d4e5f6"
+
+def upgrade():
+    op.execute("ALTER TABLE orders ADD COLUMN status text")
+    op.execute("SELECT pg_sleep(4)")
+
+def downgrade():
+    op.execute("ALTER TABLE orders DROP COLUMN status")
+'''
+
+
+def _alembic_project(tmp: Path) -> Path:
+    (tmp / "versions").mkdir(parents=True)
+    (tmp / "alembic.ini").write_text(f"[alembic]\nscript_location = {tmp}\n")
+    (tmp / "env.py").write_text(ALEMBIC_ENV)
+    (tmp / "script.py.mako").write_text("")
+    (tmp / "versions" / "a1_create_orders.py").write_text(REV1)
+    (tmp / "versions" / "b2_add_status.py").write_text(REV2)
+    return tmp / "alembic.ini"
+
+
+def _alembic(ini: Path, dsn: str, *args: str, wait: bool = True) -> Any:
+    env = {**os.environ, "MIGTUI_TEST_TARGET": dsn}
+    cmd = [sys.executable, "-m", "alembic", "-c", str(ini), *args]
+    if wait:
+        return subprocess.run(cmd, env=env, check=True, capture_output=True, text=True, timeout=120)
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_alembic_detected_and_switches_phases(scratch_db: Any, make_engine: Any, tmp_path: Path) -> None:
+    _ensure("alembic", "alembic")
+    ini = _alembic_project(tmp_path / "alembic")
+    _alembic(ini, scratch_db.dsn, "upgrade", "a1b2c3d4e5f6")
+
+    engine = make_engine(_config_for(scratch_db))
+    assert _tick_until(engine, lambda: "alembic" in engine.extensions["migration"].collector.states)
+    st = engine.extensions["migration"].collector.states["alembic"]
+    assert st.current == "a1b2c3d4e5f6" and st.state == "idle"
+    assert engine.phase == Phase.BASELINE
+
+    proc = _alembic(ini, scratch_db.dsn, "upgrade", "head", wait=False)
+    try:
+        assert _tick_until(engine, lambda: engine.phase == Phase.MIGRATION, timeout=20), \
+            "the engine did not switch to the migration phase while alembic ran"
+        running = engine.extensions["migration"].collector.states["alembic"]
+        assert running.state == "running" and running.pid
+        assert _tick_until(engine, lambda: engine.phase == Phase.POST, timeout=30), \
+            "the engine did not switch to post after alembic finished"
+    finally:
+        out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out
+    assert engine.extensions["migration"].collector.states["alembic"].current == "b2c3d4e5f6a7"
+
+    engine.finish()
+    engine.store.flush()
+    events = engine.store.events(engine.run_id)
+    phases = [(e.data["from"], e.data["to"], e.data["who"]) for e in events if e.kind == "phase"]
+    assert phases == [("baseline", "migration", "migtui"), ("migration", "post", "migtui")]
+    notes = [e.message for e in events if e.kind == "note" and e.data.get("type") == "migration"]
+    assert any("alembic detected" in m for m in notes)
+    assert any("a1b2c3d4e5f6 -> b2c3d4e5f6a7" in m for m in notes)
+    # the running flag was stored as samples in the migration phase
+    cur = engine.store.cursor()
+    n = cur.execute("SELECT count(*) FROM samples_v WHERE run_id = ? AND metric = 'migration.tool.running' "
+                    "AND phase = 'migration' AND value = 1", [engine.run_id]).fetchone()[0]
+    dbg = cur.execute("SELECT ts, phase, value, labels, metric FROM samples_v WHERE run_id = ? AND metric LIKE 'migration.%running' ORDER BY ts", [engine.run_id]).fetchall()
+    assert n >= 1, "\n".join(map(str, dbg))
+    snap = cur.execute("SELECT rows FROM snapshots WHERE run_id = ? AND name = 'migration_tools' ORDER BY ts DESC "
+                       "LIMIT 1", [engine.run_id]).fetchone()
+    assert "b2c3d4e5f6a7" in snap[0]
+
+
+# --------------------------------------------------------------------------- Django
+
+
+DJANGO_SETTINGS = '''
+import os
+from psycopg.conninfo import conninfo_to_dict
+d = conninfo_to_dict(os.environ["MIGTUI_TEST_TARGET"])
+SECRET_KEY = "test-only"
+INSTALLED_APPS = ["shop"]
+USE_TZ = True
+DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": d.get("dbname"),
+             "USER": d.get("user", ""), "PASSWORD": d.get("password", ""), "HOST": d.get("host", ""),
+             "PORT": d.get("port", "")}}
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+'''
+
+DJ_0001 = '''
+from django.db import migrations, models
+
+class Migration(migrations.Migration):
+    initial = True
+    dependencies = []
+    operations = [migrations.CreateModel("Order", [("id", models.AutoField(primary_key=True)),
+                                                   ("note", models.TextField(null=True))])]
+'''
+
+DJ_0002 = '''
+from django.db import migrations, models
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0001_initial")]
+    operations = [
+        migrations.AddField("order", "status", models.TextField(null=True)),
+        migrations.RunSQL("SELECT pg_sleep(4)", migrations.RunSQL.noop),
+    ]
+'''
+
+
+def _django_project(tmp: Path) -> Path:
+    app = tmp / "shop"
+    (app / "migrations").mkdir(parents=True)
+    (app / "__init__.py").write_text("")
+    (app / "models.py").write_text("")
+    (app / "migrations" / "__init__.py").write_text("")
+    (app / "migrations" / "0001_initial.py").write_text(DJ_0001)
+    (app / "migrations" / "0002_status.py").write_text(DJ_0002)
+    (tmp / "settings.py").write_text(DJANGO_SETTINGS)
+    return tmp
+
+
+def _django(project: Path, dsn: str, *args: str, wait: bool = True) -> Any:
+    env = {**os.environ, "MIGTUI_TEST_TARGET": dsn, "PYTHONPATH": str(project),
+           "DJANGO_SETTINGS_MODULE": "settings"}
+    cmd = [sys.executable, "-m", "django", "migrate", *args]
+    if wait:
+        return subprocess.run(cmd, env=env, check=True, capture_output=True, text=True, timeout=120)
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_django_migrate_detected_and_switches_phases(scratch_db: Any, make_engine: Any, tmp_path: Path) -> None:
+    _ensure("django", "django")
+    project = _django_project(tmp_path / "dj")
+    _django(project, scratch_db.dsn, "shop", "0001")
+
+    engine = make_engine(_config_for(scratch_db))
+    assert _tick_until(engine, lambda: "django" in engine.extensions["migration"].collector.states)
+    assert engine.extensions["migration"].collector.states["django"].current == "shop.0001_initial"
+    assert engine.phase == Phase.BASELINE
+
+    proc = _django(project, scratch_db.dsn, "shop", wait=False)
+    try:
+        assert _tick_until(engine, lambda: engine.phase == Phase.MIGRATION, timeout=20), \
+            "no migration phase while Django migrated"
+        assert _tick_until(engine, lambda: engine.phase == Phase.POST, timeout=30), \
+            "no post phase after Django finished"
+    finally:
+        out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out
+    assert engine.extensions["migration"].collector.states["django"].current == "shop.0002_status"
+    engine.finish()
+    events = engine.store.events(engine.run_id)
+    started = [e for e in events if e.kind == "note" and e.data.get("change") == "started"]
+    assert started and "DDL session" in started[0].message
+    assert any("shop.0001_initial -> shop.0002_status" in e.message for e in events if e.kind == "note")
+
+
+# --------------------------------------------------------------------------- advisory locks, dirty rows
+
+
+def test_advisory_lock_and_dirty_state(scratch_db: Any, make_engine: Any) -> None:
+    import psycopg
+
+    engine = make_engine(_config_for(scratch_db, "") .replace("auto_phase: true", "auto_phase: false"))
+    with psycopg.connect(scratch_db.dsn, autocommit=True) as holder, \
+            psycopg.connect(scratch_db.dsn, autocommit=True) as setup:
+        holder.execute("SELECT pg_advisory_lock(72707369)")  # Prisma's migrate lock
+        setup.execute("CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL)")
+        setup.execute("INSERT INTO schema_migrations VALUES (20240101, true)")
+        setup.execute("CREATE SCHEMA shop")  # a history table outside the search_path is found too
+        setup.execute("CREATE TABLE shop.goose_db_version (id serial PRIMARY KEY, version_id bigint NOT NULL, "
+                      "is_applied boolean NOT NULL, tstamp timestamp DEFAULT now())")
+        setup.execute("INSERT INTO shop.goose_db_version (version_id, is_applied) VALUES (0, true), (20240102, true)")
+        coll = engine.extensions["migration"].collector
+        assert _tick_until(engine, lambda: {"prisma", "golang-migrate", "goose"} <= set(coll.states))
+        assert coll.states["goose"].current == "20240102" and coll.states["goose"].table == "shop.goose_db_version"
+        assert coll.states["prisma"].state == "running"
+        assert coll.states["golang-migrate"].state == "dirty"
+        assert "migrate force" in coll.states["golang-migrate"].hint
+        assert "rails" not in coll.states  # schema_migrations with a dirty column is golang-migrate's
+        holder.execute("SELECT pg_advisory_unlock(72707369)")
+        assert _tick_until(engine, lambda: "prisma" not in coll.states or coll.states["prisma"].state != "running")
+    assert engine.phase == Phase.BASELINE  # auto_phase off
+
+
+# --------------------------------------------------------------------------- backfill progress
+
+
+def test_backfill_progress_rate_and_eta(scratch_db: Any, make_engine: Any) -> None:
+    import psycopg
+
+    with psycopg.connect(scratch_db.dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE orders (id int PRIMARY KEY, note text)")
+        conn.execute("INSERT INTO orders SELECT g, NULL FROM generate_series(1, 2000) g")
+    engine = make_engine(_config_for(scratch_db, """\
+          backfill:
+            table: orders
+            predicate: note IS NULL
+            total: auto
+            interval: 1s
+        """))
+    coll = engine.extensions["migration"].collector
+    assert _tick_until(engine, lambda: coll.backfill_total is not None)
+    assert coll.backfill_total == 2000
+
+    stop = threading.Event()
+
+    def backfill() -> None:
+        with psycopg.connect(scratch_db.dsn, autocommit=True) as conn:
+            for start in range(1, 2001, 100):
+                if stop.is_set():
+                    return
+                conn.execute("UPDATE orders SET note = 'x' WHERE id BETWEEN %s AND %s", [start, start + 99])
+                time.sleep(0.25)
+
+    worker = threading.Thread(target=backfill, daemon=True)
+    worker.start()
+    saw_eta: list[float] = []
+
+    def progressed() -> bool:
+        eta = engine.value("migration.eta_seconds")
+        if eta == eta and eta > 0:
+            saw_eta.append(eta)
+        return engine.value("migration.percent") >= 100.0
+
+    try:
+        assert _tick_until(engine, progressed, timeout=40)
+    finally:
+        stop.set()
+        worker.join(timeout=10)
+    engine.finish()
+    cur = engine.store.cursor()
+    rows = cur.execute("SELECT metric, max(value) FILTER (WHERE NOT isnan(value)) FROM samples_v WHERE run_id = ? "
+                       "AND metric LIKE 'migration.r%%' GROUP BY metric", [engine.run_id]).fetchall()
+    stats = dict(rows)
+    assert stats["migration.rows_total"] == 2000
+    assert stats["migration.rows_done"] == 2000
+    assert stats["migration.rows_per_s"] > 0
+    assert saw_eta, "an ETA was never reported while the backfill ran"
+    assert engine.value("migration.eta_seconds") == 0.0
+
+
+def test_progress_table_and_config_errors(scratch_db: Any, make_engine: Any, tmp_path: Path) -> None:
+    import psycopg
+
+    from migtui.errors import ConfigError
+
+    with psycopg.connect(scratch_db.dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE backfill_progress (job text, rows_done bigint, rows_total bigint)")
+        conn.execute("INSERT INTO backfill_progress VALUES ('orders', 250, 1000)")
+    engine = make_engine(_config_for(scratch_db, """\
+          backfill:
+            progress_table: backfill_progress
+            total_column: rows_total
+            where: "job = 'orders'"
+            interval: 1s
+        """))
+    assert _tick_until(engine, lambda: engine.value("migration.percent") == 25.0)
+    assert engine.value("migration.rows_total") == 1000
+
+    with pytest.raises(ConfigError) as err:
+        make_engine(_config_for(scratch_db, """\
+              backfill:
+                table: orders
+            """))
+    assert "migration.backfill.predicate: is required" in str(err.value)
+    assert ".yaml:" in str(err.value)
+    with pytest.raises(ConfigError) as err:
+        make_engine(_config_for(scratch_db, "tools: [alembic, flyweigh]\n"))
+    assert "unknown tool 'flyweigh'" in str(err.value) and "migration.tools" in str(err.value)
+
+
+# --------------------------------------------------------------------------- DDL progress
+
+
+def test_create_index_concurrently_progress_is_reported(scratch_db: Any, make_engine: Any) -> None:
+    import psycopg
+
+    with psycopg.connect(scratch_db.dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE big (id int, v text)")
+        conn.execute("INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, 5000) g")
+    engine = make_engine(_config_for(scratch_db).replace("auto_phase: true", "auto_phase: false"))
+    writer = psycopg.connect(scratch_db.dsn)
+    writer.execute("INSERT INTO big VALUES (0, 'open writer')")  # an open write transaction: CIC waits for it
+    errors: list[BaseException] = []
+
+    def build() -> None:
+        try:
+            with psycopg.connect(scratch_db.dsn, autocommit=True) as c:
+                c.execute("CREATE INDEX CONCURRENTLY big_v ON big (v)")
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    t = threading.Thread(target=build, daemon=True)
+    t.start()
+    coll = engine.extensions["migration"].collector
+
+    def ddl_rows() -> list[Any]:
+        return [r for r in coll.last_progress if r[0] == "ddl"]
+
+    try:
+        assert _tick_until(engine, lambda: bool(ddl_rows()), timeout=20)
+        row = ddl_rows()[0]
+        assert "CREATE INDEX CONCURRENTLY" in row[1] and "big" in row[1]
+        assert "waiting for writers" in row[2]
+        assert coll.sessions == [] or all("CREATE INDEX" not in s["query"] for s in coll.sessions)
+        pct = [v for s, _, v in engine.latest("migration.ddl.percent")]
+        assert pct  # the lockers phase has a total: 0 of 1 writers done
+    finally:
+        writer.commit()
+        writer.close()
+        t.join(timeout=30)
+    assert not errors
+    assert _tick_until(engine, lambda: not ddl_rows(), timeout=20)
+
+
+def test_an_apps_temp_table_is_not_a_migration(scratch_db: Any, make_engine: Any) -> None:
+    import psycopg
+
+    with psycopg.connect(scratch_db.dsn, autocommit=True) as c:
+        c.execute("CREATE TABLE items (id int)")
+    engine = make_engine(_config_for(scratch_db))
+    app = psycopg.connect(scratch_db.dsn)
+    try:
+        app.execute("CREATE TEMP TABLE scratch (x int)")  # AccessExclusiveLock on a temp table, open transaction
+        for _ in range(4):
+            engine.tick(wait=0.7)
+            time.sleep(0.2)
+        coll = engine.extensions["migration"].collector
+        assert coll.sessions == [] and not coll.was_running
+        ddl = psycopg.connect(scratch_db.dsn)
+        try:
+            ddl.execute("ALTER TABLE items ADD COLUMN note text")  # real DDL, left open
+            assert _tick_until(engine, lambda: coll.was_running, timeout=15)
+            assert coll.sessions and coll.sessions[0]["pid"] == ddl.info.backend_pid
+            assert engine.phase == Phase.MIGRATION
+        finally:
+            ddl.rollback()
+            ddl.close()
+    finally:
+        app.rollback()
+        app.close()
+    assert _tick_until(engine, lambda: engine.phase == Phase.POST, timeout=20)
+
+
+def test_a_slow_exact_count_falls_back_to_the_estimate(scratch_db: Any, make_engine: Any) -> None:
+    import psycopg
+
+    with psycopg.connect(scratch_db.dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE slow (id int, note text)")
+        conn.execute("INSERT INTO slow SELECT g, NULL FROM generate_series(1, 3000) g")
+        conn.execute("ANALYZE slow")
+    engine = make_engine(_config_for(scratch_db, """\
+          backfill:
+            table: slow
+            predicate: note IS NULL AND pg_sleep(0.001) IS NOT NULL
+            statement_timeout: 200ms
+            interval: 1s
+        """))
+    coll = engine.extensions["migration"].collector
+
+    def gave_up() -> bool:
+        return any("using the planner's estimate" in e.message for e in engine.recent_events)
+
+    assert _tick_until(engine, gave_up, timeout=40)
+    row = next(r for r in coll.last_progress if r[0] == "backfill")
+    assert row[2] == "estimate" and row[4] is not None and row[4] > 0

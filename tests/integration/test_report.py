@@ -1,0 +1,208 @@
+"""Reports of a real run (an engine over the pg fixture, with phase switches) in every format."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from migtui.model import Event, Level
+
+SECRET = "s3cr3t-Report-Pw"
+CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser", shutil.which("chromium") or "")
+                 if p and os.path.exists(p)), None)
+
+
+@pytest.fixture
+def real_run(pg: Any, make_engine: Any, tmp_path: Path) -> tuple[Path, str]:
+    """A short real run: baseline, migration and post phases of ~12 ticks each, plus a check event."""
+    store_path = tmp_path / "run.duckdb"
+    engine = make_engine(textwrap.dedent(f"""\
+        name: report-test
+        interval: 0.2s
+        sources:
+          - type: postgres
+            name: db
+            dsn: "{pg.dsn} password={SECRET}"
+            include: [activity_summary, database_counters]
+            intervals: {{activity_summary: 0.2s, database_counters: 0.2s}}
+        migration:
+          enabled: false
+        """), store_path=store_path)
+
+    def ticks(n: int) -> None:
+        for _ in range(n):
+            engine.tick(wait=1.0)
+            time.sleep(0.22)  # every query is due again (0.2s intervals)
+
+    conn = pg.connect()
+    ticks(12)
+    engine.set_phase("migration", who="alice", why="start of the window")
+    engine.note("ALTER TABLE orders started", who="alice")
+    conn.execute("CREATE TABLE IF NOT EXISTS report_t (id int)")
+    conn.execute("INSERT INTO report_t SELECT generate_series(1, 1000)")
+    ticks(12)
+    engine.set_phase("post", who="alice", why="migration done")
+    engine.emit(Event("check", "integrity:orders_count", "orders_count: pass (1000 = 1000)", Level.INFO,
+                      {"type": "integrity", "check": "orders_count", "result": "pass", "value": 1000,
+                       "baseline_value": 1000}))
+    ticks(12)
+    conn.close()
+    engine.close()
+    return store_path, engine.run_id
+
+
+def test_json_report_matches_the_store(real_run: tuple[Path, str], tmp_path: Path) -> None:
+    from migtui.baseline import compare
+    from migtui.report import export_report
+    from migtui.store import Store
+
+    store_path, run_id = real_run
+    out = export_report(store_path, "latest", "json", tmp_path / "r.json")
+    report = json.loads(out.read_text())
+    assert SECRET not in out.read_text()
+
+    store = Store.open(store_path, read_only=True)
+    try:
+        con = store.cursor()
+        assert report["run"]["run_id"] == run_id and report["run"]["status"] == "finished"
+        for table in ("series", "samples", "snapshots", "events"):
+            assert report["counts"][table] == con.execute(f"SELECT count(*) FROM {table} WHERE run_id = ?",
+                                                          [run_id]).fetchone()[0]
+        stored = [(e.kind, e.subject, e.message, e.phase.value, e.level.value) for e in store.events(run_id)]
+        assert [(e["kind"], e["subject"], e["message"], e["phase"], e["level"]) for e in report["events"]] == stored
+        # phases from the phase events, with who and why
+        assert [p["phase"] for p in report["phases"]] == ["baseline", "migration", "post"]
+        assert report["phases"][1]["started_by"] == "alice" and report["phases"][1]["why"] == "start of the window"
+        assert all(p["seconds"] > 0 for p in report["phases"])
+        # per-phase statistics equal DuckDB's over the store
+        s = next(x for x in report["series"] if x["metric"] == "activity_summary.sessions")
+        n, mean, mx = con.execute(
+            "SELECT count(value), avg(value), max(value) FROM samples_v WHERE run_id = ? AND metric = ? "
+            "AND phase = 'post'", [run_id, "activity_summary.sessions"]).fetchone()
+        assert s["stats"]["post"]["n"] == n and s["stats"]["post"]["max"] == mx
+        assert math.isclose(s["stats"]["post"]["mean"], mean)
+        # the statistical verdicts agree with migtui.baseline.compare
+        theirs = {(c.source, c.metric, json.dumps(c.labels, sort_keys=True)): c for c in compare(con, run_id)}
+        compared = 0
+        for x in report["series"]:
+            c = theirs.get((x["source"], x["metric"], json.dumps(x["labels"], sort_keys=True)))
+            if c is None:
+                continue
+            assert x["post_vs_baseline"]["verdict"] == c.verdict, x["metric"]
+            if c.p_value is not None:
+                assert math.isclose(x["post_vs_baseline"]["p_value"], c.p_value, rel_tol=1e-9, abs_tol=1e-12)
+                compared += 1
+        assert compared >= 3
+    finally:
+        store.close()
+    items = {i["item"]: i for i in report["checklist"]}
+    assert items["Integrity verification"]["status"] == "pass"
+    assert items["Health"]["status"] == "pass"
+    assert report["checks"][0]["data"]["check"] == "orders_count"
+
+
+def test_markdown_and_parquet(real_run: tuple[Path, str], tmp_path: Path) -> None:
+    import duckdb
+
+    from migtui.report import export_report
+
+    store_path, run_id = real_run
+    md = export_report(store_path, run_id, "md", tmp_path / "r.md").read_text()
+    for heading in ("## Post-migration checklist", "## Phases", "## Metrics: baseline / migration / post",
+                    "## Trigger timeline", "## Actions", "## Checks (preflight, integrity)"):
+        assert heading in md
+    assert "| migration | " in md and "alice" in md and SECRET not in md
+
+    folder = export_report(store_path, run_id, "parquet", tmp_path / "pq")
+    con = duckdb.connect()
+    n_pq = con.execute(f"SELECT count(*) FROM read_parquet('{folder}/samples.parquet')").fetchone()[0]
+    ev_pq = con.execute(f"SELECT count(*) FROM read_parquet('{folder}/events.parquet')").fetchone()[0]
+    con.close()
+    src = duckdb.connect(str(store_path), read_only=True)
+    try:
+        assert n_pq == src.execute("SELECT count(*) FROM samples WHERE run_id = ?", [run_id]).fetchone()[0] > 0
+        assert ev_pq == src.execute("SELECT count(*) FROM events WHERE run_id = ?", [run_id]).fetchone()[0]
+    finally:
+        src.close()
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        f"{t}.parquet" for t in ("runs", "series", "samples", "snapshots", "events", "baselines"))
+
+
+def test_html_report_renders_in_chromium(real_run: tuple[Path, str], tmp_path: Path) -> None:
+    from migtui.report import export_report
+
+    store_path, run_id = real_run
+    out = export_report(store_path, run_id, "html", tmp_path / "report.html")
+    text = out.read_text()
+    assert text.count("<svg") >= 2 and "<script" not in text and "http://" not in text.replace(
+        'xmlns="http://www.w3.org/2000/svg"', "")
+    assert "@media print" in text and SECRET not in text
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (apt-get install -y chromium) so the screenshot test cannot run")
+    png = tmp_path / "report.png"
+    proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                           "--no-first-run", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+                           f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1200,2400",
+                           f"--screenshot={png}", out.as_uri()], capture_output=True, text=True, timeout=120)
+    assert png.exists(), proc.stderr[-2000:]
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 30_000
+    keep = os.environ.get("MIGTUI_KEEP_REPORT_PNG")
+    if keep:
+        shutil.copy(png, keep)
+
+
+def test_report_cli_and_locked_store(real_run: tuple[Path, str], tmp_path: Path) -> None:
+    from migtui.store import Store
+
+    store_path, run_id = real_run
+    out = tmp_path / "cli.md"
+    proc = subprocess.run([sys.executable, "-m", "migtui", "report", "--store", str(store_path), "--run", run_id,
+                           "--format", "md", "-o", str(out)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert out.exists() and "# Migration report: report-test" in out.read_text()
+
+    holder = Store.open(store_path)  # as a running watch would
+    try:
+        proc = subprocess.run([sys.executable, "-m", "migtui", "report", "--store", str(store_path), "--format",
+                               "html", "-o", str(tmp_path / "x.html")], capture_output=True, text=True, timeout=120)
+    finally:
+        holder.close()
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "holds this store" in lines[0] and "when the watch has ended" in lines[0]
+    assert "Traceback" not in proc.stderr
+
+
+def test_export_from_the_cockpits_own_store_while_running(pg: Any, make_engine: Any, tmp_path: Path) -> None:
+    from migtui.report import export_report
+
+    engine = make_engine(textwrap.dedent(f"""\
+        name: live
+        interval: 0.2s
+        sources:
+          - {{type: postgres, name: db, dsn: "{pg.dsn}", include: [activity_summary],
+              intervals: {{activity_summary: 0.2s}}}}
+        migration: {{enabled: false}}
+        """))
+    for _ in range(3):
+        engine.tick(wait=1.0)
+        time.sleep(0.22)
+    engine.set_phase("migration", who="carol")
+    engine.tick(wait=1.0)
+    out = export_report(engine.store, engine.run_id, "json", tmp_path / "live.json")
+    report = json.loads(out.read_text())
+    assert report["run"]["status"] == "running" and report["run"]["ended_at"] is None
+    assert [p["phase"] for p in report["phases"]] == ["baseline", "migration"]
+    engine.tick(wait=1.0)  # the engine goes on writing after the export
+    assert engine.store.last_error is None

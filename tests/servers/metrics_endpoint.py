@@ -1,0 +1,90 @@
+"""Service stand-ins for API migrations: an OpenMetrics/Prometheus text endpoint whose counters the
+test moves between scrapes, and probe targets with chosen status codes and bodies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tests.servers.httpbase import LoopbackServer, Request, Response
+
+OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+PROM_TEXT = "text/plain; version=0.0.4; charset=utf-8"
+
+
+@dataclass
+class ServiceMetrics:
+    """The counters of a small HTTP service, rendered as exposition text."""
+
+    ok: float = 0.0
+    errors: float = 0.0
+    buckets: dict[float, float] = field(default_factory=lambda: {0.05: 0, 0.1: 0, 0.25: 0, 0.5: 0, 1.0: 0,
+                                                                  2.5: 0, float("inf"): 0})
+    duration_sum: float = 0.0
+    in_flight: float = 0.0
+
+    def observe(self, seconds: float, n: int = 1, error: bool = False) -> None:
+        for le in self.buckets:
+            if seconds <= le:
+                self.buckets[le] += n
+        self.duration_sum += seconds * n
+        if error:
+            self.errors += n
+        else:
+            self.ok += n
+
+    def render(self, openmetrics: bool = True) -> str:
+        total = "http_requests" if openmetrics else "http_requests_total"
+        lines = [
+            "# HELP http_requests Requests handled, by status code.",
+            f"# TYPE {total} counter",
+            f'http_requests_total{{code="200",path="/checkout"}} {self.ok:g}',
+        ]
+        if self.errors:
+            lines.append(f'http_requests_total{{code="500",path="/checkout"}} {self.errors:g}')
+        lines += [
+            "# HELP http_request_duration_seconds Request latency.",
+            "# TYPE http_request_duration_seconds histogram",
+        ]
+        for le, count in sorted(self.buckets.items()):
+            le_text = "+Inf" if le == float("inf") else repr(le)
+            lines.append(f'http_request_duration_seconds_bucket{{le="{le_text}"}} {count:g}')
+        count = self.buckets[float("inf")]
+        lines += [
+            f"http_request_duration_seconds_sum {self.duration_sum:g}",
+            f"http_request_duration_seconds_count {count:g}",
+            "# TYPE http_in_flight gauge",
+            f"http_in_flight {self.in_flight:g}",
+            '# A plain comment with "quotes" and a {brace}',
+            'build_info{version="2.0.0",note="line\\nbreak \\"quoted\\" back\\\\slash"} 1',
+        ]
+        if openmetrics:
+            lines.append("# EOF")
+        return "\n".join(lines) + "\n"
+
+
+class MetricsEndpoint(LoopbackServer):
+    """Serves ``metrics.render()`` at /metrics."""
+
+    def __init__(self, metrics: ServiceMetrics | None = None, openmetrics: bool = True) -> None:
+        self.metrics = metrics or ServiceMetrics()
+        self.openmetrics = openmetrics
+        self.override: Response | None = None
+        super().__init__(self._handle)
+
+    def _handle(self, req: Request) -> Response:
+        if self.override is not None:
+            return self.override
+        if req.path != "/metrics":
+            return Response(404, "not found")
+        return Response(200, self.metrics.render(self.openmetrics), OPENMETRICS if self.openmetrics else PROM_TEXT)
+
+
+class ProbeTargets(LoopbackServer):
+    """``routes[path] = Response(...)``; other paths answer 404."""
+
+    def __init__(self, routes: dict[str, Response] | None = None) -> None:
+        self.routes = dict(routes or {})
+        super().__init__(self._handle)
+
+    def _handle(self, req: Request) -> Response:
+        return self.routes.get(req.path, Response(404, "no such page"))
