@@ -14,14 +14,24 @@ from migtui.commands.common import (config_option, duration_callback, json_optio
 from migtui.model import Phase
 
 
-def _signals_to_interrupt() -> None:
-    """Ctrl-C and SIGTERM stop a headless watch cleanly (the last batch is written). SIGINT is set
-    explicitly: a process started in the background by a non-interactive shell inherits it ignored."""
+def _stop_on_signals(engine: Any) -> None:
+    """Ctrl-C and SIGTERM stop a headless watch cleanly: the engine finishes its tick, writes the last
+    batch and closes the run. The handler only sets the engine's stop flag, so the signal never lands
+    inside a store write (DuckDB turns a pending KeyboardInterrupt into its own InterruptException,
+    which looked like a failed write and kept the watch running). A second signal stops at once.
+    SIGINT is set explicitly: a process started in the background by a non-interactive shell
+    inherits it ignored."""
+    seen = 0
+
     def handler(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
+        nonlocal seen
+        seen += 1
+        if seen > 1:
+            raise KeyboardInterrupt
+        engine.stop()
 
     signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGINT, handler)
 
 
 def run_headless(engine: Any, duration: float | None, *, as_json: bool,
@@ -30,7 +40,7 @@ def run_headless(engine: Any, duration: float | None, *, as_json: bool,
     from migtui.headless import HeadlessPrinter
 
     HeadlessPrinter(engine, as_json=as_json)
-    _signals_to_interrupt()
+    _stop_on_signals(engine)
     try:
         engine.run(duration)
     except KeyboardInterrupt:
