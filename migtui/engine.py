@@ -100,7 +100,7 @@ class Engine:
         self.baseline_run = baseline_run
         self.series: dict[tuple[str, str, Any], Series] = {}
         self.snapshots: dict[str, TableSnapshot] = {}
-        self._stored_snapshots: dict[str, tuple[int, float]] = {}
+        self._stored_snapshots: dict[tuple[str, str], tuple[int, float]] = {}
         self.sources: dict[str, SourceState] = {}
         self.collectors: dict[str, Any] = {}
         self.guards: dict[str, Guard] = {}
@@ -309,15 +309,18 @@ class Engine:
                 ser = self.series[key] = Series(s.metric, dict(s.labels), s.source)
             ser.points.append((s.ts, s.value))
         for snap in snaps:
+            # by name (the latest of any source: one database is the common case) and by source/name,
+            # so that a primary's and a replica's blocking trees do not overwrite each other
             self.snapshots[snap.name] = snap
+            self.snapshots[f"{snap.source}/{snap.name}"] = snap
         if self.store is not None:
             self.store.add_samples(self.run_id, self.phase, samples)
             for snap in snaps:
                 # a table that did not change is stored again only once a minute
                 digest = hash((tuple(snap.columns), repr(snap.rows)))
-                last = self._stored_snapshots.get(snap.name)
+                last = self._stored_snapshots.get((snap.source, snap.name))
                 if last is None or last[0] != digest or now - last[1] >= 60:
-                    self._stored_snapshots[snap.name] = (digest, now)
+                    self._stored_snapshots[(snap.source, snap.name)] = (digest, now)
                     self.store.add_snapshot(self.run_id, self.phase, snap)
         for ext in list(self.extensions.values()):
             hook = getattr(ext, "on_tick", None)

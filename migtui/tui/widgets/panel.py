@@ -82,9 +82,8 @@ class KindPanel(VerticalScroll):
             set_content(widgets[f"metrics-{i}"], _metrics_key(engine, mrows, width),
                         lambda: render_metrics(engine, spec, triggers, width=width, now=now, rows=mrows))
             for table in spec.tables:
-                snap = snapshots.get(table)
-                if snap is not None and spec.source and snap.source != spec.source:
-                    snap = snapshots.get(f"{spec.source}/{table}", snap)
+                # a panel of one source never shows another source's table (primary vs replica)
+                snap = snapshots.get(f"{spec.source}/{table}") if spec.source else snapshots.get(table)
                 if table == "blocking_tree":
                     tree = widgets[f"tree-{i}"]
                     tree.migration_apps = migration_apps(engine, spec.source)
