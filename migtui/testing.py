@@ -14,6 +14,14 @@ Fixtures:
 ``make_engine``
     ``make_engine(config_text_or_path, **kw)`` builds an :class:`migtui.engine.Engine` over a
     temporary config file and store, with the installed plugins; closed after the test.
+
+Helpers:
+
+``function_sources(**types)``
+    An in-process plugin whose source types are plain functions ``fn(ctx, call_number)`` returning
+    samples and snapshots: ``make_engine(cfg, host=PluginHost(extra_plugins=[function_sources(
+    counter=lambda ctx, n: [Sample(ctx.now, ctx_name, "calls", n)])]))``. For tests of triggers,
+    panels or the store that need exact values rather than a server.
 """
 
 from __future__ import annotations
@@ -28,6 +36,41 @@ from typing import Any, Callable, Iterator
 import pytest
 
 TEST_DSN_ENV = "MIGTUI_TEST_DSN"
+
+
+class FunctionCollector:
+    """A collector whose ``collect`` is ``fn(ctx, call_number)`` (see :func:`function_sources`)."""
+
+    def __init__(self, name: str, fn: Callable[[Any, int], Any], *, interval: float | None = None,
+                 timeout: float = 5.0) -> None:
+        self.name, self.fn, self.timeout = name, fn, timeout
+        if interval is not None:
+            self.interval = interval
+        self.calls = 0
+
+    def collect(self, ctx: Any) -> list[Any]:
+        self.calls += 1
+        return list(self.fn(ctx, self.calls) or ())
+
+    def panels(self) -> list[Any]:
+        return []
+
+    def close(self) -> None:
+        pass
+
+
+def function_sources(**types: Callable[[Any, int], Any]) -> tuple[str, Any]:
+    """``(name, plugin)`` for ``PluginHost(extra_plugins=[...])``: one source type per keyword, each
+    collecting ``fn(ctx, call_number)``. The collector's name is the config item's ``name``."""
+    from migtui.hookspecs import hookimpl
+
+    class FunctionSourcesPlugin:
+        @hookimpl
+        def migtui_source_types(self, register: Any) -> None:
+            for type_name, fn in types.items():
+                register(type_name, lambda ctx, fn=fn: FunctionCollector(ctx.name, fn))
+
+    return ("function-sources:" + ",".join(types), FunctionSourcesPlugin())
 
 
 @dataclass

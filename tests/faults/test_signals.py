@@ -11,42 +11,22 @@ import time
 from typing import Any
 
 from migtui.commands.watch import run_headless
-from migtui.hookspecs import hookimpl
 from migtui.model import Sample
 from migtui.plugins import PluginHost
 from migtui.store import Store
-
-
-class _Counter:
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.calls = 0
-
-    def collect(self, ctx: Any) -> Any:
-        self.calls += 1
-        yield Sample(ctx.now, self.name, "calls", float(self.calls))
-
-    def panels(self) -> list[Any]:
-        return []
-
-    def close(self) -> None:
-        pass
+from migtui.testing import function_sources
 
 
 def test_ctrl_c_during_a_store_write_stops_cleanly_and_keeps_the_store(make_engine: Any, tmp_path: Any,
                                                                        monkeypatch: Any) -> None:
-    class Plugin:
-        @hookimpl
-        def migtui_source_types(self, register: Any) -> None:
-            register("counter", lambda ctx: _Counter(ctx.name))
-
     store_path = tmp_path / "run.duckdb"
     engine = make_engine("""
     name: sigint
     interval: 0.2s
     sources:
       - {type: counter, name: c}
-    """, host=PluginHost(extra_plugins=[("counter", Plugin())]), store_path=store_path)
+    """, host=PluginHost(extra_plugins=[function_sources(
+        counter=lambda ctx, n: [Sample(ctx.now, "c", "calls", float(n))])]), store_path=store_path)
     real_flush = engine.store.flush
     slow_writes = {"n": 0}
 

@@ -6,34 +6,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from migtui.hookspecs import hookimpl
 from migtui.model import TableSnapshot
 from migtui.plugins import PluginHost
 from migtui.store import Store
+from migtui.testing import function_sources
 
 COLUMNS = ["root_pid", "depth", "pid", "query"]
-
-
-class _Tree:
-    def __init__(self, name: str, rows: list[list[Any]]) -> None:
-        self.name, self.rows = name, rows
-        self.interval, self.timeout = 1.0, 5.0
-
-    def collect(self, ctx: Any) -> list[Any]:
-        return [TableSnapshot(ctx.now, self.name, "blocking_tree", COLUMNS, self.rows)]
-
-    def panels(self) -> list[Any]:
-        return []
-
-    def close(self) -> None:
-        pass
-
-
-class TreePlugin:
-    @hookimpl
-    def migtui_source_types(self, register: Any) -> None:
-        register("locked", lambda ctx: _Tree(ctx.name, [[41, 0, 41, "ALTER TABLE orders ADD COLUMN x int"]]))
-        register("calm", lambda ctx: _Tree(ctx.name, []))
+LOCKED = [[41, 0, 41, "ALTER TABLE orders ADD COLUMN x int"]]
 
 
 def test_each_source_keeps_its_own_blocking_tree(make_engine: Any, tmp_path: Any) -> None:
@@ -44,7 +23,9 @@ def test_each_source_keeps_its_own_blocking_tree(make_engine: Any, tmp_path: Any
     sources:
       - {type: locked, name: primary}
       - {type: calm, name: replica}
-    """, host=PluginHost(extra_plugins=[("trees", TreePlugin())]), store_path=store_path)
+    """, host=PluginHost(extra_plugins=[function_sources(
+        locked=lambda ctx, n: [TableSnapshot(ctx.now, "primary", "blocking_tree", COLUMNS, LOCKED)],
+        calm=lambda ctx, n: [TableSnapshot(ctx.now, "replica", "blocking_tree", COLUMNS, [])])]), store_path=store_path)
     t0 = time.time()
     for i in range(3):
         engine.tick(now=t0 + i, wait=5)
