@@ -28,7 +28,7 @@ demo: $(BASE)
 	$(VENV)/bin/migtui demo
 
 test: $(TESTS)
-	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(PY) -m pytest -q -p no:cacheprovider --durations=15 $(PYTEST_ARGS)
 
 bench: $(TESTS)
 	$(PIP) -e '.[test,bench]'
