@@ -186,3 +186,99 @@ def test_database_conflicts_are_zero_rates_on_a_primary_and_io_stats_waits_for_p
     else:
         assert out.returncode == 1
         assert "io_stats" in out.stderr and "needs PostgreSQL 16+" in out.stderr
+
+
+@contextlib.contextmanager
+def hot_standby_of(primary: Any) -> Iterator[Any]:
+    """A streaming hot standby of the embedded server (pg_basebackup -R), which cancels a conflicting
+    query at once (max_standby_streaming_delay = 0) instead of after the default 30 s."""
+    from migtui.embedded import EmbeddedPostgres
+
+    standby = EmbeddedPostgres()
+    try:
+        os.chmod(standby.base, 0o755)
+        standby._prepare_user()
+        standby.data.mkdir(mode=0o700)
+        standby._chown(standby.data)
+        out = standby._run("pg_basebackup", "-D", str(standby.data), "-h", "127.0.0.1", "-p", str(primary.port),
+                           "-U", "postgres", "-R", "-X", "stream", "-c", "fast", "--no-sync", check=False,
+                           timeout=120)
+        if out.returncode != 0:
+            pytest.skip(f"pg_basebackup refused: {out.stdout.strip()[-300:]}")
+        with open(standby.data / "postgresql.conf", "a", encoding="utf-8") as f:
+            f.write("\nhot_standby = on\nmax_standby_streaming_delay = 0\n")
+        standby.start()
+        yield standby
+    finally:
+        standby.cleanup()
+
+
+def test_a_hot_standby_counts_the_query_a_migrations_alter_table_cancelled(
+        embedded_pg: Any, make_engine: Any) -> None:
+    """The trap: an ALTER TABLE on the primary replays as an ACCESS EXCLUSIVE lock on the replica and
+    cancels the report query reading that table there."""
+    table = f"replica_read_{os.getpid()}"
+    with psycopg.connect(embedded_pg.dsn, autocommit=True) as primary:
+        primary.execute(sql.SQL("CREATE TABLE {} AS SELECT g AS id FROM generate_series(1, 1000) g")
+                        .format(sql.Identifier(table)))
+    try:
+        with hot_standby_of(embedded_pg.embedded) as standby:
+            replica_dsn = standby.dsn_for(embedded_pg.dbname)
+
+            def replayed() -> bool:
+                with contextlib.suppress(psycopg.OperationalError), \
+                        psycopg.connect(replica_dsn, autocommit=True, connect_timeout=5) as conn:
+                    return conn.execute("SELECT to_regclass(%s) IS NOT NULL", [table]).fetchone()[0]
+                return False
+
+            deadline = time.monotonic() + 60
+            while not replayed():
+                if time.monotonic() > deadline:
+                    pytest.fail("the standby did not replay the table")
+                time.sleep(0.2)
+
+            engine = make_engine(_config(replica_dsn))
+            poll_until(engine, lambda: series(engine, "database_conflicts.confl_lock_per_s"),
+                       "the first database_conflicts rates on the standby")
+            baseline = one(engine, "database_conflicts.confl_lock_per_s").last[0]
+            assert not series(engine, "io_stats.extends_per_s", backend_type="checkpointer")
+
+            reader = psycopg.connect(replica_dsn, autocommit=True, application_name="test-replica-report")
+            error: list[BaseException] = []
+            try:
+                import threading
+
+                def report() -> None:
+                    try:
+                        reader.execute(sql.SQL("SELECT pg_sleep(60) FROM {} LIMIT 1").format(sql.Identifier(table)))
+                    except psycopg.Error as exc:
+                        error.append(exc)
+
+                thread = threading.Thread(target=report, daemon=True)
+                thread.start()
+                with psycopg.connect(replica_dsn, autocommit=True) as watcher:
+                    deadline = time.monotonic() + 30
+                    while not watcher.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                                              "'test-replica-report' AND state = 'active'").fetchone()[0]:
+                        if time.monotonic() > deadline:
+                            pytest.fail("the report query did not start on the standby")
+                        time.sleep(0.1)
+                with psycopg.connect(embedded_pg.dsn, autocommit=True, application_name="test-migration") as mig:
+                    mig.execute(sql.SQL("ALTER TABLE {} ADD COLUMN note text").format(sql.Identifier(table)))
+                thread.join(timeout=60)
+                assert error and "conflict with recovery" in str(error[0]), error
+                reader.execute("SELECT 1")  # idle again: the backend flushes its conflict counter
+            finally:
+                reader.close()
+
+            poll_until(engine, lambda: integrate(list(one(engine, "database_conflicts.confl_lock_per_s").points),
+                                                 baseline) >= 0.999,
+                       "database_conflicts to count the cancelled query")
+            conflicts = {c: integrate(list(one(engine, f"database_conflicts.{c}_per_s").points), baseline)
+                         for c in CONFLICT_RATES}
+            assert conflicts["confl_lock"] == pytest.approx(1.0)
+            assert conflicts["confl_tablespace"] == conflicts["confl_deadlock"] == 0
+            assert not errors_about(engine, "database_conflicts")
+    finally:
+        with psycopg.connect(embedded_pg.dsn, autocommit=True) as primary:
+            primary.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(table)))
