@@ -11,11 +11,16 @@ talk to it. The protocol is JSON lines: one request object per line, one answer 
     {"cmd": "rollback", "yes": true}          # without "yes": the plan, nothing runs
     {"cmd": "mark", "phase": "migration"}
     {"cmd": "note", "text": "starting step 2"}
+    {"cmd": "ack", "trigger": "warn:error_rate"}              # alerts stop repeating
+    {"cmd": "silence", "target": "pause", "seconds": 600}     # a trigger, warn|pause|rollback, or all
+    {"cmd": "unsilence", "target": "pause"}
 
     -> {"ok": true, ...} or {"ok": false, "error": "one line"}
 
 Actions from the socket go through the same path as keys and triggers and are audited with
-``who = "ctl:<uid>"``. It is an engine extension: every engine with a store serves its socket
+``who = "ctl:<uid>"``. Acknowledging and silencing triggers (:func:`acknowledge_trigger`,
+:func:`silence_triggers`, :func:`unsilence_triggers`, also used by the cockpit's keys) run on the
+engine thread and are recorded as ``trigger`` events. It is an engine extension: every engine with a store serves its socket
 unless the config says ``control: {enabled: false}``.
 """
 
@@ -33,6 +38,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from migtui.config import parse_duration
 from migtui.engine import Engine, register_extension
 from migtui.errors import MigtuiError
 from migtui.model import Event, Level, Phase
@@ -186,7 +192,8 @@ class ControlServer:
     def dispatch(self, req: Any, *, who: str) -> dict[str, Any]:
         """Answer one request (also usable in-process)."""
         if not isinstance(req, dict) or not isinstance(req.get("cmd"), str):
-            return {"ok": False, "error": 'expected {"cmd": "status|pause|resume|rollback|mark|note", ...}'}
+            return {"ok": False, "error": 'expected {"cmd": "status|pause|resume|rollback|mark|note|ack|silence|'
+                                          'unsilence", ...}'}
         cmd = req["cmd"]
         why = str(req.get("why") or f"migtui ctl {cmd}")
         if cmd == "status":
@@ -214,7 +221,30 @@ class ControlServer:
                 return {"ok": False, "error": "note needs some text"}
             self.engine.note(text, who=who)
             return {"ok": True}
-        return {"ok": False, "error": f"unknown command {cmd!r}; use status, pause, resume, rollback, mark or note"}
+        if cmd == "ack":
+            name = str(req.get("trigger") or "").strip()
+            if not name:
+                return {"ok": False, "error": "ack needs a trigger name (see `migtui ctl status`)"}
+            return _event_answer(acknowledge_trigger(self.engine, name, who))
+        if cmd == "silence":
+            target = str(req.get("target") or "").strip()
+            if not target:
+                return {"ok": False, "error": "silence needs a target: a trigger name, warn, pause, rollback or all"}
+            raw = req.get("seconds", req.get("duration"))
+            try:
+                if raw is None or raw == "":
+                    raise ValueError("expected a duration like 30s, 5m or 2h")
+                seconds = parse_duration(raw)
+            except ValueError as exc:
+                return {"ok": False, "error": f"silence needs a duration: {exc}"}
+            return _event_answer(silence_triggers(self.engine, target, seconds, who))
+        if cmd == "unsilence":
+            target = str(req.get("target") or "").strip()
+            if not target:
+                return {"ok": False, "error": "unsilence needs a target: a trigger name, warn, pause, rollback or all"}
+            return _event_answer(unsilence_triggers(self.engine, target, who))
+        return {"ok": False, "error": f"unknown command {cmd!r}; use status, pause, resume, rollback, mark, note, "
+                                      "ack, silence or unsilence"}
 
     def _action(self, verb: str, **kw: Any) -> dict[str, Any]:
         fut = self.engine.request_action(verb, **kw)
@@ -239,6 +269,14 @@ class ControlServer:
                 summary = str(triggers.summary())
             except Exception:  # noqa: BLE001
                 summary = ""
+        rows: list[dict[str, Any]] = []
+        silences: list[dict[str, Any]] = []
+        if triggers is not None and hasattr(triggers, "status"):
+            try:
+                rows = list(triggers.status())
+                silences = active_silences(e)
+            except Exception:  # noqa: BLE001 - status must answer even if triggers misbehave
+                rows, silences = [], []
         events = [ev.as_json() for ev in list(e.recent_events)[-10:]]
         return redact_obj({
             "run": e.run_id, "name": e.name, "phase": e.phase.value, "tick": e.tick_no,
@@ -248,8 +286,78 @@ class ControlServer:
             "paused": bool(getattr(actions, "paused", False)),
             "actions": {v: e.describe_actions(v) for v in (actions.verbs() if actions is not None else [])},
             "triggers": summary,
+            "trigger_states": rows,
+            "silences": silences,
             "recent_events": events,
         })
+
+
+def _event_answer(ev: Event) -> dict[str, Any]:
+    return {"ok": True, "message": redact(ev.message), "event": redact_obj(ev.as_json())}
+
+
+# --------------------------------------------------------------------------- trigger commands
+
+COMMAND_WAIT = 10.0
+"""How long an operator command waits for the engine thread to take it."""
+
+
+def trigger_runtime(engine: Any) -> Any:
+    """The engine's ``triggers`` extension, or MigtuiError when this watch has none."""
+    runtime = getattr(engine, "extensions", {}).get("triggers")
+    if runtime is None or not hasattr(runtime, "acknowledge"):
+        raise MigtuiError("triggers are not loaded in this watch (no triggers extension)")
+    return runtime
+
+
+def _on_engine(engine: Any, what: str, fn: Any) -> Any:
+    try:
+        return engine.call(fn, timeout=COMMAND_WAIT)
+    except concurrent.futures.TimeoutError:
+        raise MigtuiError(f"{what}: the engine did not take the command within {COMMAND_WAIT:g}s "
+                          "(a slow tick?); try again") from None
+
+
+def acknowledge_trigger(engine: Any, name: str, who: str) -> Event:
+    """Acknowledge a firing / pending / inconclusive trigger on the engine thread (its alerts stop
+    repeating). Returns the audit event; MigtuiError (one line) when there is no such trigger or it
+    is not firing."""
+    runtime = trigger_runtime(engine)
+    return _on_engine(engine, "acknowledge", lambda: runtime.acknowledge(name, who))
+
+
+def silence_triggers(engine: Any, target: str, seconds: float, who: str) -> Event:
+    """Silence a trigger, an action level (warn | pause | rollback) or ``all`` for ``seconds``: the
+    triggers keep their state but neither act nor alert. Returns the audit event."""
+    runtime = trigger_runtime(engine)
+    return _on_engine(engine, "silence", lambda: runtime.silence(target, float(seconds), who))
+
+
+def unsilence_triggers(engine: Any, target: str, who: str) -> Event:
+    """Lift the silence of ``target`` (as it was silenced: a trigger, a level or ``all``)."""
+    runtime = trigger_runtime(engine)
+    return _on_engine(engine, "unsilence", lambda: runtime.unsilence(target, who))
+
+
+def active_silences(engine: Any, now: float | None = None) -> list[dict[str, Any]]:
+    """The silences in force: ``[{"target", "until", "who", "triggers"}]``, soonest to end first.
+    Cheap and safe from any thread (reads a copy of the trigger engine's silences)."""
+    runtime = getattr(engine, "extensions", {}).get("triggers")
+    triggers = getattr(runtime, "triggers", None)
+    if triggers is None:
+        return []
+    now = engine.clock() if now is None else now
+    public = getattr(triggers, "silences", None)
+    if callable(public):  # a trigger engine that lists its silences itself
+        return [dict(s) for s in public(now)]
+    raw = dict(getattr(triggers, "_silences", {}) or {})
+    specs = list(getattr(triggers, "specs", []))
+    out = []
+    for target, (until, who) in raw.items():
+        if until > now:
+            names = [s.name for s in specs if target in ("all", s.name, s.action)]
+            out.append({"target": target, "until": until, "who": who, "triggers": names})
+    return sorted(out, key=lambda s: (s["until"], s["target"]))
 
 
 def _send(conn: socket.socket, obj: dict[str, Any]) -> bool:

@@ -85,7 +85,8 @@ def _print_result(r: dict[str, Any], err: bool = False) -> None:
 def ctl(ctx: click.Context, store_path: Path | None, config_path: Path | None, sock_path: Path | None,
         as_json: bool | None) -> None:
     """Drive a running watch from another terminal or a script: status, pause, resume, rollback,
-    mark PHASE, note TEXT. Actions are audited with who = ctl:<uid>."""
+    mark PHASE, note TEXT, ack TRIGGER, silence TARGET DURATION, unsilence TARGET. Actions are
+    audited with who = ctl:<uid>."""
     ctx.obj = {k: v for k, v in dict(store_path=store_path, config_path=config_path, sock_path=sock_path,
                                      as_json=as_json).items() if v is not None and v is not False}
 
@@ -106,6 +107,13 @@ def status(ctx: click.Context, **kw: Any) -> None:
         click.echo(f"source {src['name']} [{src['type']}]: {src['state']}{err}")
     if s.get("triggers"):
         click.echo(f"triggers: {s['triggers']}")
+    for row in s.get("trigger_states") or []:
+        if row.get("acked_by"):
+            click.echo(f"acknowledged: {row['name']} ({row['state']}) by {row['acked_by']}")
+    for sil in s.get("silences") or []:
+        click.echo(f"silenced: {sil['target']} until {_utc(sil['until'])} by {sil['who']}"
+                   + (f" ({', '.join(sil['triggers'])})" if sil.get("triggers") and sil["triggers"] != [sil["target"]]
+                      else ""))
     for verb, lines in (s.get("actions") or {}).items():
         for line in lines:
             click.echo(f"{verb}: {line}")
@@ -174,3 +182,58 @@ def note(ctx: click.Context, text: tuple[str, ...], **kw: Any) -> None:
     answer = _send(ctx, {"cmd": "note", "text": " ".join(text)}, **kw)
     if not _opts(ctx, **kw).get("as_json"):
         click.echo("noted" if answer.get("ok") else "")
+
+
+def _utc(ts: Any) -> str:
+    from datetime import datetime, timezone
+
+    try:
+        return datetime.fromtimestamp(float(ts), timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+    except (TypeError, ValueError, OverflowError):
+        return str(ts)
+
+
+def _duration(ctx: click.Context, param: click.Parameter, value: str) -> float:
+    from migtui.config import parse_duration
+
+    try:
+        seconds = parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    if seconds <= 0:
+        raise click.BadParameter("a silence needs a positive duration")
+    return seconds
+
+
+def _print_event(ctx: click.Context, answer: dict[str, Any], **kw: Any) -> None:
+    if not _opts(ctx, **kw).get("as_json"):
+        click.echo(answer.get("message") or "done")
+
+
+@ctl.command()
+@click.argument("trigger")
+@_common
+@click.pass_context
+def ack(ctx: click.Context, trigger: str, **kw: Any) -> None:
+    """Acknowledge a firing trigger: its alerts stop repeating (its state and actions are unchanged)."""
+    _print_event(ctx, _send(ctx, {"cmd": "ack", "trigger": trigger}, **kw), **kw)
+
+
+@ctl.command()
+@click.argument("target")
+@click.argument("duration", callback=_duration)
+@_common
+@click.pass_context
+def silence(ctx: click.Context, target: str, duration: float, **kw: Any) -> None:
+    """Silence TARGET (a trigger name, warn, pause, rollback or all) for DURATION (30s, 15m, 2h):
+    its triggers keep their state but neither act nor alert until then."""
+    _print_event(ctx, _send(ctx, {"cmd": "silence", "target": target, "seconds": duration}, **kw), **kw)
+
+
+@ctl.command()
+@click.argument("target")
+@_common
+@click.pass_context
+def unsilence(ctx: click.Context, target: str, **kw: Any) -> None:
+    """Lift the silence of TARGET (as it was silenced: a trigger name, a level or all)."""
+    _print_event(ctx, _send(ctx, {"cmd": "unsilence", "target": target}, **kw), **kw)
