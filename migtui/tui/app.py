@@ -16,6 +16,9 @@ Keys (every one a Binding with an id, so a keymap can move it: ``ui: {keymap: {p
 | t      | terminate-backend  | terminate the backend selected in the blocking tree                |
 | e      | export-report      | export the run's report                                            |
 | n      | note               | write a note into the run's event log                              |
+| a      | acknowledge        | acknowledge a firing trigger (its alerts stop repeating)           |
+| s      | silence            | silence a trigger, an action level or all for a while              |
+| S      | unsilence          | lift a silence                                                     |
 | 1-6    | panel-1 … panel-6  | show panel N (tabs are numbered; only configured types appear)     |
 | ?      | help               | help: every key                                                    |
 | q      | quit               | quit (asks first while the phase is migration)                     |
@@ -26,8 +29,9 @@ that thread; the app posts it to itself as a message (thread-safe, never blocks 
 new events to the log at once, and redraws panels at most every ``refresh_interval`` seconds and
 only after an engine tick; a widget is updated only when what it shows changed (and the screen is laid
 out again only when a widget's height may have changed), so an idle cockpit costs next to nothing.
-Commands that may block (actions, phase changes, baseline capture, export) run in thread workers
-and report back to the event log.
+Commands that may block (actions, phase changes, baseline capture, export, acknowledging and
+silencing triggers) run in thread workers and report back to the event log. The trigger keys are
+not in the footer (``show=False``); help and the command palette list them.
 """
 
 from __future__ import annotations
@@ -46,11 +50,12 @@ from textual.geometry import Size
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
+from migtui.control import acknowledge_trigger, active_silences, silence_triggers, unsilence_triggers
 from migtui.errors import MigtuiError
 from migtui.model import Event, Level, Phase
 from migtui.tui.commands import CockpitCommands
-from migtui.tui.screens import ConfirmScreen, HelpScreen, NoteScreen, RollbackScreen
-from migtui.tui.view import kind_title, panels_by_kind, trigger_rows
+from migtui.tui.screens import ConfirmScreen, HelpScreen, NoteScreen, PickScreen, RollbackScreen, SilenceScreen
+from migtui.tui.view import TriggerRow, fmt_left, kind_title, panels_by_kind, trigger_rows
 from migtui.tui.widgets import BlockingTree, CockpitHeader, EventLog, KindPanel, TriggersView
 
 WHO = "operator (cockpit)"
@@ -59,7 +64,11 @@ ACTION_TIMEOUT = 300.0
 
 _PANELS = Binding.Group("panels", compact=True)
 COCKPIT_ACTIONS = frozenset({"pause", "resume", "rollback", "phase", "capture_baseline", "freeze", "backend", "export",
-                             "note", "panel", "help", "quit"})
+                             "note", "acknowledge", "silence", "unsilence", "panel", "help", "quit"})
+ACKABLE = ("firing", "inconclusive", "pending")
+"""Trigger states an operator can acknowledge (what the trigger engine accepts)."""
+_ALL = "\x00all"
+"""The "every one of them" entry of the pick lists (not a possible trigger or silence name)."""
 
 
 class EngineUpdated(Message):
@@ -136,6 +145,11 @@ class MigtuiApp(App[None]):
                 tooltip="Terminate the backend selected in the blocking tree"),
         Binding("e", "export", "Export", id="export-report", tooltip="Export the run's report"),
         Binding("n", "note", "Note", id="note", tooltip="Write a note into the run's event log"),
+        Binding("a", "acknowledge", "Ack", id="acknowledge", show=False,
+                tooltip="Acknowledge a firing trigger (its alerts stop repeating)"),
+        Binding("s", "silence", "Silence", id="silence", show=False,
+                tooltip="Silence a trigger, an action level or all for a while (no actions, no alerts)"),
+        Binding("S", "unsilence", "Unsilence", id="unsilence", show=False, tooltip="Lift a silence"),
         *[Binding(str(n), f"panel({n})", f"panel {n}", id=f"panel-{n}", group=_PANELS,
                   tooltip=f"Show panel {n}") for n in range(1, 7)],
         Binding("question_mark", "help", "Help", id="help", key_display="?", tooltip="Help: every key"),
@@ -545,6 +559,119 @@ class MigtuiApp(App[None]):
         except Exception as exc:  # noqa: BLE001
             self._log_threadsafe(f"note not written: {exc}", "error")
 
+    # ------------------------------------------------------------------ actions: triggers
+
+    def _trigger_rows_or_say(self, verb: str) -> list[TriggerRow] | None:
+        """The trigger rows, or None after one line in the event log saying why there are none."""
+        rows = trigger_rows(self.engine, self.clock())
+        if rows is None or self.engine.extensions.get("triggers") is None:
+            self.log_ui(f"{verb}: triggers are not loaded (no triggers extension)", "warn")
+            return None
+        if not rows:
+            self.log_ui(f"{verb}: no triggers are configured (triggers: in the config)", "warn")
+            return None
+        return rows
+
+    def action_acknowledge(self) -> None:
+        rows = self._trigger_rows_or_say("acknowledge")
+        if rows is None:
+            return
+        active = sorted((r for r in rows if r.state in ACKABLE), key=lambda r: (-r.rank, r.name))
+        if not active:
+            self.log_ui("acknowledge: no trigger is firing or pending; nothing to acknowledge", "warn")
+            return
+        todo = [r for r in active if not r.acked_by]
+        if not todo:
+            done = ", ".join(f"{r.name} by {r.acked_by}" for r in active)
+            self.log_ui(f"acknowledge: every firing trigger is already acknowledged ({done})")
+            return
+        if len(todo) == 1:
+            self._acknowledge([todo[0].name])
+            return
+
+        def picked(key: str | None) -> None:
+            if key:
+                self._acknowledge([r.name for r in todo] if key == _ALL else [key])
+
+        now = self.clock()
+        choices = [(r.name, _trigger_label(r, now)) for r in todo] + [(_ALL, f"all {len(todo)} of them")]
+        self.push_screen(PickScreen("Acknowledge which trigger? Its alerts stop repeating; state and actions "
+                                    "are unchanged.", choices), picked)
+
+    @work(thread=True, exit_on_error=False, group="commands", description="acknowledging triggers")
+    def _acknowledge(self, names: list[str]) -> None:
+        for name in names:
+            try:
+                acknowledge_trigger(self.engine, name, WHO)  # the trigger event reaches the log with the next tick
+            except MigtuiError as exc:
+                self._log_threadsafe(f"acknowledge {name}: {exc}", "warn")
+            except Exception as exc:  # noqa: BLE001
+                self._log_threadsafe(f"acknowledge {name} failed: {type(exc).__name__}: {exc}", "error")
+        self._ui(self._redraw_triggers)
+
+    def action_silence(self) -> None:
+        rows = self._trigger_rows_or_say("silence")
+        if rows is None:
+            return
+        now = self.clock()
+        ordered = sorted(rows, key=lambda r: (-r.rank, r.name))
+        targets = [(r.name, _trigger_label(r, now)) for r in ordered]
+        for level in ("warn", "pause", "rollback"):
+            n = sum(1 for r in rows if r.action == level)
+            if n:
+                targets.append((level, f"every {level} trigger ({n})"))
+        targets.append(("all", f"all triggers ({len(rows)})"))
+
+        def chosen(result: tuple[str, float] | None) -> None:
+            if result:
+                self._silence(*result)
+
+        self.push_screen(SilenceScreen(targets), chosen)
+
+    @work(thread=True, exit_on_error=False, group="commands", description="silencing triggers")
+    def _silence(self, target: str, seconds: float) -> None:
+        try:
+            silence_triggers(self.engine, target, seconds, WHO)
+        except MigtuiError as exc:
+            self._log_threadsafe(f"silence {target}: {exc}", "warn")
+        except Exception as exc:  # noqa: BLE001
+            self._log_threadsafe(f"silence {target} failed: {type(exc).__name__}: {exc}", "error")
+        self._ui(self._redraw_triggers)
+
+    def action_unsilence(self) -> None:
+        if self._trigger_rows_or_say("unsilence") is None:
+            return
+        now = self.clock()
+        silences = active_silences(self.engine, now)
+        if not silences:
+            self.log_ui("unsilence: nothing is silenced", "warn")
+            return
+
+        def picked(key: str | None) -> None:
+            if key:
+                self._unsilence([s["target"] for s in silences] if key == _ALL else [key])
+
+        choices = [(s["target"], _silence_label(s, now)) for s in silences]
+        if len(silences) > 1:
+            choices.append((_ALL, f"all {len(silences)} silences"))
+        self.push_screen(PickScreen("Lift which silence? Its triggers act and alert again.", choices), picked)
+
+    @work(thread=True, exit_on_error=False, group="commands", description="lifting silences")
+    def _unsilence(self, targets: list[str]) -> None:
+        for target in targets:
+            try:
+                unsilence_triggers(self.engine, target, WHO)
+            except MigtuiError as exc:
+                self._log_threadsafe(f"unsilence {target}: {exc}", "warn")
+            except Exception as exc:  # noqa: BLE001
+                self._log_threadsafe(f"unsilence {target} failed: {type(exc).__name__}: {exc}", "error")
+        self._ui(self._redraw_triggers)
+
+    def _redraw_triggers(self) -> None:
+        """After an acknowledgement or a silence: show it now, not with the next engine tick."""
+        if not self.frozen and self._accepting:
+            self.render_now()
+
     # ------------------------------------------------------------------ actions: display
 
     def action_freeze(self) -> None:
@@ -568,8 +695,10 @@ class MigtuiApp(App[None]):
     def action_help(self) -> None:
         notes = ("Panels: 1-6 switch (tabs are numbered in order: Schema, Data, API, Deployment, Feature flags, "
                  "A/B tests; only configured types appear). Tab moves the focus; in the blocking tree the arrows "
-                 "select a backend for k (cancel) and t (terminate). Every action's result appears in the "
-                 "event log.")
+                 "select a backend for k (cancel) and t (terminate). Triggers: a acknowledges a firing one (its "
+                 "alerts stop repeating), s silences a trigger, an action level or all for a while (no actions, "
+                 "no alerts), S lifts a silence; the triggers panel marks them ack / silenced. Every action's "
+                 "result appears in the event log.")
         self.push_screen(HelpScreen(self.cockpit_bindings(), notes))
 
     async def action_quit(self) -> None:
@@ -601,6 +730,30 @@ def _freeze_startup_objects() -> None:
 
     gc.collect()
     gc.freeze()
+
+
+def _trigger_label(r: TriggerRow, now: float) -> str:
+    """One line of a trigger pick list: name, state, value, and any ack or silence."""
+    from migtui.tui.view import fmt_value
+
+    text = f"{r.name}  {r.display_state}"
+    if r.value is not None:
+        text += f"  {fmt_value(r.value)} (limit {r.threshold})" if r.threshold else f"  {fmt_value(r.value)}"
+    if r.silenced_until and r.silenced_until > now:
+        text += f"  [silenced, {fmt_left(r.silenced_until - now)} left]"
+    if r.acked_by:
+        text += f"  [ack {r.acked_by}]"
+    return text
+
+
+def _silence_label(s: dict[str, Any], now: float) -> str:
+    from datetime import datetime
+
+    until = float(s["until"])
+    names = [str(n) for n in s.get("triggers") or []]
+    covers = f"  ({', '.join(names[:4])}{' …' if len(names) > 4 else ''})" if names and names != [s["target"]] else ""
+    return (f"{s['target']}  until {datetime.fromtimestamp(until).strftime('%H:%M:%S')} "
+            f"({fmt_left(until - now)} left) by {s.get('who') or '?'}{covers}")
 
 
 def _refused_trigger_request(ev: Any) -> bool:

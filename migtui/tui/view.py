@@ -65,6 +65,18 @@ def fmt_age(seconds: float | None) -> str:
     return f"{s // 3600}h{(s % 3600) // 60:02d}m"
 
 
+def fmt_left(seconds: float | None) -> str:
+    """Time left, coarse so it changes rarely: ``42s``, ``15m`` (rounded up), ``1h05m``."""
+    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
+        return "-"
+    s = max(0, math.ceil(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{math.ceil(s / 60)}m"
+    return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+
+
 def fmt_elapsed(seconds: float) -> str:
     s = int(max(0, seconds))
     h, rem = divmod(s, 3600)

@@ -1,4 +1,7 @@
-"""The triggers panel: each trigger's state, value against threshold, and the action it takes."""
+"""The triggers panel: each trigger's state, value against threshold, and the action it takes.
+
+Acknowledged and silenced triggers are marked after the state: ``warn 2m05s ack,silenced 15m``
+(narrow: ``warn ack,sil``); who did it is in the event log."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from migtui.tui.view import STATE_STYLE, TriggerRow, fmt_age, fmt_value
+from migtui.tui.view import STATE_STYLE, TriggerRow, fmt_age, fmt_left, fmt_value
 from migtui.tui.widgets._update import set_content
 
 
@@ -34,15 +37,17 @@ def trigger_cells(rows: list[TriggerRow] | None, *, now: float, width: int = 80)
         label = state if wide or state != "inconclusive" else "inconcl."
         if wide and r.state in ("pending", "firing", "inconclusive") and r.since:
             label += f" {fmt_age(now - r.since)}"
-        notes = []
-        if r.silenced_until and r.silenced_until > now:
-            notes.append("silenced")
+        silenced = bool(r.silenced_until and r.silenced_until > now)
+        state_cell = Text(label, style=STATE_STYLE.get(state, ""))
+        marks = []  # next to the state, so they show at every width
         if r.acked_by:
-            notes.append(f"ack {r.acked_by}")
-        if r.dry_run:
-            notes.append("dry-run")
-        action = r.action + (f" ({', '.join(notes)})" if notes else "")
-        cells: list[object] = [r.name, Text(label, style=STATE_STYLE.get(state, "")), fmt_value(r.value)]
+            marks.append("ack")
+        if silenced:
+            marks.append(f"silenced {fmt_left((r.silenced_until or now) - now)}" if wide else "sil")
+        if marks:
+            state_cell.append(" " + ",".join(marks), style="bold")
+        action = r.action + (" (dry-run)" if r.dry_run else "")
+        cells: list[object] = [r.name, state_cell, fmt_value(r.value)]
         if wide:
             cells += [r.threshold, action]
         out.append(cells)
