@@ -564,7 +564,10 @@ class MigtuiApp(App[None]):
     def _trigger_rows_or_say(self, verb: str) -> list[TriggerRow] | None:
         """The trigger rows, or None after one line in the event log saying why there are none."""
         rows = trigger_rows(self.engine, self.clock())
-        if rows is None or self.engine.extensions.get("triggers") is None:
+        runtime = self.engine.extensions.get("triggers")
+        if not rows and getattr(runtime, "specs", None):
+            rows = trigger_rows(self.engine, self.clock())  # [] was a status read racing a change: read again
+        if rows is None or runtime is None:
             self.log_ui(f"{verb}: triggers are not loaded (no triggers extension)", "warn")
             return None
         if not rows:
