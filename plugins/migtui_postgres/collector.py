@@ -323,6 +323,7 @@ class PostgresCollector:
                 MetricSpec("database_counters.tup_updated_per_s", "rows updated/s", "/s"),
                 MetricSpec("wal_position.wal_bytes_per_s", "WAL", "B/s"),
                 MetricSpec("replication_lag.replay_lag_bytes", "replication lag", "B"),
+                MetricSpec("database_counters.conflicts_per_s", "standby conflicts/s", "/s", warn=0.01),
                 MetricSpec("table_activity.n_dead_tup", "dead tuples", ""),
             ), tables=("idle_in_transaction", "progress_copy"), source=self.name),
         ]

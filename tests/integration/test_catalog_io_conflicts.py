@@ -28,11 +28,12 @@ IO_CONTEXTS = {"normal", "bulkread", "bulkwrite", "vacuum"}
 CONFLICT_RATES = ("confl_tablespace", "confl_lock", "confl_snapshot", "confl_bufferpin", "confl_deadlock")
 
 
-def _config(dsn: str) -> str:
+def _config(dsn: str, *more: str) -> str:
+    queries = ["io_stats", "database_conflicts", *more]
     return (f"name: io-conflicts\ninterval: 1s\nsources:\n"
             f"  - type: postgres\n    name: db\n    dsn: '{dsn}'\n"
-            f"    include: [io_stats, database_conflicts]\n"
-            f"    intervals: {{io_stats: 1s, database_conflicts: 1s}}\n")
+            f"    include: [{', '.join(queries)}]\n"
+            f"    intervals: {{{', '.join(q + ': 1s' for q in queries)}}}\n")
 
 
 def poll_until(engine: Any, probe: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
@@ -237,10 +238,11 @@ def test_a_hot_standby_counts_the_query_a_migrations_alter_table_cancelled(
                     pytest.fail("the standby did not replay the table")
                 time.sleep(0.2)
 
-            engine = make_engine(_config(replica_dsn))
-            poll_until(engine, lambda: series(engine, "database_conflicts.confl_lock_per_s"),
-                       "the first database_conflicts rates on the standby")
-            baseline = one(engine, "database_conflicts.confl_lock_per_s").last[0]
+            engine = make_engine(_config(replica_dsn, "database_counters"))
+            poll_until(engine, lambda: series(engine, "database_conflicts.confl_lock_per_s")
+                       and series(engine, "database_counters.conflicts_per_s"), "the first rates on the standby")
+            baseline = min(one(engine, "database_conflicts.confl_lock_per_s").last[0],
+                           one(engine, "database_counters.conflicts_per_s").last[0])
             assert not series(engine, "io_stats.extends_per_s", backend_type="checkpointer")
 
             reader = psycopg.connect(replica_dsn, autocommit=True, application_name="test-replica-report")
@@ -278,6 +280,11 @@ def test_a_hot_standby_counts_the_query_a_migrations_alter_table_cancelled(
                          for c in CONFLICT_RATES}
             assert conflicts["confl_lock"] == pytest.approx(1.0)
             assert conflicts["confl_tablespace"] == conflicts["confl_deadlock"] == 0
+            # the Data panel's one line: the total from pg_stat_database, over its warn threshold
+            poll_until(engine, lambda: integrate(list(one(engine, "database_counters.conflicts_per_s").points),
+                                                 baseline) >= 0.999, "database_counters to count it too")
+            [spec] = [m for p in engine.panels for m in p.metrics if m.metric == "database_counters.conflicts_per_s"]
+            assert max(v for _, v in one(engine, spec.metric).points) >= spec.warn > 0
             assert not errors_about(engine, "database_conflicts")
     finally:
         with psycopg.connect(embedded_pg.dsn, autocommit=True) as primary:
