@@ -103,7 +103,7 @@ def test_shipped_variants_keep_the_base_header() -> None:
     for query in load_catalog():
         base = query.variants[0]
         assert base.path.name == f"{query.name}.sql"
-        assert base.min_version in (13, 14), query.name
+        assert base.min_version >= 13, query.name  # io_stats needs 16 (pg_stat_io)
         for variant in query.variants[1:]:
             header, _, tag = parse_file(variant.path)
             assert tag is not None
