@@ -132,6 +132,24 @@ class EmbeddedPostgres:
             for k, v in self.settings.items():
                 f.write(f"{k} = '{v}'\n")
 
+    def init_standby(self, primary: "EmbeddedPostgres", **settings: str) -> None:
+        """Make this server's data folder a streaming hot standby of ``primary`` (pg_basebackup -R);
+        ``settings`` are appended to its postgresql.conf. :meth:`start` starts it (the fault and
+        replica tests use this; the demo does not)."""
+        self.base.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.base, 0o755)
+        self._prepare_user()
+        self.data.mkdir(mode=0o700)
+        self._chown(self.data)
+        out = self._run("pg_basebackup", "-D", str(self.data), "-h", "127.0.0.1", "-p", str(primary.port),
+                        "-U", "postgres", "-R", "-X", "stream", "-c", "fast", "--no-sync", check=False, timeout=120)
+        if out.returncode != 0:
+            raise MigtuiError(f"pg_basebackup from port {primary.port} failed: {out.stdout.strip()[-300:]}")
+        with open(self.data / "postgresql.conf", "a", encoding="utf-8") as f:
+            f.write("\n# migtui embedded standby\nhot_standby = on\n")
+            for k, v in settings.items():
+                f.write(f"{k} = '{v}'\n")
+
     def start(self) -> "EmbeddedPostgres":
         self.init()
         if not self.log.exists():

@@ -194,20 +194,14 @@ def hot_standby_of(primary: Any) -> Iterator[Any]:
     """A streaming hot standby of the embedded server (pg_basebackup -R), which cancels a conflicting
     query at once (max_standby_streaming_delay = 0) instead of after the default 30 s."""
     from migtui.embedded import EmbeddedPostgres
+    from migtui.errors import MigtuiError
 
     standby = EmbeddedPostgres()
     try:
-        os.chmod(standby.base, 0o755)
-        standby._prepare_user()
-        standby.data.mkdir(mode=0o700)
-        standby._chown(standby.data)
-        out = standby._run("pg_basebackup", "-D", str(standby.data), "-h", "127.0.0.1", "-p", str(primary.port),
-                           "-U", "postgres", "-R", "-X", "stream", "-c", "fast", "--no-sync", check=False,
-                           timeout=120)
-        if out.returncode != 0:
-            pytest.skip(f"pg_basebackup refused: {out.stdout.strip()[-300:]}")
-        with open(standby.data / "postgresql.conf", "a", encoding="utf-8") as f:
-            f.write("\nhot_standby = on\nmax_standby_streaming_delay = 0\n")
+        try:
+            standby.init_standby(primary, max_standby_streaming_delay="0")
+        except MigtuiError as exc:
+            pytest.skip(str(exc))
         standby.start()
         yield standby
     finally:
