@@ -40,9 +40,9 @@ class PickScreen(ModalScreen[str]):
     PickScreen { align: center middle; }
     PickScreen > Vertical { width: 90%; max-width: 100; height: auto; max-height: 90%;
                             border: thick $accent; background: $surface; padding: 0 1; }
-    PickScreen .title { text-style: bold; }
+    PickScreen .title { text-style: bold; width: 100%; }
     PickScreen OptionList { height: auto; max-height: 14; }
-    PickScreen .hint { color: $text-muted; }
+    PickScreen .hint { color: $text-muted; width: 100%; }
     """
 
     def __init__(self, title: str, choices: Sequence[tuple[str, str]], *, hint: str = "") -> None:
@@ -95,9 +95,9 @@ class SilenceScreen(ModalScreen["tuple[str, float] | None"]):
     SilenceScreen { align: center middle; }
     SilenceScreen > Vertical { width: 90%; max-width: 100; height: auto; max-height: 95%;
                                border: thick $warning; background: $surface; padding: 0 1; }
-    SilenceScreen .title { text-style: bold; }
+    SilenceScreen .title { text-style: bold; width: 100%; }
     SilenceScreen OptionList { height: auto; max-height: 10; }
-    SilenceScreen #silence-hint { color: $text-muted; }
+    SilenceScreen #silence-hint { color: $text-muted; width: 100%; }
     SilenceScreen Horizontal { height: auto; }
     SilenceScreen Button { margin: 0 1 0 0; min-width: 7; }
     SilenceScreen #silence-go { margin-left: 2; }
