@@ -71,6 +71,8 @@ class KindPanel(VerticalScroll):
         width = max(40, self.size.width - 2)
         snapshots = dict(getattr(engine, "snapshots", {}))
         widgets = self._widgets()
+        if not widgets:  # not composed yet, or the app is closing and its widgets are gone: nothing to draw
+            return
         for i, spec in enumerate(self.specs):
             title = Text(spec.title, style="bold")
             if spec.source:
@@ -106,7 +108,7 @@ class KindPanel(VerticalScroll):
     def _widgets(self) -> dict[str, Any]:
         """The panel's widgets by id (looked up once, not with a query per refresh)."""
         cache: dict[str, Any] | None = getattr(self, "_by_id", None)
-        if cache is None or any(not w.is_attached for w in cache.values()):
+        if not cache or any(not w.is_attached for w in cache.values()):  # never keep an empty lookup
             cache = self._by_id = {w.id: w for w in self.query("Static, BlockingTree") if w.id}
         return cache
 
