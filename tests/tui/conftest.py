@@ -60,7 +60,7 @@ def pg_engine(tmp_path: Path) -> Iterator[Callable[..., Any]]:
             e.close()
 
 
-async def wait_for(pilot: Any, cond: Callable[[], Any], *, timeout: float = 20.0, what: str = "") -> Any:
+async def wait_for(pilot: Any, cond: Callable[[], Any], *, timeout: float = 60.0, what: str = "") -> Any:
     """Let the app run until ``cond()`` is truthy (fails with ``what`` after ``timeout``)."""
     deadline = time.monotonic() + timeout
     while True:

@@ -111,7 +111,7 @@ def fixed_engine(tmp_path: Any, *, ticks: int = 30, store: bool = False) -> Any:
         ev.ts = T0
     for i in range(ticks):
         clock["now"] = T0 + 2.0 * i
-        engine.tick(now=clock["now"], wait=10.0)  # waits for the collector launched at this tick
+        engine.tick(now=clock["now"], wait=60.0)  # waits for the collector launched at this tick
     engine.clock_box = clock
     return engine
 
