@@ -66,6 +66,45 @@ class Receiver:
         self.server.server_close()
 
 
+class _Output:
+    """Reads a process's stdout (JSON lines) and stderr in threads, so that a test can wait for a
+    line with a deadline instead of blocking on ``readline`` or sleeping."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        self.events: list[dict[str, Any]] = []
+        self.err: list[str] = []
+        self.threads = [threading.Thread(target=self._out, args=(proc,), daemon=True),
+                        threading.Thread(target=self._err, args=(proc,), daemon=True)]
+        for t in self.threads:
+            t.start()
+
+    def _out(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            self.lines.append(line)
+            try:
+                self.events.append(json.loads(line))
+            except ValueError:
+                pass
+
+    def _err(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stderr is not None
+        self.err.extend(proc.stderr)
+
+    def wait_for(self, pred: Any, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(pred(e) for e in list(self.events)):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def join(self) -> None:
+        for t in self.threads:
+            t.join(timeout=30)
+
+
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -144,18 +183,16 @@ alerters:
     # a real headless watch; meanwhile its own connection is killed and `ctl status` asks it
     watch = subprocess.Popen([*migtui_cmd(), "watch", "--config", str(cfg), "--headless", "--json", "--store",
                               str(store)], env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    output = _Output(watch)
     try:
-        assert watch.stdout is not None
-        seen: list[dict[str, Any]] = []
-        deadline = time.monotonic() + 40
-        while time.monotonic() < deadline and not any(e["kind"] == "alert" and e["subject"] == "deadhook"
-                                                      for e in seen):
-            seen.append(json.loads(watch.stdout.readline()))
+        output.wait_for(lambda e: e["kind"] == "alert" and e["subject"] == "deadhook", 60)
         with psycopg.connect(pg.dsn, autocommit=True) as admin:
             killed = admin.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = %s",
                                    [role]).fetchone()[0]
         assert killed >= 1
-        time.sleep(2.5)  # reconnect (1s backoff) and recover
+        # reconnect (1s backoff) and recover: wait for the watch to say so, however long a busy machine takes
+        assert output.wait_for(lambda e: e["kind"] == "error" and e["subject"] == "db" and e["data"].get("recovered"),
+                               60), "the watch did not report the reconnect: " + "".join(output.lines[-5:])
         for args in (["ctl", "status", "--store", str(store)], ["ctl", "status", "--json", "--store", str(store)]):
             proc = _run(args, cli_env)
             assert proc.returncode == 0, proc.stderr
@@ -163,12 +200,15 @@ alerters:
     finally:
         watch.send_signal(signal.SIGINT)
         try:
-            rest, err = watch.communicate(timeout=60)
+            watch.wait(timeout=60)
         except subprocess.TimeoutExpired:
             watch.kill()
-            rest, err = watch.communicate(timeout=10)
-            pytest.fail(f"the watch did not stop on SIGINT within 60s; stderr: {err[-3000:]}")
-    outputs["watch --json"] = "\n".join(json.dumps(e) for e in seen) + rest + err
+            watch.wait(timeout=10)
+            output.join()
+            pytest.fail(f"the watch did not stop on SIGINT within 60s; stderr: {''.join(output.err)[-3000:]}")
+        output.join()
+    err = "".join(output.err)
+    outputs["watch --json"] = "".join(output.lines) + err
     assert watch.returncode == 0, err
     assert "source api" in outputs["ctl status --store"] and "source db" in outputs["ctl status --store"]
 
@@ -240,7 +280,7 @@ def _permission_warnings(engine: Any) -> dict[str, int]:
 def _full_catalog_ticks(engine: Any, n: int = 4) -> None:
     t0 = time.time()
     for i in range(n):
-        engine.tick(now=t0 + 1000 * i, wait=15)  # every query of the catalog is due on every tick
+        engine.tick(now=t0 + 1000 * i, wait=30)  # every query of the catalog is due on every tick
 
 
 def test_monitoring_role_from_role_sql(pg: Any, make_engine: Any, tmp_path: Path, cli_env: dict[str, str]) -> None:
@@ -340,7 +380,7 @@ def test_identifiers_from_config_stay_quoted(pg: Any, make_engine: Any) -> None:
             - {{type: pg_terminate, name: by-query, query: {json.dumps(EVIL)}}}
         """)
     for i in range(2):
-        engine.tick(now=time.time() + 100 * i, wait=10)
+        engine.tick(now=time.time() + 100 * i, wait=30)
     assert not [e for e in engine.recent_events if e.kind == "error" and e.subject.startswith("db")], \
         [e.message for e in engine.recent_events if e.kind == "error"]
     by_app, by_query = engine.pause(who="test").result(timeout=30)
@@ -445,10 +485,10 @@ sources:
             with psycopg.connect(pg.dsn, autocommit=True) as admin:
                 admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", [role])
             await wait_for(pilot, lambda: engine.sources["db"].state == "error", what="the lost connection")
-            await pilot.pause(0.6)
+            await wait_for(pilot, lambda: "lost the connection" in log_text(app), what="the error on screen")
             screens.append(app.export_screenshot())
             await wait_for(pilot, lambda: engine.sources["db"].state == "ok", what="the reconnect")
-            await pilot.pause(0.6)
+            await wait_for(pilot, lambda: "recovered" in log_text(app), what="the recovery on screen")
             screens.append(app.export_screenshot())
             screens.append(log_text(app))
     finally:
