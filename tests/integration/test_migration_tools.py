@@ -46,6 +46,20 @@ def _config(pg: Any, extra: str = "") -> str:
         """) + textwrap.indent(textwrap.dedent(extra), "  ")
 
 
+GATE_WAIT = '''
+def wait_for_the_test():
+    """Hold the migration (its transaction and locks open) until the test opens the gate: the engine
+    gets to see it running however slow the machine is; never longer than 120 s."""
+    import os, time
+    gate = os.environ["MIGTUI_TEST_GATE"]
+    deadline = time.monotonic() + 120
+    while not os.path.exists(gate):
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test never opened the gate")
+        time.sleep(0.05)
+'''
+
+
 def _tick_until(engine: Any, cond: Callable[[], bool], timeout: float = 30.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -131,10 +145,11 @@ REV2 = '''
 from alembic import op
 revision = "b2c3d4e5f6a7"
 down_revision = "a1b2c3d4e5f6"
+''' + GATE_WAIT + '''
 
 def upgrade():
     op.execute("ALTER TABLE orders ADD COLUMN status text")
-    op.execute("SELECT pg_sleep(4)")
+    wait_for_the_test()
 
 def downgrade():
     op.execute("ALTER TABLE orders DROP COLUMN status")
@@ -152,7 +167,7 @@ def _alembic_project(tmp: Path) -> Path:
 
 
 def _alembic(ini: Path, dsn: str, *args: str, wait: bool = True) -> Any:
-    env = {**os.environ, "MIGTUI_TEST_TARGET": dsn}
+    env = {**os.environ, "MIGTUI_TEST_TARGET": dsn, "MIGTUI_TEST_GATE": str(ini.parent / "gate")}
     cmd = [sys.executable, "-m", "alembic", "-c", str(ini), *args]
     if wait:
         return subprocess.run(cmd, env=env, check=True, capture_output=True, text=True, timeout=120)
@@ -170,16 +185,25 @@ def test_alembic_detected_and_switches_phases(scratch_db: Any, make_engine: Any,
     assert st.current == "a1b2c3d4e5f6" and st.state == "idle"
     assert engine.phase == Phase.BASELINE
 
+    gate = ini.parent / "gate"
     proc = _alembic(ini, scratch_db.dsn, "upgrade", "head", wait=False)
     try:
-        assert _tick_until(engine, lambda: engine.phase == Phase.MIGRATION, timeout=20), \
+        assert _tick_until(engine, lambda: engine.phase == Phase.MIGRATION, timeout=60), \
             "the engine did not switch to the migration phase while alembic ran"
         running = engine.extensions["migration"].collector.states["alembic"]
         assert running.state == "running" and running.pid
-        assert _tick_until(engine, lambda: engine.phase == Phase.POST, timeout=30), \
+        # the sample that switched the phase was taken in baseline: hold the migration until a poll of the
+        # migration phase has recorded it running too (checked in the store below)
+        switched = time.time()
+        [(series, _, _)] = engine.latest("migration.tool.running", {"tool": "alembic"})
+        assert _tick_until(engine, lambda: any(ts > switched and v == 1.0 for ts, v in list(series.points)),
+                           timeout=60), "no sample of the running migration in the migration phase"
+        gate.touch()  # the migration may finish now
+        assert _tick_until(engine, lambda: engine.phase == Phase.POST, timeout=60), \
             "the engine did not switch to post after alembic finished"
     finally:
-        out, _ = proc.communicate(timeout=60)
+        gate.touch()
+        out, _ = proc.communicate(timeout=150)
     assert proc.returncode == 0, out
     assert engine.extensions["migration"].collector.states["alembic"].current == "b2c3d4e5f6a7"
 
@@ -230,12 +254,13 @@ class Migration(migrations.Migration):
 
 DJ_0002 = '''
 from django.db import migrations, models
+''' + GATE_WAIT + '''
 
 class Migration(migrations.Migration):
     dependencies = [("shop", "0001_initial")]
     operations = [
         migrations.AddField("order", "status", models.TextField(null=True)),
-        migrations.RunSQL("SELECT pg_sleep(4)", migrations.RunSQL.noop),
+        migrations.RunPython(lambda apps, schema_editor: wait_for_the_test(), migrations.RunPython.noop),
     ]
 '''
 
@@ -254,7 +279,7 @@ def _django_project(tmp: Path) -> Path:
 
 def _django(project: Path, dsn: str, *args: str, wait: bool = True) -> Any:
     env = {**os.environ, "MIGTUI_TEST_TARGET": dsn, "PYTHONPATH": str(project),
-           "DJANGO_SETTINGS_MODULE": "settings"}
+           "DJANGO_SETTINGS_MODULE": "settings", "MIGTUI_TEST_GATE": str(project / "gate")}
     cmd = [sys.executable, "-m", "django", "migrate", *args]
     if wait:
         return subprocess.run(cmd, env=env, check=True, capture_output=True, text=True, timeout=120)
@@ -271,14 +296,17 @@ def test_django_migrate_detected_and_switches_phases(scratch_db: Any, make_engin
     assert engine.extensions["migration"].collector.states["django"].current == "shop.0001_initial"
     assert engine.phase == Phase.BASELINE
 
+    gate = project / "gate"
     proc = _django(project, scratch_db.dsn, "shop", wait=False)
     try:
-        assert _tick_until(engine, lambda: engine.phase == Phase.MIGRATION, timeout=20), \
+        assert _tick_until(engine, lambda: engine.phase == Phase.MIGRATION, timeout=60), \
             "no migration phase while Django migrated"
-        assert _tick_until(engine, lambda: engine.phase == Phase.POST, timeout=30), \
+        gate.touch()  # the migration may finish now
+        assert _tick_until(engine, lambda: engine.phase == Phase.POST, timeout=60), \
             "no post phase after Django finished"
     finally:
-        out, _ = proc.communicate(timeout=60)
+        gate.touch()
+        out, _ = proc.communicate(timeout=150)
     assert proc.returncode == 0, out
     assert engine.extensions["migration"].collector.states["django"].current == "shop.0002_status"
     engine.finish()
@@ -337,12 +365,15 @@ def test_backfill_progress_rate_and_eta(scratch_db: Any, make_engine: Any) -> No
     assert coll.backfill_total == 2000
 
     stop = threading.Event()
+    eta_seen = threading.Event()
 
     def backfill() -> None:
         with psycopg.connect(scratch_db.dsn, autocommit=True) as conn:
             for start in range(1, 2001, 100):
                 if stop.is_set():
                     return
+                if start == 1001:  # half way: go on once the engine has seen the rate (a slow machine ticks late)
+                    eta_seen.wait(60)
                 conn.execute("UPDATE orders SET note = 'x' WHERE id BETWEEN %s AND %s", [start, start + 99])
                 time.sleep(0.25)
 
@@ -354,13 +385,15 @@ def test_backfill_progress_rate_and_eta(scratch_db: Any, make_engine: Any) -> No
         eta = engine.value("migration.eta_seconds")
         if eta == eta and eta > 0:
             saw_eta.append(eta)
+            eta_seen.set()
         return engine.value("migration.percent") >= 100.0
 
     try:
-        assert _tick_until(engine, progressed, timeout=40)
+        assert _tick_until(engine, progressed, timeout=90)
     finally:
         stop.set()
-        worker.join(timeout=10)
+        eta_seen.set()
+        worker.join(timeout=30)
     engine.finish()
     cur = engine.store.cursor()
     rows = cur.execute("SELECT metric, max(value) FILTER (WHERE NOT isnan(value)) FROM samples_v WHERE run_id = ? "
@@ -432,7 +465,7 @@ def test_create_index_concurrently_progress_is_reported(scratch_db: Any, make_en
         return [r for r in coll.last_progress if r[0] == "ddl"]
 
     try:
-        assert _tick_until(engine, lambda: bool(ddl_rows()), timeout=20)
+        assert _tick_until(engine, lambda: bool(ddl_rows()), timeout=60)
         row = ddl_rows()[0]
         assert "CREATE INDEX CONCURRENTLY" in row[1] and "big" in row[1]
         assert "waiting for writers" in row[2]
@@ -444,7 +477,7 @@ def test_create_index_concurrently_progress_is_reported(scratch_db: Any, make_en
         writer.close()
         t.join(timeout=30)
     assert not errors
-    assert _tick_until(engine, lambda: not ddl_rows(), timeout=20)
+    assert _tick_until(engine, lambda: not ddl_rows(), timeout=60)
 
 
 def test_an_apps_temp_table_is_not_a_migration(scratch_db: Any, make_engine: Any) -> None:
@@ -464,7 +497,7 @@ def test_an_apps_temp_table_is_not_a_migration(scratch_db: Any, make_engine: Any
         ddl = psycopg.connect(scratch_db.dsn)
         try:
             ddl.execute("ALTER TABLE items ADD COLUMN note text")  # real DDL, left open
-            assert _tick_until(engine, lambda: coll.was_running, timeout=15)
+            assert _tick_until(engine, lambda: coll.was_running, timeout=60)
             assert coll.sessions and coll.sessions[0]["pid"] == ddl.info.backend_pid
             assert engine.phase == Phase.MIGRATION
         finally:
@@ -473,7 +506,7 @@ def test_an_apps_temp_table_is_not_a_migration(scratch_db: Any, make_engine: Any
     finally:
         app.rollback()
         app.close()
-    assert _tick_until(engine, lambda: engine.phase == Phase.POST, timeout=20)
+    assert _tick_until(engine, lambda: engine.phase == Phase.POST, timeout=60)
 
 
 def test_a_slow_exact_count_falls_back_to_the_estimate(scratch_db: Any, make_engine: Any) -> None:
@@ -495,6 +528,6 @@ def test_a_slow_exact_count_falls_back_to_the_estimate(scratch_db: Any, make_eng
     def gave_up() -> bool:
         return any("using the planner's estimate" in e.message for e in engine.recent_events)
 
-    assert _tick_until(engine, gave_up, timeout=40)
+    assert _tick_until(engine, gave_up, timeout=60)
     row = next(r for r in coll.last_progress if r[0] == "backfill")
     assert row[2] == "estimate" and row[4] is not None and row[4] > 0
