@@ -32,6 +32,22 @@ def _config(tmp_path: Path, extra: str = "") -> Path:
     return p
 
 
+def _wait_polled(store: Path, env: dict, timeout: float = 60.0) -> None:
+    """Until the running watch on ``store`` has polled its source (``ctl status``: db ok, two ticks)."""
+    deadline = time.monotonic() + timeout
+    status: dict = {}
+    while time.monotonic() < deadline:
+        proc = subprocess.run([*migtui_cmd(), "ctl", "status", "--json", "--store", str(store)], env=env,
+                              capture_output=True, text=True, timeout=60)
+        if proc.returncode == 0:
+            status = json.loads(proc.stdout).get("status") or {}
+            states = {s["name"]: s["state"] for s in status.get("sources", [])}
+            if states.get("db") == "ok" and status.get("tick", 0) >= 2:
+                return
+        time.sleep(0.2)
+    raise AssertionError(f"the watch did not poll within {timeout:.0f}s: {status}")
+
+
 def test_headless_watch_for_a_duration_stores_samples(pg, tmp_path: Path, cli_env: dict) -> None:
     cfg = _config(tmp_path)
     store = tmp_path / "run.duckdb"
@@ -65,7 +81,7 @@ def test_json_lines_and_ctrl_c_writes_the_last_batch(pg, tmp_path: Path, cli_env
         first = json.loads(proc.stdout.readline())
         assert set(first) == {"ts", "run", "phase", "kind", "subject", "level", "message", "data"}
         assert first["kind"] == "run" and first["phase"] == "baseline"
-        time.sleep(3)
+        _wait_polled(store, cli_env)  # samples were collected (not a fixed sleep: a busy machine polls late)
         proc.send_signal(signal.SIGINT)
         rest, err = proc.communicate(timeout=30)
     finally:
@@ -158,9 +174,9 @@ def test_query_without_privilege_is_skipped_with_one_warning(pg, make_engine, tm
         engine = make_engine(f"name: t\ninterval: 1s\nsql_dirs: [{sqldir}]\nsources:\n"
                              f"  - {{type: postgres, name: db, dsn: '{dsn}'}}\n")
         for _ in range(3):
-            engine.tick(wait=5)
-            time.sleep(1.05)
-        engine.tick(wait=5)
+            engine.tick(wait=30)
+            time.sleep(1.05)  # the query (1s interval) is due again: it must not be retried
+        engine.tick(wait=30)
         warnings = [e for e in engine.recent_events if e.kind == "error" and "private_count" in e.subject]
         assert len(warnings) == 1
         assert "permission denied" in warnings[0].message and "SELECT on private_things" in warnings[0].message
@@ -183,7 +199,7 @@ def test_blocked_alter_table_shows_as_a_lock_wait(pg, make_engine) -> None:
 
     def alter() -> None:
         with psycopg.connect(pg.dsn, autocommit=True, application_name="the-migration") as c:
-            c.execute("SET lock_timeout = '20s'")
+            c.execute("SET lock_timeout = '90s'")  # queued until the holder lets go (below)
             try:
                 c.execute("ALTER TABLE lockdemo ADD COLUMN note text")
             except psycopg.Error:
@@ -194,11 +210,11 @@ def test_blocked_alter_table_shows_as_a_lock_wait(pg, make_engine) -> None:
     t.start()
     engine = make_engine(f"name: t\ninterval: 1s\nsources:\n  - {{type: postgres, name: db, dsn: '{pg.dsn}'}}\n")
     try:
-        deadline = time.time() + 15
+        deadline = time.time() + 60
         waiting = 0.0
         while time.time() < deadline and waiting < 1:
             time.sleep(0.5)
-            engine.tick(wait=5)
+            engine.tick(wait=30)
             waiting = engine.value("activity_summary.waiting")
         assert waiting >= 1, "the queued ALTER TABLE should be counted as waiting"
         tree = engine.snapshots.get("blocking_tree")
@@ -208,6 +224,6 @@ def test_blocked_alter_table_shows_as_a_lock_wait(pg, make_engine) -> None:
     finally:
         holder.rollback()
         holder.close()
-        t.join(timeout=30)
+        t.join(timeout=60)
         engine.close()
     assert alter_done.is_set()
