@@ -341,23 +341,13 @@ def unsilence_triggers(engine: Any, target: str, who: str) -> Event:
 
 def active_silences(engine: Any, now: float | None = None) -> list[dict[str, Any]]:
     """The silences in force: ``[{"target", "until", "who", "triggers"}]``, soonest to end first.
-    Cheap and safe from any thread (reads a copy of the trigger engine's silences)."""
+    Cheap and safe from any thread (the trigger engine returns a copy)."""
     runtime = getattr(engine, "extensions", {}).get("triggers")
     triggers = getattr(runtime, "triggers", None)
     if triggers is None:
         return []
     now = engine.clock() if now is None else now
-    public = getattr(triggers, "silences", None)
-    if callable(public):  # a trigger engine that lists its silences itself
-        return [dict(s) for s in public(now)]
-    raw = dict(getattr(triggers, "_silences", {}) or {})
-    specs = list(getattr(triggers, "specs", []))
-    out = []
-    for target, (until, who) in raw.items():
-        if until > now:
-            names = [s.name for s in specs if target in ("all", s.name, s.action)]
-            out.append({"target": target, "until": until, "who": who, "triggers": names})
-    return sorted(out, key=lambda s: (s["until"], s["target"]))
+    return triggers.silences(now)
 
 
 def _send(conn: socket.socket, obj: dict[str, Any]) -> bool:

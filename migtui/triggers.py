@@ -671,6 +671,14 @@ class TriggerEngine:
     def _matches(target: str, spec: TriggerSpec) -> bool:
         return target == "all" or target == spec.name or target == spec.action
 
+    def silences(self, now: float) -> list[dict[str, Any]]:
+        """The silences in force at ``now``: ``[{"target", "until", "who", "triggers"}]``, soonest
+        to end first (a copy: safe to read from another thread)."""
+        out = [{"target": target, "until": until, "who": who,
+                "triggers": [s.name for s in self.specs if self._matches(target, s)]}
+               for target, (until, who) in list(self._silences.items()) if until > now]
+        return sorted(out, key=lambda s: (s["until"], s["target"]))
+
     def silenced_until(self, spec: TriggerSpec, now: float) -> tuple[float, str] | None:
         best: tuple[float, str] | None = None
         for target, (until, who) in self._silences.items():

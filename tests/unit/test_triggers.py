@@ -310,6 +310,18 @@ def test_silence_records_state_but_requests_nothing_until_it_expires(tmp_path):
         s.tick({"error_rate": 0.2, "response_time_p95": 1})
     assert s.requested() == [("pause:error_rate", "pause"), ("rollback:error_rate", "rollback")]
     assert [t.reason for t in s.log if t.requested == "rollback"] == ["silence expired"]
+    assert s.engine.silences(s.now) == []
+
+
+def test_silences_lists_what_is_in_force_soonest_first(tmp_path):
+    s = Stream(load_triggers(tmp_path, SEED))
+    s.engine.silence("all", 600, "alice", now=s.now)
+    s.engine.silence("rollback", 60, "bob", now=s.now)
+    assert [(x["target"], x["who"], x["until"] - s.now) for x in s.engine.silences(s.now)] == [
+        ("rollback", "bob", 60), ("all", "alice", 600)]
+    assert s.engine.silences(s.now)[0]["triggers"] == ["rollback:error_rate"]
+    s.engine.unsilence("all", "alice", now=s.now)
+    assert [x["target"] for x in s.engine.silences(s.now + 61)] == []
 
 
 def test_acknowledge_and_unknown_names(tmp_path):
