@@ -82,7 +82,7 @@ def test_disk_full_alerts_keeps_monitoring_in_memory_and_loses_nothing(pg: Any, 
     clock = iter(range(1000))
 
     def tick() -> Any:
-        return engine.tick(now=t0 + next(clock), wait=5)
+        return engine.tick(now=t0 + next(clock), wait=30)
 
     for _ in range(3):
         tick()
