@@ -288,10 +288,13 @@ def test_cancel_an_active_statement_and_terminate_an_idle_in_transaction_blocker
     t.start()
     pid = active.info.backend_pid
     with pg.connect() as conn:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and conn.execute(
-                "SELECT state FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone()[0] != "active":
+        def state() -> str:
+            return conn.execute("SELECT state FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone()[0]
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and state() != "active":
             time.sleep(0.02)
+        assert state() == "active", "the long statement never started"
     plan = engine.describe_actions("cancel", {"pid": pid})
     assert plan and f"pid {pid}" in plan[0]
     [cancelled] = engine.request_action("cancel", who="dba", confirmed=True, target={"pid": pid}).result(timeout=20)

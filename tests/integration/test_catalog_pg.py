@@ -80,7 +80,7 @@ def run(conn: psycopg.Connection[Any], name: str, **params: Any) -> list[dict[st
     return execute(conn, CATALOG.get(name), chosen(conn, name), **params)[1]
 
 
-def wait_for(probe: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
+def wait_for(probe: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
     """Poll ``probe`` until it returns something truthy (the activity under test takes a moment)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -116,8 +116,8 @@ class Background:
         self.thread.join(timeout=30)
 
     def finish(self, admin_dsn: str) -> None:
-        """Let the statement end (cancel it if it still blocks after 15 s) and close the session."""
-        self.thread.join(timeout=15)
+        """Let the statement end (cancel it if it still blocks after 30 s) and close the session."""
+        self.thread.join(timeout=30)
         if self.thread.is_alive():
             self.cancel(admin_dsn)
         self.conn.close()

@@ -168,7 +168,7 @@ def _tick(engine: Any) -> None:
     """One poll of every source: tick at a time when all are due, then until their results are in."""
     at = time.time() + 1000 * (engine.tick_no + 1)
     engine.tick(now=at)
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60
     while any(s.in_flight for s in engine.sources.values()) and time.monotonic() < deadline:
         time.sleep(0.01)
         engine.tick(now=at)

@@ -534,7 +534,8 @@ def test_engine_collects_and_acts_on_the_cluster(shop, tmp_path, make_engine):
           rollback:
             - {{type: k8s_deployment, source: cluster, deployment: checkout}}
         """)
-    for _ in range(100):  # until the first collection has landed
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # until the first collection has landed
         engine.tick(wait=0.1)
         if engine.latest("k8s.rollout.canary_weight"):
             break

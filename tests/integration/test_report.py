@@ -41,7 +41,7 @@ def real_run(pg: Any, make_engine: Any, tmp_path: Path) -> tuple[Path, str]:
 
     def ticks(n: int) -> None:
         for _ in range(n):
-            engine.tick(wait=1.0)
+            engine.tick(wait=30)
             time.sleep(0.22)  # every query is due again (0.2s intervals)
 
     conn = pg.connect()
@@ -196,13 +196,13 @@ def test_export_from_the_cockpits_own_store_while_running(pg: Any, make_engine: 
         migration: {{enabled: false}}
         """))
     for _ in range(3):
-        engine.tick(wait=1.0)
+        engine.tick(wait=30)
         time.sleep(0.22)
     engine.set_phase("migration", who="carol")
-    engine.tick(wait=1.0)
+    engine.tick(wait=30)
     out = export_report(engine.store, engine.run_id, "json", tmp_path / "live.json")
     report = json.loads(out.read_text())
     assert report["run"]["status"] == "running" and report["run"]["ended_at"] is None
     assert [p["phase"] for p in report["phases"]] == ["baseline", "migration"]
-    engine.tick(wait=1.0)  # the engine goes on writing after the export
+    engine.tick(wait=30)  # the engine goes on writing after the export
     assert engine.store.last_error is None

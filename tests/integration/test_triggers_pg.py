@@ -72,7 +72,7 @@ def test_lock_contention_fires_pause_and_resolves(pg, tmp_path):
         assert [(x.name, x.state) for x in first] == [("unreachable", "inconclusive")]
         assert "source nowhere failing" in first[0].reason and first[0].level == Level.WARN
         t.start()
-        deadline = time.time() + 15
+        deadline = time.time() + 60
         trs = []
         while time.time() < deadline:  # wait until PostgreSQL shows the waiter
             now = time.time()
@@ -84,9 +84,9 @@ def test_lock_contention_fires_pause_and_resolves(pg, tmp_path):
         assert [(x.name, x.prev, x.state, x.requested) for x in trs] == [("lock-queue", "ok", "firing", "pause")]
         assert trs[0].value >= 1 and trs[0].source == "db"
         holder.rollback()  # release the lock: the waiter finishes
-        assert waiter_done.wait(15)
+        assert waiter_done.wait(60)
         trs = []
-        deadline = time.time() + 15
+        deadline = time.time() + 60
         while time.time() < deadline and not trs:  # the next activity_summary poll sees no waiter
             now = time.time()
             collect({"db": collectors["db"]}, view, now)

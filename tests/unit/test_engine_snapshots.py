@@ -28,7 +28,7 @@ def test_each_source_keeps_its_own_blocking_tree(make_engine: Any, tmp_path: Any
         calm=lambda ctx, n: [TableSnapshot(ctx.now, "replica", "blocking_tree", COLUMNS, [])])]), store_path=store_path)
     t0 = time.time()
     for i in range(3):
-        engine.tick(now=t0 + i, wait=5)
+        engine.tick(now=t0 + i, wait=30)
     assert engine.snapshots["primary/blocking_tree"].rows[0][2] == 41
     assert engine.snapshots["replica/blocking_tree"].rows == []
     run_id = engine.run_id
