@@ -55,6 +55,7 @@ from migtui.errors import MigtuiError
 from migtui.model import Event, Level, Phase
 from migtui.tui.commands import CockpitCommands
 from migtui.tui.screens import ConfirmScreen, HelpScreen, NoteScreen, PickScreen, RollbackScreen, SilenceScreen
+from migtui.tui.screens.help import key_label
 from migtui.tui.view import TriggerRow, fmt_left, kind_title, panels_by_kind, trigger_rows
 from migtui.tui.widgets import BlockingTree, CockpitHeader, EventLog, KindPanel, TriggersView
 
@@ -696,13 +697,20 @@ class MigtuiApp(App[None]):
             panel.focus()
 
     def action_help(self) -> None:
+        bindings = self.cockpit_bindings()
+        keys = {b.id: key_label(b) for b in bindings if b.id}  # as remapped by ui.keymap
+
+        def k(binding_id: str) -> str:
+            return keys.get(binding_id, "(unbound)")
+
         notes = ("Panels: 1-6 switch (tabs are numbered in order: Schema, Data, API, Deployment, Feature flags, "
                  "A/B tests; only configured types appear). Tab moves the focus; in the blocking tree the arrows "
-                 "select a backend for k (cancel) and t (terminate). Triggers: a acknowledges a firing one (its "
-                 "alerts stop repeating), s silences a trigger, an action level or all for a while (no actions, "
-                 "no alerts), S lifts a silence; the triggers panel marks them ack / silenced. Every action's "
+                 f"select a backend for {k('cancel-backend')} (cancel) and {k('terminate-backend')} (terminate). "
+                 f"Triggers: {k('acknowledge')} acknowledges a firing one (its alerts stop repeating), "
+                 f"{k('silence')} silences a trigger, an action level or all for a while (no actions, no alerts), "
+                 f"{k('unsilence')} lifts a silence; the triggers panel marks them ack / silenced. Every action's "
                  "result appears in the event log.")
-        self.push_screen(HelpScreen(self.cockpit_bindings(), notes))
+        self.push_screen(HelpScreen(bindings, notes))
 
     async def action_quit(self) -> None:
         phase = getattr(self.engine.phase, "value", self.engine.phase)

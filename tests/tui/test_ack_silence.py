@@ -248,6 +248,11 @@ async def test_silence_a_level_with_a_preset_and_clear_one_line_errors(pg_engine
         await pilot.press("escape")
         assert not isinstance(app.screen, PickScreen)
         assert [s["target"] for s in active_silences(engine)] == ["warn"]
+        # the help's notes name the keys as remapped
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="the help")
+        notes = " ".join(rendered(app.screen.query_one("#help-notes")).split())
+        assert "A acknowledges a firing one" in notes and "x silences a trigger" in notes, notes
 
 
 async def test_trigger_keys_are_in_help_and_palette_not_in_the_footer(pg_engine: Any, service: Service,
