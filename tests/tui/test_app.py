@@ -396,9 +396,12 @@ async def test_a_dead_source_shows_disconnected_while_the_other_updates(pg, pg_e
             return [rendered(w) for w in panel.query(".section-title")]
 
         # not the 60s default: a source quarantined for a minute would show DISCONNECTED again after it
-        await wait_for(pilot, lambda: any("gone" in t and "DISCONNECTED" in t for t in titles())
-                       and any("db" in t and " ok" in t for t in titles()), timeout=20,
-                       what="gone DISCONNECTED and db ok in the panel titles")
+        try:
+            await wait_for(pilot, lambda: any("gone" in t and "DISCONNECTED" in t for t in titles())
+                           and any("db" in t and " ok" in t for t in titles()), timeout=20,
+                           what="gone DISCONNECTED and db ok in the panel titles")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; gone is {engine.sources['gone'].state}, the titles: {titles()}") from None
         first = engine.series[next(k for k in engine.series if k[0] == "db")].points[-1]
         await wait_for(pilot, lambda: engine.series[next(k for k in engine.series if k[0] == "db")].points[-1] != first,
                        what="db to keep updating")
