@@ -22,11 +22,18 @@ CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser", s
                  if p and os.path.exists(p)), None)
 
 
-@pytest.fixture
-def real_run(pg: Any, make_engine: Any, tmp_path: Path) -> tuple[Path, str]:
-    """A short real run: baseline, migration and post phases of ~12 ticks each, plus a check event."""
-    store_path = tmp_path / "run.duckdb"
-    engine = make_engine(textwrap.dedent(f"""\
+@pytest.fixture(scope="module")
+def recorded_run(pg: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A short real run: baseline, migration and post phases of ~12 ticks each, plus a check event.
+    Recorded once per server (it takes ~9 s); each test gets its own copy of the store."""
+    from migtui.config import load_config
+    from migtui.engine import Engine
+    from migtui.store import Store
+
+    folder = tmp_path_factory.mktemp("report-run")
+    store_path = folder / "run.duckdb"
+    config_path = folder / "report.yaml"
+    config_path.write_text(textwrap.dedent(f"""\
         name: report-test
         interval: 0.2s
         sources:
@@ -37,7 +44,8 @@ def real_run(pg: Any, make_engine: Any, tmp_path: Path) -> tuple[Path, str]:
             intervals: {{activity_summary: 0.2s, database_counters: 0.2s}}
         migration:
           enabled: false
-        """), store_path=store_path)
+        """))
+    engine = Engine(load_config(config_path), store=Store.open(store_path))
 
     def ticks(n: int) -> None:
         for _ in range(n):
@@ -59,6 +67,15 @@ def real_run(pg: Any, make_engine: Any, tmp_path: Path) -> tuple[Path, str]:
     conn.close()
     engine.close()
     return store_path, engine.run_id
+
+
+@pytest.fixture
+def real_run(recorded_run: tuple[Path, str], tmp_path: Path) -> tuple[Path, str]:
+    """This test's own copy of the recorded run's store (tests lock and write it)."""
+    source, run_id = recorded_run
+    store_path = tmp_path / "run.duckdb"
+    shutil.copyfile(source, store_path)
+    return store_path, run_id
 
 
 def test_json_report_matches_the_store(real_run: tuple[Path, str], tmp_path: Path) -> None:
