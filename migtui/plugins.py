@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable
 import pluggy
 
 from migtui import hookspecs
-from migtui.errors import ConfigError, MigtuiError, PluginError
+from migtui.errors import ConfigError, MigtuiError, PluginError, SourceError
 from migtui.redact import redact
 
 ENTRY_POINT_GROUP = "migtui"
@@ -211,6 +211,8 @@ class Guard:
     """Runs one plugin object's calls in its own thread with a timeout, counts failures, and
     quarantines the object after ``max_failures`` consecutive failures for ``quarantine_for``
     seconds. Calls never overlap: while a timed-out call is still running the next is skipped.
+    A :class:`~migtui.errors.SourceError` (the monitored system is down or refuses us) is reported
+    but not counted: it says nothing about the plugin, and the next poll tries again.
     """
 
     def __init__(self, name: str, *, max_failures: int = 5, quarantine_for: float = 60.0) -> None:
@@ -248,9 +250,13 @@ class Guard:
             result = future.result(timeout=timeout)
         except cf.TimeoutError:
             return self._fail("timeout", f"{self.name}: timed out after {timeout:g}s")
+        except SourceError as exc:
+            # the monitored system is down or refuses us: the plugin works and is asked again next
+            # poll (a quarantine would leave the panel blind for a minute after the server is back)
+            detail = redact(exc)
+            self.last_error = f"{self.name}: {detail}"
+            raise GuardError(self.name, "unavailable", self.last_error, detail) from None
         except Exception as exc:  # noqa: BLE001
-            from migtui.errors import MigtuiError
-
             detail = redact(exc) if isinstance(exc, MigtuiError) else f"{type(exc).__name__}: {redact(exc)}"
             return self._fail("error", f"{self.name}: {detail}", tb=traceback.format_exc(), detail=detail)
         self._prior_failures, self.failures = self.failures, 0

@@ -91,6 +91,7 @@ class PostgresCollector:
         self.states: dict[str, QueryState] = {}
         self._backoff = 0.0
         self._next_connect = 0.0
+        self._connect_error = ""
         self.connected = False
         self.params = {k: v for k, v in opts["params"].items()}
         if opts["tables"] and "tables" not in self.params:
@@ -172,13 +173,14 @@ class PostgresCollector:
         now = ctx.now if ctx is not None else time.time()
         if self.conn is None or self.conn.closed:
             if time.monotonic() < self._next_connect:
-                raise SourceError(f"reconnecting to {describe_target(self.dsn)} in "
-                                  f"{self._next_connect - time.monotonic():.0f}s")
+                # the same words until the next attempt, so the event log gets no line per poll
+                raise SourceError(f"{self._connect_error}; reconnecting every {self._backoff:.0f}s")
             try:
                 self.connect()
-            except SourceError:
+            except SourceError as exc:
                 self._backoff = min(30.0, max(1.0, self._backoff * 2))
                 self._next_connect = time.monotonic() + self._backoff
+                self._connect_error = str(exc)
                 raise
         yield Sample(now, self.name, "pg.up", 1.0)
         for st in list(self.states.values()):

@@ -157,3 +157,34 @@ def test_bad_actions_fail_alone_and_the_engine_keeps_ticking(chaos_engine: Any) 
     events = [e for e in list(engine.recent_events) if e.kind == "action" and e.data.get("stage") == "result"]
     assert [(e.data["action"], e.data["plugin"], e.data["ok"]) for e in events] == [
         ("explode", "chaos", False), ("stall", "chaos", False), ("junk", "chaos", False), ("fine", "chaos", True)]
+
+
+def test_a_source_whose_system_is_down_is_never_quarantined(make_engine: Any) -> None:
+    """A monitored system that is down (SourceError) is not a misbehaving plugin: it is asked again at
+    every poll and its data is back at the first poll after the system is, however long it was down."""
+    from migtui.errors import SourceError
+    from migtui.testing import function_sources
+
+    down = {"until": 12}
+
+    def flaky(ctx: Any, n: int) -> list[Sample]:
+        if n <= down["until"]:
+            raise SourceError(f"cannot connect to the api (attempt {n})")
+        return [Sample(ctx.now, "api", "api.up", 1.0)]
+
+    engine = make_engine("""
+    name: outage
+    interval: 1s
+    sources:
+      - {type: flaky, name: api}
+    """, host=PluginHost(extra_plugins=[function_sources(flaky=flaky)]))
+    t0 = time.time()
+    for i in range(12):  # twelve failed polls: more than the five that quarantine a buggy plugin
+        _poll(engine, t0 + i)
+        assert engine.sources["api"].state == "error", (i, engine.sources["api"].state)
+    assert not engine.guards["api"].quarantined
+    assert engine.sources["api"].last_error.endswith("cannot connect to the api (attempt 12)")
+    _poll(engine, t0 + 12)
+    assert engine.sources["api"].state == "ok" and engine.value("api.up") == 1.0
+    states = [e.data.get("state") for e in engine.recent_events if e.kind == "error" and e.subject == "api"]
+    assert "error" in states and "quarantined" not in states, states
