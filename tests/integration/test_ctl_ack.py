@@ -8,7 +8,6 @@ import json
 import os
 import sys
 import textwrap
-import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -17,32 +16,10 @@ import pytest
 
 from migtui.cli import main
 from migtui.store import Store
-from tests.servers.httpbase import LoopbackServer, Request, Response
+from tests.servers.gauges_and_hook import GaugesAndHook
 
 
-class Service:
-    """``/metrics``: gauges the test sets; ``/hook``: records the firing alerts it receives."""
-
-    def __init__(self) -> None:
-        self.gauges = {"app_error_rate": 0.01, "app_p95_ms": 300.0}
-        self.received: list[dict[str, Any]] = []
-        self._lock = threading.Lock()
-        self.server = LoopbackServer(self._handle).start()
-        self.url = self.server.url
-
-    def _handle(self, req: Request) -> Response:
-        if req.path == "/metrics":
-            body = "".join(f"# TYPE {k} gauge\n{k} {v}\n" for k, v in dict(self.gauges).items())
-            return Response(body=body, content_type="text/plain; version=0.0.4; charset=utf-8")
-        if req.path == "/hook":
-            with self._lock:
-                self.received.extend(json.loads(req.body)["alerts"])
-            return Response(body="ok")
-        return Response(404, "not found")
-
-    def firing_alerts(self, trigger: str) -> int:
-        with self._lock:
-            return sum(1 for a in self.received if a["status"] == "firing" and a["labels"].get("trigger") == trigger)
+Service = GaugesAndHook
 
 
 @pytest.fixture

@@ -5,10 +5,8 @@ alert dispatcher and a real shell pause action."""
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import textwrap
-import threading
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -20,41 +18,14 @@ from migtui.control import active_silences
 from migtui.tui.app import MigtuiApp
 from migtui.tui.screens import HelpScreen, PickScreen, SilenceScreen
 from migtui.tui.widgets import TriggersView
-from tests.servers.httpbase import LoopbackServer, Request, Response
+from tests.servers.gauges_and_hook import GaugesAndHook
 from tests.tui.conftest import log_text, rendered, wait_for
 
 SIZE = (120, 40)
 WHO = "operator (cockpit)"
 
 
-class Service:
-    """``/metrics``: gauges the test sets; ``/hook``: an Alertmanager webhook receiver that records
-    every firing alert it gets, by trigger name."""
-
-    def __init__(self) -> None:
-        self.gauges = {"app_error_rate": 0.01, "app_p95_ms": 300.0}
-        self.received: list[dict[str, Any]] = []
-        self._lock = threading.Lock()
-        self.server = LoopbackServer(self._handle).start()
-        self.url = self.server.url
-
-    def _handle(self, req: Request) -> Response:
-        if req.path == "/metrics":
-            body = "".join(f"# TYPE {k} gauge\n{k} {v}\n" for k, v in dict(self.gauges).items())
-            return Response(body=body, content_type="text/plain; version=0.0.4; charset=utf-8")
-        if req.path == "/hook":
-            payload = json.loads(req.body)
-            with self._lock:
-                self.received.extend(payload["alerts"])
-            return Response(body="ok")
-        return Response(404, "not found")
-
-    def firing_alerts(self, trigger: str) -> int:
-        with self._lock:
-            return sum(1 for a in self.received if a["status"] == "firing" and a["labels"].get("trigger") == trigger)
-
-    def close(self) -> None:
-        self.server.stop()
+Service = GaugesAndHook
 
 
 @pytest.fixture

@@ -1,0 +1,38 @@
+"""A service stand-in for trigger tests: ``/metrics`` serves gauges the test sets, ``/hook`` is an
+Alertmanager-style webhook receiver that records every alert it gets."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from tests.servers.httpbase import LoopbackServer, Request, Response
+
+
+class GaugesAndHook:
+    def __init__(self) -> None:
+        self.gauges = {"app_error_rate": 0.01, "app_p95_ms": 300.0}
+        self.received: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self.server = LoopbackServer(self._handle).start()
+        self.url = self.server.url
+
+    def _handle(self, req: Request) -> Response:
+        if req.path == "/metrics":
+            body = "".join(f"# TYPE {k} gauge\n{k} {v}\n" for k, v in dict(self.gauges).items())
+            return Response(body=body, content_type="text/plain; version=0.0.4; charset=utf-8")
+        if req.path == "/hook":
+            payload = json.loads(req.body)
+            with self._lock:
+                self.received.extend(payload["alerts"])
+            return Response(body="ok")
+        return Response(404, "not found")
+
+    def firing_alerts(self, trigger: str) -> int:
+        """How many firing alerts for ``trigger`` the hook received."""
+        with self._lock:
+            return sum(1 for a in self.received if a["status"] == "firing" and a["labels"].get("trigger") == trigger)
+
+    def close(self) -> None:
+        self.server.stop()
