@@ -16,7 +16,6 @@ Client side: utime+stime from /proc/<pid>/stat over the window (process and chil
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess

@@ -4,7 +4,6 @@ killed with SIGKILL while it writes, and a second migtui opens a store that a ru
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys

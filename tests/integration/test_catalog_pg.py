@@ -21,7 +21,7 @@ import psycopg
 import pytest
 from psycopg import errors, sql
 
-from migtui.sqlcatalog import Catalog, Query, Variant, load_catalog, param_defaults
+from migtui.sqlcatalog import Query, Variant, load_catalog, param_defaults
 
 CATALOG = load_catalog()
 

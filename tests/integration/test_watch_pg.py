@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from migtui.store import Store
 from tests.conftest import migtui_cmd

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from migtui.engine import Series
 from migtui.tui.view import (blocking_forest, count_blocked, display_unit, eta_from_points, fmt_delta, fmt_value,
-                             node_label, progress_rows, rows_from_series, sparkline, trigger_rows, with_eta,
+                             node_label, progress_rows, rows_from_series, sparkline, trigger_rows,
                              worst_trigger)
 
 

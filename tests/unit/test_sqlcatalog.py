@@ -210,7 +210,7 @@ def test_two_statements_are_refused(tmp_path: Path) -> None:
 
 
 def test_semicolons_in_literals_and_a_trailing_semicolon_are_fine(tmp_path: Path) -> None:
-    path = write(tmp_path, "q.sql", "SELECT /* migtui */ 'a;b' AS x -- c;d\n;")
+    write(tmp_path, "q.sql", "SELECT /* migtui */ 'a;b' AS x -- c;d\n;")
     catalog = Catalog()
     catalog.add_dir(tmp_path, "test")
     assert catalog.get("q").variants[0].text.rstrip().endswith("'a;b' AS x -- c;d")
