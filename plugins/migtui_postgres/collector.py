@@ -181,7 +181,7 @@ class PostgresCollector:
                 self._backoff = min(30.0, max(1.0, self._backoff * 2))
                 self._next_connect = time.monotonic() + self._backoff
                 self._connect_error = str(exc)
-                raise
+                raise SourceError(f"{self._connect_error}; reconnecting every {self._backoff:.0f}s") from None
         yield Sample(now, self.name, "pg.up", 1.0)
         for st in list(self.states.values()):
             if st.variant is None or st.skipped_reason.startswith("permission"):

@@ -166,3 +166,28 @@ def test_locked_and_slow_queries_time_out_and_the_tick_goes_on(pg: Any, make_eng
     assert any(e.subject == "db/locked_count" and e.data.get("recovered") for e in engine.recent_events)
     with pg.connect() as conn:
         conn.execute("DROP TABLE IF EXISTS fault_locked")
+
+
+def test_an_unreachable_server_is_logged_once_per_backoff_step_not_once_per_poll(make_engine: Any) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        dead_port = s.getsockname()[1]
+    engine = make_engine(f"""
+        name: unreachable
+        interval: 0.25s
+        sources:
+          - {{type: postgres, name: gone, dsn: "host=127.0.0.1 port={dead_port} dbname=x user=x connect_timeout=1"}}
+        """)
+    polls = 0
+    deadline = time.monotonic() + 60
+    while polls < 28 and time.monotonic() < deadline:  # ~7 s: connection attempts at 0, 1, 3 and 7 s
+        engine.tick(wait=30)
+        polls += 1
+        time.sleep(0.25)
+    assert engine.sources["gone"].state == "error" and not engine.guards["gone"].quarantined
+    messages = [e.message for e in engine.recent_events if e.kind == "error" and e.subject == "gone"]
+    assert messages and all("cannot connect to PostgreSQL" in m for m in messages), messages
+    assert all("reconnecting every" in m for m in messages), messages
+    assert len(messages) <= 5, messages  # one per backoff step (1s, 2s, 4s, 8s), not one per poll
