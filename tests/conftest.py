@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
+from typing import Any, Callable
 
 import pytest
 
@@ -31,3 +33,29 @@ def cli_env() -> dict[str, str]:
     env.pop("MIGTUI_DSN", None)
     env["PYTHONUNBUFFERED"] = "1"
     return env
+
+
+def wait_until(probe: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
+    """Poll ``probe`` until it returns something truthy and return that; fail naming ``what`` after
+    ``timeout`` seconds (a deadline that matters only when something is really broken)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def ctl(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """``migtui ctl ARGS`` in-process: (exit code, stdout, stderr)."""
+    from migtui.cli import main
+
+    code = 0
+    try:
+        main(["ctl", *args])
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err

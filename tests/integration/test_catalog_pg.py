@@ -13,15 +13,15 @@ import contextlib
 import secrets
 import subprocess
 import threading
-import time
 import zlib
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import psycopg
 import pytest
 from psycopg import errors, sql
 
 from migtui.sqlcatalog import Query, Variant, load_catalog, param_defaults
+from tests.conftest import wait_until
 
 CATALOG = load_catalog()
 
@@ -78,18 +78,6 @@ def execute(conn: psycopg.Connection[Any], query: Query, variant: Variant,
 
 def run(conn: psycopg.Connection[Any], name: str, **params: Any) -> list[dict[str, Any]]:
     return execute(conn, CATALOG.get(name), chosen(conn, name), **params)[1]
-
-
-def wait_for(probe: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
-    """Poll ``probe`` until it returns something truthy (the activity under test takes a moment)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 class Background:
@@ -241,10 +229,10 @@ def test_blocked_alter_table_shows_in_the_lock_views_and_nothing_queues_behind_i
     try:
         alter = Background(pg.dsn, f"ALTER TABLE {table} ADD COLUMN flag boolean", app="test-migration",
                            setup=("SET lock_timeout = '60s'",))
-        wait_for(lambda: any(r["pid"] == alter.pid for r in run(monitor, "lock_waits")), "the ALTER TABLE to wait")
+        wait_until(lambda: any(r["pid"] == alter.pid for r in run(monitor, "lock_waits")), "the ALTER TABLE to wait")
         reader = Background(pg.dsn, f"SELECT count(*) FROM {table}", app="test-app-reader",
                             setup=("SET lock_timeout = '60s'",))
-        wait_for(lambda: any(r["pid"] == reader.pid for r in run(monitor, "lock_waits")), "the reader to queue")
+        wait_until(lambda: any(r["pid"] == reader.pid for r in run(monitor, "lock_waits")), "the reader to queue")
 
         waits = {r["pid"]: r for r in run(monitor, "lock_waits")}
         assert waits[alter.pid]["blocked_by"] == [holder_pid]
@@ -330,7 +318,7 @@ def test_create_index_concurrently_progress_and_the_invalid_index_it_leaves(
             rows = [r for r in run(monitor, "progress_create_index") if r["tag_pid"] == str(cic.pid)]
             return rows[0] if rows and rows[0]["tag_phase"].startswith("waiting for writers") else None
 
-        row = wait_for(build, "the index build to wait for the writer")
+        row = wait_until(build, "the index build to wait for the writer")
         assert row["tag_relation"] == table
         assert row["tag_index"] == index
         assert row["tag_command"] == "CREATE INDEX CONCURRENTLY"
@@ -377,7 +365,7 @@ def test_batched_update_shows_up_batch_by_batch_in_table_activity(pg: Any, monit
         assert [r["tag_relation"] for r in rows] == [table]
         return int(rows[0]["n_tup_upd"])
 
-    wait_for(lambda: run(monitor, "table_activity", tables=[table])[0]["n_tup_ins"] == 1000, "the insert stats")
+    wait_until(lambda: run(monitor, "table_activity", tables=[table])[0]["n_tup_ins"] == 1000, "the insert stats")
     start = updated()
     wal_before = run(monitor, "wal_position")[0]["wal_bytes"]
     with psycopg.connect(pg.dsn, autocommit=True, application_name="test-backfill") as backfill:
@@ -388,7 +376,7 @@ def test_batched_update_shows_up_batch_by_batch_in_table_activity(pg: Any, monit
                 # a backend flushes its counters when idle but at most once a second (else after 10 s);
                 # a real backfill pauses between batches, this one asks for the flush instead
                 backfill.execute("SELECT pg_stat_force_next_flush()")
-            wait_for(lambda: updated() >= start + 250 * batch, f"table_activity to count batch {batch}")
+            wait_until(lambda: updated() >= start + 250 * batch, f"table_activity to count batch {batch}")
     row = run(monitor, "table_activity", tables=[table])[0]
     assert row["n_tup_upd"] - start == 1000
     assert row["n_dead_tup"] == 1000 and row["dead_ratio"] == pytest.approx(0.5)
@@ -405,7 +393,7 @@ def test_long_running_statements_and_idle_transactions_are_listed_without_migtui
     idle.execute("SELECT txid_current()")
     sleeper = Background(pg.dsn, "SELECT pg_sleep(30)", app="test-sleeper")
     try:
-        long = wait_for(lambda: {r["pid"]: r for r in run(monitor, "long_running", min_seconds=0)}.get(sleeper.pid),
+        long = wait_until(lambda: {r["pid"]: r for r in run(monitor, "long_running", min_seconds=0)}.get(sleeper.pid),
                         "the sleeping statement")
         assert long["application_name"] == "test-sleeper" and long["query"] == "SELECT pg_sleep(30)"
         assert long["state"] == "active" and long["query_seconds"] >= 0
@@ -453,7 +441,7 @@ def test_advisory_locks_of_migration_tools_are_recognised(pg: Any, monitor: psyc
             assert conn.execute("SELECT pg_try_advisory_lock(%s::bigint)", [key]).fetchone()[0]
             holders.append(conn)
         waiter = Background(pg.dsn, "SELECT pg_advisory_lock(72707369)", app="test-prisma-2")
-        wait_for(lambda: {r["tag_tool"]: r for r in run(monitor, "migration_tool_locks")}["prisma"]["waiting"] == 1,
+        wait_until(lambda: {r["tag_tool"]: r for r in run(monitor, "migration_tool_locks")}["prisma"]["waiting"] == 1,
                  "the second prisma to wait")
         now = {r["tag_tool"]: r for r in run(monitor, "migration_tool_locks")}
         for tool in keys:
@@ -466,7 +454,7 @@ def test_advisory_locks_of_migration_tools_are_recognised(pg: Any, monitor: psyc
             conn.close()
         if waiter is not None:
             waiter.finish(pg.admin_dsn)
-    wait_for(lambda: {r["tag_tool"]: r for r in run(monitor, "migration_tool_locks")} == before,
+    wait_until(lambda: {r["tag_tool"]: r for r in run(monitor, "migration_tool_locks")} == before,
              "the advisory locks to go with their sessions")
 
 
@@ -556,7 +544,7 @@ def test_copy_backfill_progress_is_visible_while_it_streams(pg: Any, monitor: ps
                     rows = [r for r in run(monitor, "progress_copy") if r["tag_pid"] == str(loader.info.backend_pid)]
                     return rows[0] if rows and rows[0]["tuples_processed"] > 0 else None
 
-                row = wait_for(progress, "the COPY to report progress")
+                row = wait_until(progress, "the COPY to report progress")
                 assert row["tag_relation"] == table and row["tag_command"] == "COPY FROM"
                 assert row["tag_type"] == "PIPE" and row["bytes_processed"] > 0
                 assert row["bytes_total"] == 0 and row["bytes_pct"] is None, "a pipe has no known size"
@@ -574,9 +562,9 @@ def test_replication_slot_retains_wal(pg: Any, monitor: psycopg.Connection[Any])
         first = row["retained_bytes"]
         owner.execute(sql.SQL("CREATE TABLE {} AS SELECT g FROM generate_series(1, 20000) g")
                       .format(sql.Identifier(unique("wal_filler"))))
-        wait_for(lambda: {r["tag_slot_name"]: r for r in run(monitor, "replication_slots")}[slot]["retained_bytes"]
+        wait_until(lambda: {r["tag_slot_name"]: r for r in run(monitor, "replication_slots")}[slot]["retained_bytes"]
                  > first, "the slot to retain the new WAL")
-    wait_for(lambda: slot not in {r["tag_slot_name"] for r in run(monitor, "replication_slots")},
+    wait_until(lambda: slot not in {r["tag_slot_name"] for r in run(monitor, "replication_slots")},
              "the temporary slot to go with its session")
 
 
@@ -599,7 +587,7 @@ def test_a_streaming_wal_receiver_shows_in_replication_lag(pg: Any, monitor: psy
             rows = [r for r in run(monitor, "replication_lag") if r["tag_application_name"] == "pg_receivewal"]
             return rows[0] if rows and rows[0]["streaming"] else None
 
-        row = wait_for(streaming, "pg_receivewal to stream")
+        row = wait_until(streaming, "pg_receivewal to stream")
         if "exited" in row:
             pytest.skip(f"this server refuses replication connections: {row['exited'].strip()[:200]}")
         assert row["tag_client_addr"] == "127.0.0.1" and row["synchronous"] is False

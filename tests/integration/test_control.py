@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from migtui.cli import main
 from migtui.control import socket_path
 from migtui.store import Store
+from tests.conftest import ctl
 
 
 def _config(tmp_path: Path) -> str:
@@ -35,16 +35,6 @@ def _config(tmp_path: Path) -> str:
       rollback:
         - {{type: shell, name: downgrade, command: ["{sys.executable}", act.py, "{log}"]}}
     """
-
-
-def ctl(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(["ctl", *args])
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_ctl_drives_a_running_watch(make_engine: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

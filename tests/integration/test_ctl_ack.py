@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-import textwrap
-import time
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import pytest
 
-from migtui.cli import main
 from migtui.store import Store
+from tests.conftest import ctl, wait_until
 from tests.servers.gauges_and_hook import GaugesAndHook
 
 
@@ -26,53 +23,19 @@ Service = GaugesAndHook
 def service() -> Iterator[Service]:
     s = Service()
     yield s
-    s.server.stop()
+    s.close()
+
+
+TRIGGERS = """\
+    triggers:
+      - {name: noisy-backfill, metric: error_rate, threshold: 0.05, action: warn}
+      - {name: slow-p95, metric: response_time_p95, threshold: 2000, action: warn}
+      - {name: errors-pause, metric: error_rate, threshold: 0.1, action: pause}
+    """
 
 
 def _config(service: Service, tmp_path: Path) -> str:
-    acted = tmp_path / "acted"
-    return textwrap.dedent(f"""\
-        name: ctl-ack
-        interval: 300ms
-        sources:
-          - type: openmetrics
-            name: api
-            url: {service.url}/metrics
-            interval: 300ms
-            auto: false
-            gauges: {{error_rate: app_error_rate, response_time_p95: app_p95_ms}}
-        triggers:
-          - {{name: noisy-backfill, metric: error_rate, threshold: 0.05, action: warn}}
-          - {{name: slow-p95, metric: response_time_p95, threshold: 2000, action: warn}}
-          - {{name: errors-pause, metric: error_rate, threshold: 0.1, action: pause}}
-        alerting: {{group_wait: 0s, group_interval: 0s, repeat_interval: 1s, resolve_wait: 0s}}
-        alerters:
-          - {{type: webhook, name: oncall, url: "{service.url}/hook"}}
-        actions:
-          pause:
-            - {{type: shell, name: pause-backfill, command: ["{sys.executable}", -c, "open(r'{acted}', 'a').write('pause\\\\n')"]}}
-        """)
-
-
-def ctl(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(["ctl", *args])
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def wait_until(cond: Callable[[], Any], *, timeout: float = 30.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or cond}")
-        time.sleep(0.05)
+    return service.config(tmp_path, "ctl-ack", TRIGGERS)
 
 
 def state(engine: Any, name: str) -> dict[str, Any]:
@@ -97,7 +60,7 @@ def test_ctl_ack_silence_unsilence_drive_the_triggers_of_a_running_watch(
     # both warn triggers fire and their alerts repeat
     service.gauges.update(app_error_rate=0.07, app_p95_ms=2500.0)
     wait_until(lambda: service.firing_alerts("noisy-backfill") >= 2 and service.firing_alerts("slow-p95") >= 2,
-               what="repeated alerts of both warn triggers")
+               what="repeated alerts of both warn triggers", timeout=30)
 
     code, out, err = ctl(capsys, "ack", "noisy-backfill", "--store", s)
     assert code == 0, err
@@ -105,7 +68,7 @@ def test_ctl_ack_silence_unsilence_drive_the_triggers_of_a_running_watch(
     assert state(engine, "noisy-backfill")["acked_by"] == who
     assert rt.dispatcher.wait_idle(20)  # deliveries computed before the ack are out
     acked_before, other_before = service.firing_alerts("noisy-backfill"), service.firing_alerts("slow-p95")
-    wait_until(lambda: service.firing_alerts("slow-p95") >= other_before + 2, what="the other trigger to repeat")
+    wait_until(lambda: service.firing_alerts("slow-p95") >= other_before + 2, what="the other trigger to repeat", timeout=30)
     assert service.firing_alerts("noisy-backfill") == acked_before  # the acknowledged one does not
 
     code, out, err = ctl(capsys, "status", "--json", "--store", s)
@@ -124,7 +87,7 @@ def test_ctl_ack_silence_unsilence_drive_the_triggers_of_a_running_watch(
     service.gauges["app_error_rate"] = 0.2
     fired = wait_until(lambda: [e for e in list(engine.recent_events) if e.kind == "trigger"
                                 and e.subject == "errors-pause" and e.data.get("state") == "firing"],
-                       what="the pause trigger to fire")
+                       what="the pause trigger to fire", timeout=30)
     assert fired[0].data["silenced"] is True and fired[0].data["requested"] is None
     assert not [e for e in list(engine.recent_events) if e.kind == "action" and e.data.get("who") == "trigger errors-pause"]
     assert rt.dispatcher.wait_idle(20)
@@ -153,7 +116,7 @@ def test_ctl_ack_silence_unsilence_drive_the_triggers_of_a_running_watch(
     answer = json.loads(out)
     assert answer["message"] == f"silence of pause lifted by {who}"
     assert answer["event"]["data"]["op"] == "unsilence" and answer["event"]["data"]["who"] == who
-    wait_until(lambda: acted.exists() and acted.read_text() == "pause\n", what="the pause action to run")
+    wait_until(lambda: acted.exists() and acted.read_text() == "pause\n", what="the pause action to run", timeout=30)
     assert not state(engine, "errors-pause")["silenced_until"]
 
     run_id = engine.run_id

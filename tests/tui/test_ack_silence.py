@@ -5,8 +5,6 @@ alert dispatcher and a real shell pause action."""
 from __future__ import annotations
 
 import asyncio
-import sys
-import textwrap
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -36,24 +34,7 @@ def service() -> Iterator[Service]:
 
 
 def config(service: Service, tmp_path: Path, triggers: str, *, extra: str = "") -> str:
-    acted = tmp_path / "acted"
-    return textwrap.dedent(f"""\
-        name: ack-test
-        interval: 300ms
-        sources:
-          - type: openmetrics
-            name: api
-            url: {service.url}/metrics
-            interval: 300ms
-            auto: false
-            gauges: {{error_rate: app_error_rate, response_time_p95: app_p95_ms}}
-        alerting: {{group_wait: 0s, group_interval: 0s, repeat_interval: 1s, resolve_wait: 0s}}
-        alerters:
-          - {{type: webhook, name: oncall, url: "{service.url}/hook"}}
-        actions:
-          pause:
-            - {{type: shell, name: pause-backfill, command: ["{sys.executable}", -c, "open(r'{acted}', 'a').write('pause\\\\n')"]}}
-        """) + textwrap.dedent(triggers) + extra
+    return service.config(tmp_path, "ack-test", triggers, extra)
 
 
 WARN_TRIGGERS = """\
