@@ -37,7 +37,7 @@ from migtui.errors import ActionError, ConfigError
 from migtui.hookspecs import hookimpl
 from migtui.model import ActionResult
 from migtui.pause import DEFAULT_KEY
-from migtui.pgconn import close_quietly
+from migtui.pgconn import close_quietly, describe_target
 from migtui.redact import redact
 
 ACTION_APP = "migtui-action"
@@ -59,15 +59,6 @@ def _conn_fields() -> dict[str, Field]:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-def _target(dsn: str) -> str:
-    try:
-        from migtui_postgres.collector import _describe_target
-
-        return _describe_target(dsn)
-    except Exception:  # noqa: BLE001
-        return "the configured server"
 
 
 def resolve_dsn(ctx: Any, opts: dict[str, Any]) -> str:
@@ -102,7 +93,7 @@ def connect(dsn: str, *, app: str, connect_timeout: float, autocommit: bool = Tr
         return psycopg.connect(dsn, autocommit=autocommit, application_name=app,
                                connect_timeout=max(1, int(connect_timeout)))
     except psycopg.Error as exc:
-        raise ActionError(f"cannot connect to PostgreSQL ({_target(dsn)}): {redact(_first_line(exc))}") from None
+        raise ActionError(f"cannot connect to PostgreSQL ({describe_target(dsn)}): {redact(_first_line(exc))}") from None
 
 
 # --------------------------------------------------------------------------- pause
@@ -181,7 +172,7 @@ class PgPause:
         self.holder = _holder(dsn, self.key)
 
     def describe(self, request: Any) -> str:
-        where = _target(self.dsn)
+        where = describe_target(self.dsn)
         if self.verb == "resume":
             return f"release advisory lock {self.key} on {where} (batched migrations go on)"
         return (f"hold advisory lock {self.key} on {where} on a dedicated connection (batched migrations "
@@ -212,7 +203,7 @@ class PgPause:
                 h.close()
                 return ActionResult(False, f"cannot take advisory lock {self.key}: {redact(_first_line(exc))}")
             h.since = time.time()
-            return ActionResult(True, f"paused: holding advisory lock {self.key} on {_target(self.dsn)} "
+            return ActionResult(True, f"paused: holding advisory lock {self.key} on {describe_target(self.dsn)} "
                                       f"(backend pid {h.backend_pid()})",
                                 data={"key": self.key, "pid": h.backend_pid()})
 
@@ -304,7 +295,7 @@ class PgSignal:
         sel = self._selector(request)
         what = {"pid": "pid {}", "application_name": "sessions with application_name {!r}",
                 "query": "sessions whose query matches {!r}"}[sel[0]].format(sel[1]) if sel else "(no target given)"
-        where = _target(self.dsn)
+        where = describe_target(self.dsn)
         if self.mode == "cancel":
             extra = " and terminate them when idle in transaction" if self.opts["terminate_idle_in_transaction"] else ""
             return f"pg_cancel_backend on the active statement of {what} on {where}{extra}"
@@ -439,7 +430,7 @@ class PgRollbackSql:
             size = f"{len(text.splitlines())} lines, sha256 {digest}"
         except (OSError, ActionError) as exc:
             return f"run rollback SQL: {exc}"
-        return (f"run {path} ({size}) in one transaction on {_target(self.dsn)} with lock_timeout "
+        return (f"run {path} ({size}) in one transaction on {describe_target(self.dsn)} with lock_timeout "
                 f"{self.opts['lock_timeout']:g}s, statement_timeout {self.opts['statement_timeout']:g}s")
 
     def run(self, request: Any) -> ActionResult:

@@ -138,6 +138,23 @@ def test_pause_stops_a_real_backfill_and_resume_lets_it_finish(pg: Any, make_eng
     assert engine.phase.value == "baseline"
 
 
+def test_action_messages_name_the_server(pg: Any, make_engine: Any) -> None:
+    """A pause says which server holds it (host:port/database, never a password), not "the configured
+    server" (a missing helper was hidden by a bare except)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    d = conninfo_to_dict(pg.dsn)
+    where = f"{d.get('host') or 'local socket'}:{d.get('port') or '5432'}/{pg.dbname}"
+    key = _key()
+    engine = make_engine(_config(pg, key))
+    assert where in engine.describe_actions("pause")[0]
+    [result] = engine.pause(who="dba").result(timeout=20)
+    assert result.ok and where in result.message, result.message
+    assert "the configured server" not in result.message
+    [resumed] = engine.resume(who="dba").result(timeout=20)
+    assert resumed.ok
+
+
 def test_wait_if_paused_leaves_no_transaction_open(pg: Any) -> None:
     key = _key()
     with pg.connect() as holder, psycopg.connect(pg.dsn) as worker:
