@@ -124,16 +124,16 @@ ORDER BY r.source, r.metric, r.labels
 
 
 def _baseline(store: Any, run_id: str) -> dict[str, Any]:
-    if not module_available("migtui.baseline"):
+    if not module_available("migtui.triggers.baseline"):
         sql = """SELECT r.source, r.metric, r.labels, count(value), avg(value), stddev_samp(value), min(value),
                  quantile_cont(value, [0.5, 0.95, 0.99]), max(value)
                  FROM samples s JOIN series r USING (run_id, series_id) WHERE s.run_id = ? GROUP BY ALL"""
         t = time.perf_counter()
         n = len(store.con.execute(sql, [run_id]).fetchall())
         s = time.perf_counter() - t
-        return {"status": "migtui.baseline is missing: timed the engine's DuckDB aggregate instead",
+        return {"status": "migtui.triggers.baseline is missing: timed the engine's DuckDB aggregate instead",
                 "whole_run_s": round(s, 3), "series": n, "goal": "< 1 s", "met": s < 1.0}
-    from migtui import baseline
+    from migtui.triggers import baseline
 
     con = store.con
     t = time.perf_counter()

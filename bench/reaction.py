@@ -133,7 +133,7 @@ def _engine(ctx: Context, interval: float, tag: str) -> Any:
 def _load_extension_modules() -> list[str]:
     """The engine loads its own extension modules; the triggers runtime may not be listed yet."""
     loaded = []
-    for mod in ("migtui.actions", "migtui.trigger_runtime"):
+    for mod in ("migtui.actions", "migtui.triggers.runtime"):
         if module_available(mod):
             importlib.import_module(mod)
             loaded.append(mod)
@@ -143,7 +143,7 @@ def _load_extension_modules() -> list[str]:
 def threshold_to_pause(ctx: Context) -> dict[str, Any]:
     if not module_available("migtui.actions"):
         raise NotMeasured("migtui/actions.py is missing")
-    if not (module_available("migtui.trigger_runtime") or module_available("migtui.triggers")):
+    if not (module_available("migtui.triggers.runtime")):
         raise NotMeasured("no triggers runtime")
     _load_extension_modules()
     interval = 0.5

@@ -581,6 +581,6 @@ def load_extensions() -> None:
                 raise
 
 
-EXTENSION_MODULES: list[str] = ["migtui.actions", "migtui.trigger_runtime", "migtui.control", "migtui.migration_tools",
+EXTENSION_MODULES: list[str] = ["migtui.actions", "migtui.triggers.runtime", "migtui.control", "migtui.migration_tools",
                                  "migtui.integrity"]
 

@@ -37,7 +37,7 @@ def _write_config(tmp_path: Path, dsn: str, extra: str = "") -> Path:
 
 
 def _baseline_store(path: Path, name: str) -> None:
-    from migtui.baseline import compute_baseline
+    from migtui.triggers.baseline import compute_baseline
     from migtui.model import Sample
     from migtui.store import Store
 

@@ -79,7 +79,7 @@ def real_run(recorded_run: tuple[Path, str], tmp_path: Path) -> tuple[Path, str]
 
 
 def test_json_report_matches_the_store(real_run: tuple[Path, str], tmp_path: Path) -> None:
-    from migtui.baseline import compare
+    from migtui.triggers.baseline import compare
     from migtui.report import export_report
     from migtui.store import Store
 

@@ -12,10 +12,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from migtui import engine as engine_mod
-from migtui import trigger_runtime
+from migtui.triggers import runtime as trigger_runtime
 from migtui.model import Phase
 
-if "migtui.trigger_runtime" not in engine_mod.EXTENSION_MODULES:
+if "migtui.triggers.runtime" not in engine_mod.EXTENSION_MODULES:
     # importing the module registered its extensions for every engine: undo that for other tests
     for _name in ("baseline", "triggers"):
         engine_mod.ENGINE_EXTENSIONS.pop(_name, None)

@@ -9,7 +9,7 @@ import statistics
 import pytest
 from scipy.stats import mannwhitneyu
 
-from migtui.baseline import compare, compare_values, compute_baseline, load_baselines, mann_whitney_u
+from migtui.triggers.baseline import compare, compare_values, compute_baseline, load_baselines, mann_whitney_u
 from migtui.model import Sample
 from migtui.triggers import MemoryMetricView, TriggerEngine, TriggerSpec, Condition
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 HEADLESS_MODULES = ["migtui.engine", "migtui.store", "migtui.sqlcatalog", "migtui.hookspecs", "migtui.api",
-                    "migtui.plugins", "migtui.config", "migtui.headless", "migtui.triggers", "migtui.baseline",
+                    "migtui.plugins", "migtui.config", "migtui.headless", "migtui.triggers", "migtui.triggers.baseline",
                     "migtui.actions", "migtui.alerting", "migtui.report", "migtui_postgres", "migtui.cli",
                     "migtui.demo.orchestrator", "migtui.control", "migtui.migration_tools", "migtui.preflight"]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import random
 
-from migtui.baseline import mann_whitney_u
+from migtui.triggers.baseline import mann_whitney_u
 from migtui.model import Event, Level, Phase, Sample
 from migtui.report import build_report
 

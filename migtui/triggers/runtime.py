@@ -75,7 +75,7 @@ class BaselineKeeper:
             self.load(self.engine.baseline_run)
 
     def load(self, run_id: str) -> int:
-        from migtui.baseline import load_baselines
+        from migtui.triggers.baseline import load_baselines
 
         if self.engine.store is None or self.view is None:
             return 0
@@ -85,7 +85,7 @@ class BaselineKeeper:
         return len(stats)
 
     def capture(self, who: str = "operator") -> Event:
-        from migtui.baseline import compute_baseline
+        from migtui.triggers.baseline import compute_baseline
 
         store = self.engine.store
         if store is None:
