@@ -47,6 +47,7 @@ IMPLICIT_VERBS = {"cancel": "pg_cancel", "terminate": "pg_terminate"}
 MAX_OUTPUT = 4000
 """Characters of an action's output kept in its event (head and tail)."""
 DEFAULT_TIMEOUT = 60.0
+PAUSE_SCOPES = ("session", "instant", "lasting")
 PAUSE_CHECK_EVERY = 5.0
 """Seconds between checks that a pause still holds (see :meth:`ActionRunner.on_tick`)."""
 
@@ -92,6 +93,16 @@ class Configured:
     timeout: float
     implicit: bool = False
     succeeded_at: float | None = None
+    in_force: str = ""
+    """A pause of this action that is in force: what it did (its description when it succeeded)."""
+
+    @property
+    def pause_scope(self) -> str:
+        """How long a pause by this action lasts: ``session`` (ends with migtui's own session, like
+        ``pg_pause``), ``instant`` (a one-off, e.g. a cancel: nothing stays) or ``lasting`` (stays in
+        force until resumed, like a paused Deployment; the default for actions that do not say)."""
+        scope = getattr(self.action, "pause_scope", "lasting")
+        return scope if scope in PAUSE_SCOPES else "lasting"
 
     def label(self) -> str:
         return self.name if self.name == self.type else f"{self.name} ({self.type})"
@@ -278,6 +289,9 @@ class ActionRunner:
             for c in actions:
                 results.append(self._run_one(c, verb, who, why, global_dry, target))
             real = [(c, r) for c, r in zip(actions, results) if not r.dry_run]
+            if verb == "resume" and real and all(r.ok for _, r in real):
+                for c in self.actions.get("pause", []):
+                    c.in_force = ""
             if verb == "pause" and any(r.ok for _, r in real) and not self.paused:
                 self.paused, self.paused_by = True, who
                 self.engine.emit(Event("action", "pause", f"migration paused by {who} in phase "
@@ -336,6 +350,8 @@ class ActionRunner:
                      "seconds": round(time.monotonic() - started, 3), "stage": "result"})
         if result.dry_run:
             data["dry_run"] = True
+        if verb == "pause" and result.ok and not result.dry_run and c.pause_scope != "instant":
+            c.in_force = data["description"]  # kept for the exit message: no plugin call at exit
         if not result.ok:
             level = Level.ERROR
         elif result.dry_run:
@@ -373,6 +389,7 @@ class ActionRunner:
                     held = False
                 if held is False:
                     lost.append(c)
+                    c.in_force = ""
             if lost and self.paused:
                 self.paused, self.paused_by = False, ""
                 names = ", ".join(c.label() for c in lost)
@@ -390,11 +407,7 @@ class ActionRunner:
             return
         self._closed = True
         self._executor.shutdown(wait=False, cancel_futures=True)
-        if self.paused:
-            self.engine.emit(Event("action", "resume", "migtui is exiting: the pause ends with its session, "
-                                   "so the migration can go on", Level.WARN,
-                                   {"stage": "released_on_exit", "paused": False, "who": "migtui"}))
-            self.paused = False
+        self._say_what_stays()
         seen: set[int] = set()
         for items in self.actions.values():
             for c in items:
@@ -408,6 +421,30 @@ class ActionRunner:
                     except Exception:  # noqa: BLE001
                         pass
                 c.guard.shutdown()
+
+
+    def _say_what_stays(self) -> None:
+        """At exit: which pauses end with migtui's session and which stay in force (listed by name and
+        what they did), from what was recorded when they ran; no plugin is called."""
+        held = [c for c in self.actions.get("pause", []) if c.in_force and not c.dry_run]
+        ended = [c for c in held if c.pause_scope == "session"]
+        stays = [c for c in held if c.pause_scope != "session"]
+        if ended:
+            what = "; ".join(f"{c.label()}: {c.in_force}" for c in ended)
+            self.engine.emit(Event("action", "resume", f"migtui is exiting: its session-bound pause ends with its "
+                                   f"session, so the migration can go on ({what})", Level.WARN,
+                                   {"stage": "released_on_exit", "paused": False, "who": "migtui",
+                                    "ended": [c.name for c in ended]}))
+        if stays:
+            what = "; ".join(f"{c.label()}: {c.in_force}" for c in stays)
+            self.engine.emit(Event("action", "pause", f"migtui is exiting, but {len(stays)} pause"
+                                   f"{'s stay' if len(stays) > 1 else ' stays'} in force until resumed by hand: "
+                                   f"{what}", Level.ERROR,
+                                   {"stage": "in_force_on_exit", "paused": True, "who": "migtui",
+                                    "stays": [c.name for c in stays]}))
+        for c in held:
+            c.in_force = ""
+        self.paused = False
 
 
 def _jsonable(obj: Any) -> Any:

@@ -129,6 +129,11 @@ class ActionRequest:
 class Action(Protocol):
     """Pause, resume or roll back something. ``run`` must be idempotent (pausing twice is fine),
     use its own connection (never the monitoring one), and honour ``request.dry_run``.
+
+    Optional attribute ``pause_scope`` says how long a pause by this action lasts, so that exit
+    messages tell the truth: ``"session"`` (it ends with migtui's own session, like ``pg_pause``),
+    ``"instant"`` (a one-off such as a cancel: nothing stays) or ``"lasting"`` (the default: it stays
+    in force after migtui exits until someone resumes it, like a paused Deployment or a flag).
     """
 
     name: str

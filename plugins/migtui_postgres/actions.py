@@ -160,6 +160,7 @@ class PgPause:
     """``pg_pause``: hold (pause) or release (resume) the advisory lock on a dedicated connection."""
 
     undoes_pause = True  # configured under pause only, it also serves resume
+    pause_scope = "session"  # the lock lives on migtui's connection: it ends when migtui exits
 
     def __init__(self, name: str, verb: str, opts: dict[str, Any], dsn: str) -> None:
         self.name, self.verb = name, verb
@@ -264,6 +265,8 @@ ORDER BY pid
 
 class PgSignal:
     """``pg_cancel`` / ``pg_terminate`` of the migration's backend(s)."""
+
+    pause_scope = "instant"  # a signal: nothing stays in force to be resumed
 
     def __init__(self, name: str, verb: str, mode: str, opts: dict[str, Any], dsn: str,
                  default_app: str = "") -> None:

@@ -483,3 +483,46 @@ def test_exiting_while_paused_releases_the_pause_and_says_so(pg: Any, make_engin
     finally:
         store.close()
     assert "migration can go on" in released.message
+
+
+def test_exit_messages_say_which_pauses_end_and_which_stay(pg: Any, make_engine: Any, tmp_path: Path) -> None:
+    """Exiting while paused: the PostgreSQL pause ends with migtui's session (and says so); a Deployment
+    and an Argo Rollout pause stay in force after migtui exits, and the exit message lists them."""
+    from tests.servers import k8s_api as k
+
+    key = _key()
+    with k.FakeKubeAPI() as api:
+        api.add(k.deployment("checkout"), k.rollout("checkout-canary", phase="Healthy", pause_reason=None))
+        kc = api.kubeconfig(tmp_path)
+        engine = make_engine(f"""
+            sources:
+              - {{type: postgres, name: db, dsn: "{pg.dsn}", include: [activity_summary]}}
+            actions:
+              pause:
+                - {{type: pg_pause, key: {key}}}
+                - {{type: k8s_deployment, name: hold-checkout, deployment: checkout, kubeconfig: "{kc}", context: fake}}
+                - {{type: argo_rollout, name: hold-canary, rollout: checkout-canary, kubeconfig: "{kc}", context: fake}}
+            """)
+        results = engine.pause(who="dba").result(timeout=30)
+        assert all(r.ok for r in results), [r.message for r in results]
+        run_id, store_path = engine.run_id, engine.store.path
+        engine.close()
+        assert _advisory_holders(pg, key) == []  # the session-bound pause ended
+        assert api.get("Deployment", "checkout")["spec"]["paused"] is True  # these did not
+        assert api.get("Rollout", "checkout-canary")["spec"]["paused"] is True
+    from migtui.store import Store
+
+    store = Store.open(store_path, read_only=True)
+    try:
+        exits = [e for e in store.events(run_id, ["action"])
+                 if e.data.get("stage") in ("released_on_exit", "in_force_on_exit")]
+    finally:
+        store.close()
+    text = "\n".join(e.message for e in exits)
+    ended = [e for e in exits if e.data.get("ended")]
+    stays = [e for e in exits if e.data.get("stays")]
+    assert ended and stays, text
+    assert ended[0].data["ended"] == ["pg_pause"] and "advisory lock" in ended[0].message
+    assert sorted(stays[0].data["stays"]) == ["hold-canary", "hold-checkout"]
+    assert "deployment shop/checkout" in stays[0].message and "checkout-canary" in stays[0].message
+    assert "stay" in stays[0].message and stays[0].level.value in ("warn", "error")
