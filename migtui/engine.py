@@ -581,6 +581,6 @@ def load_extensions() -> None:
                 raise
 
 
-EXTENSION_MODULES: list[str] = ["migtui.actions", "migtui.triggers.runtime", "migtui.control", "migtui.migration_tools",
-                                 "migtui.integrity"]
+EXTENSION_MODULES: list[str] = ["migtui.actions", "migtui.triggers.runtime", "migtui.control", "migtui_postgres.migration_tools",
+                                 "migtui_postgres.integrity"]
 

@@ -21,7 +21,7 @@ _MARK = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "skip": "SKIP", "ok": "
 @click.option("--no-actions", is_flag=True, help="Do not dry-run the actions.")
 def check(config_path: Path, store_path: Path | None, as_json: bool, no_alerts: bool, no_actions: bool) -> None:
     """Preflight checklist: each item pass / warn / fail with its evidence. Exits 1 on any fail."""
-    from migtui.preflight import overall, run_preflight
+    from migtui_postgres.preflight import overall, run_preflight
 
     config, host = load(config_path)
     items = run_preflight(config, host, store_path=store_path_for(config, store_path),
@@ -56,8 +56,8 @@ def prepare(config_path: Path, store_path: Path | None, source: str | None, rest
     """Point-in-time recovery preparation: a named restore point and, optionally, a logical slot.
     Each step is printed and recorded in the store as an action event. Exits 1 when a step failed."""
     from migtui.errors import StoreError
-    from migtui.pitr import prepare as do_prepare
-    from migtui.pitr import record
+    from migtui_postgres.pitr import prepare as do_prepare
+    from migtui_postgres.pitr import record
     from migtui.store import Store
 
     config, _host = load(config_path)
@@ -97,7 +97,7 @@ def prepare(config_path: Path, store_path: Path | None, source: str | None, rest
 def role_sql(monitor_role: str, action_role: str | None, server_version: int | None, connection_limit: int) -> None:
     """Print the SQL for a monitoring role (pg_monitor, CONNECTION LIMIT) and an optional action role
     (pg_signal_backend, EXECUTE on the restore-point and backup functions). Run it as a superuser."""
-    from migtui.preflight import grants_sql
+    from migtui_postgres.preflight import grants_sql
 
     click.echo(grants_sql(monitor_role, action_role, server_version=server_version,
                           connection_limit=connection_limit), nl=False)

@@ -37,7 +37,7 @@ from migtui.errors import ActionError, ConfigError
 from migtui.hookspecs import hookimpl
 from migtui.model import ActionResult
 from migtui.pause import DEFAULT_KEY
-from migtui.pgconn import close_quietly, describe_target
+from migtui_postgres.pgconn import close_quietly, describe_target
 from migtui.redact import redact
 
 ACTION_APP = "migtui-action"

@@ -20,7 +20,7 @@ from typing import Any, Iterator
 
 from migtui.config import Field, Schema, validate
 from migtui.errors import SourceError
-from migtui.pgconn import close_quietly, describe_target, first_line
+from migtui_postgres.pgconn import close_quietly, describe_target, first_line
 from migtui.model import Event, Level, MetricSpec, PanelSpec, Sample, TableSnapshot
 from migtui.redact import redact
 from migtui.sqlcatalog import Catalog, Query, Variant, load_catalog, param_defaults

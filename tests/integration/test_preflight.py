@@ -94,7 +94,7 @@ def test_check_passes_and_fails_on_an_idle_in_transaction_session(pg: Any, tmp_p
 def test_unprivileged_role_degrades_with_warnings_and_role_sql_fixes_it(pg: Any, tmp_path: Path) -> None:
     from psycopg import sql
 
-    from migtui.preflight import grants_sql, run_preflight
+    from migtui_postgres.preflight import grants_sql, run_preflight
 
     role = f"migtui_t_{secrets.token_hex(3)}"
     dsn = pg.dsn + f" user={role}"
@@ -191,8 +191,8 @@ def test_prepare_rejects_a_bad_slot_name(pg: Any, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("version,start", [(14, "pg_start_backup"), (15, "pg_backup_start"), (17, "pg_backup_start")])
 def test_backup_function_names_follow_the_server_version(version: int, start: str) -> None:
-    from migtui.pitr import backup_functions
-    from migtui.preflight import grants_sql
+    from migtui_postgres.pitr import backup_functions
+    from migtui_postgres.preflight import grants_sql
 
     assert backup_functions(version * 10000 + 3)[0].startswith(start)
     text = grants_sql("m", "a", server_version=version)

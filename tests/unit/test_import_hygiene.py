@@ -8,7 +8,7 @@ import sys
 HEADLESS_MODULES = ["migtui.engine", "migtui.store", "migtui.sqlcatalog", "migtui.hookspecs", "migtui.api",
                     "migtui.plugins", "migtui.config", "migtui.headless", "migtui.triggers", "migtui.triggers.baseline",
                     "migtui.actions", "migtui.alerting", "migtui.report", "migtui_postgres", "migtui.cli",
-                    "migtui.demo.orchestrator", "migtui.control", "migtui.migration_tools", "migtui.preflight"]
+                    "migtui.demo.orchestrator", "migtui.control", "migtui_postgres.migration_tools", "migtui_postgres.preflight"]
 
 
 def test_headless_modules_do_not_import_textual() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import zlib
 
-from migtui.migration_tools import (RateTracker, golang_migrate_lock_key, match_advisory, parse_migration_config,
+from migtui_postgres.migration_tools import (RateTracker, golang_migrate_lock_key, match_advisory, parse_migration_config,
                                     rails_lock_key)
 
 
@@ -53,7 +53,7 @@ def test_defaults() -> None:
 
 
 def test_query_texts_shown_lose_their_passwords() -> None:
-    from migtui.pgconn import scrub_query
+    from migtui_postgres.pgconn import scrub_query
 
     assert scrub_query("ALTER ROLE app PASSWORD 'hunter2' VALID UNTIL 'infinity'") == \
         "ALTER ROLE app PASSWORD '***' VALID UNTIL 'infinity'"

@@ -95,7 +95,7 @@ def _plain(v: Any) -> Any:
 
 def run_query(dsn: str, sql: str, *, timeout: float, lock_timeout: float) -> Any:
     """The check's value: a scalar for one row of one column, else a list of rows."""
-    from migtui.pgconn import connect_monitor
+    from migtui_postgres.pgconn import connect_monitor
 
     conn = connect_monitor(dsn, statement_timeout=timeout, lock_timeout=lock_timeout)
     try:
@@ -136,7 +136,7 @@ class IntegrityChecks:
     """``engine.extensions["integrity"]``."""
 
     def __init__(self, engine: Engine, checks: list[dict[str, Any]]) -> None:
-        from migtui.pgconn import source_dsn
+        from migtui_postgres.pgconn import source_dsn
 
         self.engine = engine
         self.checks = checks
@@ -190,7 +190,7 @@ class IntegrityChecks:
             value = run_query(self.dsns[name], check["sql"], timeout=float(check["timeout"]),
                               lock_timeout=float(check["lock_timeout"]))
         except Exception as exc:  # noqa: BLE001 - one failing check must not stop the others
-            from migtui.pgconn import first_line
+            from migtui_postgres.pgconn import first_line
 
             data.update(result="error", error=redact(first_line(exc)))
             self._emit(name, f"{name}: could not run: {data['error']}", Level.WARN, data)
@@ -236,7 +236,7 @@ def _attach(engine: Engine) -> IntegrityChecks | None:
 
 
 def config_field(value: Any, parent: Any, key: Any, path: str) -> list[dict[str, Any]]:
-    """For ``migtui.config``: ``"integrity": Field(_lazy("migtui.integrity:config_field"), default=list)``."""
+    """For ``migtui.config``: ``"integrity": Field(_lazy("migtui_postgres.integrity:config_field"), default=list)``."""
     if value is not None and not isinstance(value, list):  # name the file and line of the key
         raise error_at(parent, key, path, "expected a list of checks ({name, sql, compare})")
     return parse_integrity_config(value, path)

@@ -99,7 +99,7 @@ class _PgChecks:
             return cur.fetchall() if cur.description else []
 
     def run(self) -> list[CheckItem]:
-        from migtui.pgconn import connect_monitor, describe_target
+        from migtui_postgres.pgconn import connect_monitor, describe_target
 
         started = time.monotonic()
         try:
@@ -119,7 +119,7 @@ class _PgChecks:
                 try:
                     out.append(fn())
                 except Exception as exc:  # noqa: BLE001 - one check's failure is that check's result
-                    from migtui.pgconn import first_line
+                    from migtui_postgres.pgconn import first_line
 
                     out.append(self.item(fn.__name__.replace("_", " ").capitalize(), "warn",
                                          f"could not check: {redact(first_line(exc))}"))
@@ -279,7 +279,7 @@ class _PgChecks:
         idle_limit, long_limit = float(self.opts["idle_in_transaction"]), float(self.opts["long_transaction"])
         idle = [r for r in rows if str(r[3]).startswith("idle in transaction") and (r[5] or 0) >= idle_limit]
         long = [r for r in rows if r not in idle and (r[4] or 0) >= long_limit]
-        from migtui.pgconn import scrub_query
+        from migtui_postgres.pgconn import scrub_query
 
         idle = [(*r[:6], scrub_query(r[6])) for r in idle]
         long = [(*r[:6], scrub_query(r[6])) for r in long]
@@ -408,7 +408,7 @@ def run_preflight(config: Config, host: Any = None, *, store_path: Path | None =
                   now: float | None = None, alerts: bool | None = None, actions: bool | None = None) -> list[CheckItem]:
     """The whole checklist. ``alerts`` / ``actions`` override ``migration.preflight.test_alerts`` /
     ``dry_run_actions``."""
-    from migtui.pgconn import postgres_sources
+    from migtui_postgres.pgconn import postgres_sources
 
     opts = preflight_options(config)
     items: list[CheckItem] = []

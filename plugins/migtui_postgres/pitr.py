@@ -73,7 +73,7 @@ def prepare(config: Config, *, source: str | None = None, restore_point: str | N
     """Run the steps (see the module docstring) and return them; never raises for a failed step."""
     import psycopg
 
-    from migtui.pgconn import connect_action, describe_target, first_line, source_dsn
+    from migtui_postgres.pgconn import connect_action, describe_target, first_line, source_dsn
 
     if slot is not None and not SLOT_NAME.match(slot):
         raise PrepareError(f"slot name {slot!r}: use 1-63 lower-case letters, digits and _")
@@ -141,7 +141,7 @@ def prepare(config: Config, *, source: str | None = None, restore_point: str | N
 def _slot(conn: Any, slot: str, plugin: str, wal_level: str, user: str, dsn: str) -> Step:
     import psycopg
 
-    from migtui.pgconn import first_line
+    from migtui_postgres.pgconn import first_line
 
     drop = drop_slot_command(slot)
     data = {"slot": slot, "plugin": plugin, "drop": drop}

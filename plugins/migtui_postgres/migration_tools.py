@@ -41,8 +41,8 @@ from migtui.config import Field, Schema, _type_name, error_at, validate
 from migtui.engine import Engine, register_extension
 from migtui.errors import SourceError
 from migtui.model import Event, Level, MetricSpec, PanelSpec, Phase, Sample, TableSnapshot
-from migtui.pgconn import close_quietly, connect_monitor, describe_target, first_line, scrub_query
-from migtui.preflight import PREFLIGHT_SCHEMA
+from migtui_postgres.pgconn import close_quietly, connect_monitor, describe_target, first_line, scrub_query
+from migtui_postgres.preflight import PREFLIGHT_SCHEMA
 from migtui.redact import redact
 
 SOURCE_NAME = "migration"
@@ -899,7 +899,7 @@ def _attach(engine: Engine) -> MigrationTools | None:
             engine.emit(Event("error", SOURCE_NAME, "migration: needs a `type: postgres` source; migration-tool "
                               "awareness is off", Level.WARN))
         return None
-    from migtui.pgconn import source_dsn
+    from migtui_postgres.pgconn import source_dsn
 
     name, dsn = source_dsn(engine.config, opts["source"] or None, node=node, path="migration.source")
     if SOURCE_NAME in engine.collectors:
