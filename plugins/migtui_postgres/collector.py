@@ -24,6 +24,7 @@ from migtui_postgres.pgconn import close_quietly, describe_target, first_line
 from migtui.model import Event, Level, MetricSpec, PanelSpec, Sample, TableSnapshot
 from migtui.redact import redact
 from migtui.sqlcatalog import Catalog, Query, Variant, load_catalog, param_defaults
+from migtui_postgres.schedule import Cadence
 
 OLDEST_SUPPORTED = 13
 
@@ -53,13 +54,16 @@ class QueryState:
     query: Query
     variant: Variant | None
     interval: float
-    next_due: float = 0.0
+    cadence: Cadence = field(init=False)
     failing: bool = False
     skipped_reason: str = ""
     last_error: str = ""
     prev: dict[Any, tuple[float, float]] = field(default_factory=dict)  # (col, labels) -> (ts, value)
     runs: int = 0
     last_ms: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.cadence = Cadence(self.interval)
 
 
 def _num(value: Any) -> float | None:
@@ -186,9 +190,9 @@ class PostgresCollector:
         for st in list(self.states.values()):
             if st.variant is None or st.skipped_reason.startswith("permission"):
                 continue
-            if now < st.next_due:
+            if not st.cadence.due(now, self.interval):
                 continue
-            st.next_due = now + st.interval
+            st.cadence.ran(now, self.interval)
             try:
                 yield from self._run(st, now)
                 if st.failing:
