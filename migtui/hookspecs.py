@@ -10,8 +10,8 @@ A plugin is a module or object with functions named after these specs, decorated
 Every hook takes keyword arguments; an implementation may accept fewer than the spec lists.
 Registration hooks hand the plugin a ``register(...)`` callback: the host validates names, owns the
 objects' lifecycles, and isolates failures (a factory that raises is reported with the plugin's name,
-the rest keep working). The README's "Writing plugins" section documents the same hooks; a test
-checks that the two agree.
+the rest keep working). The documentation's hook reference (docs/reference/hooks.md) is generated
+from this file at every build of the site.
 """
 
 from __future__ import annotations
@@ -31,8 +31,11 @@ def migtui_source_types(register: Any) -> None:
     """Register collector types usable in the config's ``sources:`` list.
 
     :param register: ``register(type, factory, *, doc="")``. ``factory(ctx: BuildContext)`` returns
-        a :class:`migtui.api.Collector`; it validates ``ctx.options`` and raises
-        :class:`migtui.errors.ConfigError` (use :func:`migtui.config.validate`) for bad options.
+        a :class:`migtui.api.Collector`: an object with ``name``, ``interval``, ``timeout``,
+        ``collect(ctx) -> iterable of Sample | TableSnapshot | Event``, ``panels() -> list[PanelSpec]``
+        and ``close()``; an optional ``open()`` is called at start, so a wrong address is one clear
+        error. The factory validates ``ctx.options`` and raises :class:`migtui.errors.ConfigError`
+        (use :func:`migtui.config.validate`) for bad options.
 
     .. versionadded:: 0.1
     """
@@ -43,7 +46,7 @@ def migtui_alerter_types(register: Any) -> None:
     """Register alerter types usable in the config's ``alerters:`` list.
 
     :param register: ``register(type, factory, *, doc="")``; ``factory(ctx: BuildContext)`` returns a
-        :class:`migtui.api.Alerter`.
+        :class:`migtui.api.Alerter`: an object with ``name`` and ``send(alerts) -> DeliveryResult``.
 
     .. versionadded:: 0.1
     """
@@ -54,7 +57,9 @@ def migtui_action_types(register: Any) -> None:
     """Register action types usable under ``actions: {pause|resume|rollback: [...]}``.
 
     :param register: ``register(type, factory, *, verbs=("pause", "resume", "rollback"), doc="")``;
-        ``factory(ctx: BuildContext, verb: str)`` returns a :class:`migtui.api.Action`.
+        ``factory(ctx: BuildContext, verb: str)`` returns a :class:`migtui.api.Action`: an object with
+        ``name``, ``verb``, ``confirm``, ``describe(request) -> str`` and
+        ``run(request) -> ActionResult``, idempotent and honouring ``request.dry_run``.
 
     .. versionadded:: 0.1
     """
@@ -65,7 +70,7 @@ def migtui_sql_dirs(register: Any) -> None:
     """Contribute folders of monitoring ``.sql`` files, loaded exactly like the built-in catalog.
 
     :param register: ``register(path, *, target="postgres")``, a folder holding ``.sql`` files with the
-        catalog header.
+        catalog header. They are version-matched, timed out, stored and shown like the built-in ones.
 
     .. versionadded:: 0.1
     """

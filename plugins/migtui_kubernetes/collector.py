@@ -1,6 +1,6 @@
 """``kubernetes`` source: Deployments, their pods and warning events, blue-green Services, Argo Rollouts.
 
-Metrics (see the README's Kubernetes section for all of them): ``k8s.deployment.state`` (0 complete,
+Metrics (docs/kubernetes.md lists all of them): ``k8s.deployment.state`` (0 complete,
 1 progressing, 2 paused, 3 failed), ``k8s.deployment.ready_ratio``, ``k8s.pods.ready_ratio`` /
 ``restarts`` / ``crashloop`` / ``image_errors``, ``k8s.events.warnings``, ``k8s.bluegreen.live`` /
 ``ready_ratio`` / ``live_ready_ratio``, ``k8s.rollout.state`` (0 healthy, 1 progressing, 2 paused,

@@ -1,7 +1,9 @@
-"""Every hook is documented where it is declared and in the README's plugin section, alike."""
+"""Every hook is documented where it is declared, and the generated hook reference of the docs site
+shows each one with its parameters and the version it was added in."""
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import re
 
@@ -10,11 +12,21 @@ from tests.conftest import ROOT
 
 
 def _specs() -> dict[str, inspect.Signature]:
+    marker = f"{hookspecs.PROJECT}_spec"
     return {name: inspect.signature(fn) for name, fn in vars(hookspecs).items()
-            if name.startswith("migtui_") and callable(fn)}
+            if callable(fn) and hasattr(fn, marker)}
+
+
+def _hooks_page() -> str:
+    spec = importlib.util.spec_from_file_location("docs_generate", ROOT / "docs" / "_gen" / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.hooks_page()
 
 
 def test_every_hookspec_has_a_docstring_with_params_and_version() -> None:
+    assert _specs(), "no hookspecs found"
     for name, fn in ((n, getattr(hookspecs, n)) for n in _specs()):
         doc = inspect.getdoc(fn) or ""
         assert doc, f"{name} has no docstring"
@@ -23,12 +35,16 @@ def test_every_hookspec_has_a_docstring_with_params_and_version() -> None:
         assert ".. versionadded::" in doc, f"{name}: no versionadded"
 
 
-def test_readme_documents_exactly_the_hooks() -> None:
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Writing plugins", 1)[1].split("\n## ", 1)[0]
-    documented = dict(re.findall(r"`(migtui_[a-z_]+)\(([^)]*)\)`", section))
+def test_the_hook_reference_documents_exactly_the_hooks() -> None:
+    page = _hooks_page()
+    documented = dict(re.findall(r"```python\n(migtui_[a-z_]+)\(([^)]*)\)\n```", page))
     specs = _specs()
     assert set(documented) == set(specs)
     for name, sig in specs.items():
         params = [p.strip() for p in documented[name].split(",") if p.strip()]
-        assert params == list(sig.parameters), f"README shows {name}({documented[name]}), code has {sig}"
+        assert params == list(sig.parameters), f"the reference shows {name}({documented[name]}), code has {sig}"
+        section = page.split(f"## `{name}`", 1)[1].split("\n## ", 1)[0]
+        version = re.search(r"\.\. versionadded::\s*(\S+)", inspect.getdoc(getattr(hookspecs, name)) or "")
+        assert version and f"Added in version {version.group(1)}" in section, name
+        for param in sig.parameters:
+            assert f"| `{param}` |" in section, f"{name}: parameter {param} has no row"

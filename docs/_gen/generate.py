@@ -1,0 +1,244 @@
+"""mkdocs hook: the reference pages are generated from the code at every build, so they cannot go stale.
+
+- ``reference/hooks.md`` from the hook specifications (:mod:`migtui.hookspecs`): each hook's
+  signature, docstring, parameters and the version it was added in;
+- ``reference/config.md`` from the config schema's own field docs (``Field(doc=...)``): the top-level
+  keys of a config file, then every source, alerter and action type the installed plugins register,
+  with the options of the types that hand their schema to ``register(..., schema=...)``.
+
+The tree being built is imported (its root and ``plugins/`` go first on ``sys.path``), so a hook or
+a config key added in this tree is in its site. A page of the same path under docs/ would be
+replaced; keep hand-written text in the other pages.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+from mkdocs.structure.files import File
+
+ROOT = Path(__file__).resolve().parents[2]
+for _p in (ROOT / "plugins", ROOT):
+    if str(_p) not in sys.path:
+        sys.path.insert(0, str(_p))
+
+HOOKS_PAGE = "reference/hooks.md"
+CONFIG_PAGE = "reference/config.md"
+
+
+def on_files(files: Any, config: Any) -> Any:
+    """Add the generated pages to the site (mkdocs calls this before it builds the nav)."""
+    for uri, text in ((HOOKS_PAGE, hooks_page()), (CONFIG_PAGE, config_page())):
+        old = files.get_file_from_path(uri)
+        if old is not None:
+            files.remove(old)
+        files.append(File.generated(config, uri, content=text))
+    return files
+
+
+# --------------------------------------------------------------------------- text helpers
+
+
+def _rst_to_md(text: str) -> str:
+    """The reST of our docstrings (``code``, :class:`x`, literal blocks after ``::``) as Markdown."""
+    text = re.sub(r":(?:class|func|meth|mod|attr|data|exc):`~?([^`]+)`", r"`\1`", text).replace("``", "`")
+    out: list[str] = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if not line.rstrip().endswith("::"):
+            out.append(line)
+            continue
+        out += [line.rstrip()[:-1], "", "```"]
+        while i < len(lines) and not lines[i].strip():
+            i += 1
+        while i < len(lines) and (lines[i].startswith("    ") or not lines[i].strip()):
+            out.append(lines[i][4:])
+            i += 1
+        while out[-1] == "":
+            out.pop()
+        out += ["```", ""]
+    return "\n".join(out)
+
+
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell: one line, pipes escaped, ``<`` outside code made literal."""
+    parts = " ".join(str(text).split()).split("`")
+    for i in range(0, len(parts), 2):  # even parts are outside code spans
+        parts[i] = parts[i].replace("<", "&lt;")
+    return "`".join(parts).replace("|", "\\|")
+
+
+# --------------------------------------------------------------------------- hooks
+
+
+def _hookspecs() -> Iterator[tuple[str, Any]]:
+    from migtui import hookspecs
+
+    marker = f"{hookspecs.PROJECT}_spec"  # pluggy marks each spec function with this attribute
+    for name, fn in vars(hookspecs).items():
+        if callable(fn) and hasattr(fn, marker):
+            yield name, fn
+
+
+def _parse_docstring(doc: str) -> tuple[str, list[tuple[str, str]], str]:
+    """(body, [(param, text)], versionadded) from a hookspec docstring."""
+    body: list[str] = []
+    params: list[tuple[str, str]] = []
+    version = ""
+    current: list[str] | None = None
+    for line in doc.splitlines():
+        m = re.match(r"\s*:param (\w+):\s*(.*)", line)
+        v = re.match(r"\s*\.\. versionadded::\s*(.+)", line)
+        if m:
+            params.append((m.group(1), m.group(2)))
+            current = [m.group(2)]
+        elif v:
+            version, current = v.group(1).strip(), None
+        elif current is not None and line.strip():
+            params[-1] = (params[-1][0], params[-1][1] + " " + line.strip())
+        elif current is not None:
+            current = None
+        else:
+            body.append(line)
+    return "\n".join(body).strip(), params, version
+
+
+def hooks_page() -> str:
+    from migtui import hookspecs
+
+    out = ["# Hook reference", "",
+           "Generated from `migtui/hookspecs.py` at every build of this site.", "",
+           _rst_to_md(inspect.getdoc(hookspecs) or ""), ""]
+    for name, fn in _hookspecs():  # in the order they are declared
+        sig = inspect.signature(fn)
+        body, params, version = _parse_docstring(inspect.getdoc(fn) or "")
+        out += [f"## `{name}`", "", f"```python\n{name}({', '.join(sig.parameters)})\n```", ""]
+        if version:
+            out += [f"*Added in version {version}.*", ""]
+        out += [_rst_to_md(body), ""]
+        if params:
+            out += ["| parameter | meaning |", "|---|---|"]
+            out += [f"| `{p}` | {_cell(_rst_to_md(t))} |" for p, t in params]
+            out.append("")
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- config
+
+
+def _type_name(fdef: Any) -> str:
+    from migtui.config import Schema
+
+    t = fdef.type
+    if isinstance(t, Schema):
+        return "mapping"
+    if callable(t):
+        return "see below" if _nested(fdef) is not None else "see its page"
+    if t in ("list", "dict") and fdef.items is not None:
+        inner = "mapping" if isinstance(fdef.items, Schema) else str(fdef.items)
+        return f"{t} of {inner}"
+    return str(t)
+
+
+def _default(fdef: Any) -> str:
+    if fdef.required:
+        return "required"
+    value = fdef.default() if callable(fdef.default) else fdef.default
+    if value is None or value == "":
+        return ""
+    if fdef.type == "duration" and isinstance(value, (int, float)):
+        return f"`{value:g}s`"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, dict) and not value:
+        return "`{}`"
+    return f"`{value}`"
+
+
+def _nested(fdef: Any) -> Any:
+    """The schema of a nested mapping, of a list's items, or the one a converter carries (``.schema``)."""
+    from migtui.config import Schema
+
+    for candidate in (fdef.type, fdef.items, getattr(fdef.type, "schema", None)):
+        if isinstance(candidate, Schema):
+            return candidate
+    return None
+
+
+def _schema_tables(schema: Any, path: str, level: int) -> list[str]:
+    """A table of the schema's keys, then one sub-section per nested schema."""
+    out = ["| key | type | default | meaning |", "|---|---|---|---|"]
+    nested: list[tuple[str, Any, Any]] = []
+    for key, fdef in schema.fields.items():
+        extra = []
+        if fdef.choices is not None:
+            extra.append("one of " + ", ".join(f"`{c}`" for c in fdef.choices))
+        if fdef.minimum is not None:
+            extra.append(f"at least {fdef.minimum:g}")
+        if fdef.secret or fdef.dsn:
+            extra.append("secret: redacted everywhere")
+        doc = "; ".join([x for x in [_rst_to_md(fdef.doc).rstrip(".")] + extra if x])
+        out.append(f"| `{key}` | {_type_name(fdef)} | {_default(fdef)} | {_cell(doc)} |")
+        sub = _nested(fdef)
+        if sub is not None:
+            nested.append((key + ("[]" if fdef.type == "list" else ""), fdef, sub))
+    if schema.open:
+        out += ["", "Other keys are passed through to the part that owns them."]
+    for key, _fdef, sub in nested:
+        sub_path = f"{path}.{key}" if path else key
+        out += ["", f"{'#' * level} `{sub_path}`", ""]
+        if sub.doc:
+            out += [_rst_to_md(sub.doc), ""]
+        out += _schema_tables(sub, sub_path, min(level + 1, 6))
+    return out
+
+
+def _type_schema(entry: Any) -> Any:
+    """The schema a plugin type registered (a Schema, or ``schema(verb)`` for an action type)."""
+    schema = getattr(entry, "schema", None)
+    if callable(schema) and not hasattr(schema, "fields"):
+        verbs = getattr(entry, "verbs", ()) or ("pause",)
+        schema = schema(verbs[0])
+    return schema
+
+
+def config_page() -> str:
+    from migtui.config import CONFIG_SCHEMA
+    from migtui.plugins import PluginHost
+
+    out = ["# Config reference", "",
+           "Generated at every build of this site from the schema's own field docs "
+           "(`Field(doc=...)` in `migtui/config.py` and in each plugin). "
+           "[Configuration](../configuration.md) explains the file format; the feature pages explain "
+           "what the keys do.", "", "## The config file", ""]
+    if CONFIG_SCHEMA.doc:
+        out += [_rst_to_md(CONFIG_SCHEMA.doc), ""]
+    out += _schema_tables(CONFIG_SCHEMA, "", 3)
+    host = PluginHost(disabled=())
+    sections = (("source", "sources"), ("alerter", "alerters"), ("action", "actions"))
+    for kind, key in sections:
+        entries = sorted((e for (k, _t), e in host.types.items() if k == kind), key=lambda e: e.type)
+        out += ["", f"## {key.capitalize()}: every `type:`", ""]
+        if not entries:
+            out += ["None installed.", ""]
+        for entry in entries:
+            out += ["", f"### `{entry.type}`", "",
+                    f"Plugin `{entry.plugin}`." + (f" Verbs: {', '.join(entry.verbs)}." if kind == "action" else "")]
+            if entry.doc:
+                out += ["", _rst_to_md(entry.doc)]
+            schema = _type_schema(entry)
+            if schema is not None:
+                out += [""] + _schema_tables(schema, f"{key}[].{entry.type}" if kind != "action" else entry.type, 4)
+            else:
+                out += ["", "Its options are described on the page of its feature."]
+    failed = [i for i in host.list() if i.status == "failed"]
+    if failed:  # a plugin that cannot be imported must not leave a silent hole in the reference
+        raise RuntimeError("plugins failed to load: " + "; ".join(f"{i.name}: {i.error}" for i in failed))
+    return "\n".join(out) + "\n"
