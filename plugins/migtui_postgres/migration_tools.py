@@ -43,6 +43,7 @@ from migtui.errors import SourceError
 from migtui.model import Event, Level, MetricSpec, PanelSpec, Phase, Sample, TableSnapshot
 from migtui_postgres.pgconn import close_quietly, connect_monitor, describe_target, first_line, scrub_query
 from migtui_postgres.preflight import PREFLIGHT_SCHEMA
+from migtui_postgres.schedule import Cadence
 from migtui.redact import redact
 
 SOURCE_NAME = "migration"
@@ -487,7 +488,7 @@ class MigrationCollector:
         self.ddl_rates: dict[tuple[Any, ...], RateTracker] = {}
         self.backfill_rate = RateTracker(float(opts["rate_window"]))
         self.backfill_total: float | None = None
-        self.backfill_next = 0.0
+        self.backfill_due = Cadence(float((opts["backfill"] or {}).get("interval", 10.0)))
         self.last_progress: list[tuple[Any, ...]] = []
         self.sessions: list[dict[str, Any]] = []
         self.phase = Phase.BASELINE
@@ -530,8 +531,8 @@ class MigrationCollector:
             with self.conn.cursor() as cur:
                 out.extend(self._tools(cur, now))
                 out.extend(self._ddl(cur, now))
-                if self.opts["backfill"] and now >= self.backfill_next:
-                    self.backfill_next = now + float(self.opts["backfill"]["interval"])
+                if self.opts["backfill"] and self.backfill_due.due(now, self.interval):
+                    self.backfill_due.ran(now, self.interval)
                     out.extend(self._backfill(cur, now))
         except psycopg.OperationalError as exc:
             self.close()

@@ -1,0 +1,29 @@
+"""A repeating job on jittered polls keeps its own interval on average (migtui_postgres.schedule)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from migtui_postgres.schedule import Cadence
+
+
+@pytest.mark.parametrize("interval", [1.0, 2.0, 2.5, 10.0])
+def test_runs_at_its_interval_on_jittered_polls(interval: float) -> None:
+    rnd = random.Random(7)
+    cadence = Cadence(interval)
+    runs = 0
+    for k in range(600):  # one poll a second for 10 minutes, each up to 50 ms early or late
+        now = 1000.0 + k + rnd.uniform(-0.05, 0.05)
+        if cadence.due(now, 1.0):
+            cadence.ran(now, 1.0)
+            runs += 1
+    assert abs(runs - 600 / interval) <= 0.1 * 600 / interval
+
+
+def test_a_job_that_fell_behind_does_not_run_on_every_poll_to_catch_up() -> None:
+    cadence = Cadence(5.0)
+    cadence.ran(0.0, 1.0)
+    ran = [t for t in range(60, 80) if cadence.due(t, 1.0) and (cadence.ran(t, 1.0) or True)]
+    assert ran == [60, 65, 70, 75]
