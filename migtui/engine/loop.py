@@ -1,86 +1,30 @@
-"""The engine: one per run. Collects, stores, evaluates triggers, alerts and acts.
-
-Both front ends (the Textual cockpit and the headless printer) subscribe to its updates and call
-its commands; nothing here imports Textual.
-
-Threads: ``run()`` (or ``start()``) drives ticks on one engine thread. Each collector's ``collect``
-runs in that collector's own worker thread under a :class:`~migtui.plugins.Guard` (timeout,
-failure count, quarantine), so a slow or hung collector never holds the tick and its polls never
-overlap. Commands from other threads (keys, the control socket) are queued and run on the engine
-thread; actions run in their own worker thread and report back as events.
-"""
+"""The loop: build the run, tick, store, publish, finish. See :mod:`migtui.engine`."""
 
 from __future__ import annotations
 
 import collections
-import math
 import queue
 import threading
 import time
 import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from migtui.api import BuildContext, CollectContext
+from migtui.api import BuildContext
 from migtui.config import Config
+from migtui.engine.commands import Commands
+from migtui.engine.extensions import ENGINE_EXTENSIONS, load_extensions
+from migtui.engine.polling import Polling
+from migtui.engine.state import EngineUpdate, Series, SourceState
 from migtui.errors import MigtuiError, StoreError
-from migtui.model import Event, Level, PanelSpec, Phase, Sample, TableSnapshot, labels_key
+from migtui.model import Event, Level, PanelSpec, Phase, TableSnapshot, labels_key
 from migtui.plugins import Guard, GuardError, PluginHost
 from migtui.redact import redact
 from migtui.store import Store
 
-HISTORY = 900
-"""Points kept in memory per series (sparklines, trigger windows): 30 min at 2 s."""
-DUE_SLACK = 0.05
-"""A source is polled when at most this fraction of its interval remains until it is due."""
 
-
-@dataclass
-class SourceState:
-    """What the front ends show about one collector."""
-
-    name: str
-    type: str
-    plugin: str
-    interval: float
-    timeout: float
-    state: str = "starting"  # starting | ok | error | stale | quarantined
-    last_ok: float | None = None
-    last_error: str = ""
-    last_error_at: float | None = None
-    errors: int = 0
-    next_due: float = 0.0
-    in_flight: bool = False
-    samples: int = 0
-
-
-@dataclass
-class EngineUpdate:
-    """Published after every tick to subscribers (called on the engine thread: be quick)."""
-
-    tick: int
-    now: float
-    phase: Phase
-    samples: list[Sample]
-    snapshots: list[TableSnapshot]
-    events: list[Event]
-
-
-@dataclass
-class Series:
-    metric: str
-    labels: dict[str, str]
-    source: str
-    points: collections.deque = field(default_factory=lambda: collections.deque(maxlen=HISTORY))
-
-    @property
-    def last(self) -> tuple[float, float] | None:
-        return self.points[-1] if self.points else None
-
-
-class Engine:
+class Engine(Polling, Commands):
     """Build from a loaded :class:`Config`; ``run(duration)`` or ``start()``/``stop()``."""
 
     def __init__(self, config: Config, *, store: Store | None, host: PluginHost | None = None,
@@ -194,94 +138,6 @@ class Engine:
         return event
 
     # ------------------------------------------------------------------ ticks
-
-    def _launch_due(self, now: float) -> int:
-        ctx_base = dict(now=now, phase=self.phase, run=self.run_id, tick=self.tick_no)
-        launched = 0
-        for name, collector in self.collectors.items():
-            st = self.sources[name]
-            # a tick a few ms early (scheduling jitter) still polls: without the slack a source whose
-            # interval equals the tick interval skipped every other tick
-            if st.in_flight or now < st.next_due - DUE_SLACK * st.interval:
-                continue
-            guard = self.guards[name]
-            if guard.quarantined:
-                st.state = "quarantined"
-                continue
-            st.in_flight = True
-            st.next_due = now + st.interval
-            self._pool.submit(self._collect_one, name, collector, guard, CollectContext(**ctx_base), st.timeout)
-            launched += 1
-        return launched
-
-    def _collect_one(self, name: str, collector: Any, guard: Guard, ctx: CollectContext, timeout: float) -> None:
-        started = time.monotonic()
-        try:
-            result = guard.call(lambda: list(collector.collect(ctx) or ()), timeout=timeout)
-            self._results.put((name, started, result, None))
-        except BaseException as exc:  # noqa: BLE001
-            self._results.put((name, started, None, exc))
-
-    def _drain(self, now: float) -> tuple[list[Sample], list[TableSnapshot]]:
-        samples: list[Sample] = []
-        snaps: list[TableSnapshot] = []
-        while True:
-            try:
-                name, _started, result, exc = self._results.get_nowait()
-            except queue.Empty:
-                break
-            st = self.sources[name]
-            st.in_flight = False
-            if exc is not None:
-                self._source_failed(st, exc, now)
-                continue
-            good = 0
-            for item in result:
-                if isinstance(item, Sample):
-                    samples.append(item)
-                    good += 1
-                elif isinstance(item, TableSnapshot):
-                    snaps.append(item)
-                    good += 1
-                elif isinstance(item, Event):
-                    self.emit(item)
-                else:
-                    try:
-                        self.guards[name].record_garbage(f"returned {type(item).__name__}, not a Sample")
-                    except GuardError as gexc:
-                        self._source_failed(st, gexc, now)
-                    break
-            else:
-                was = st.state
-                st.state, st.last_ok = "ok", now
-                st.samples += good
-                if was in ("error", "stale", "quarantined"):
-                    self.emit(Event("error", name, f"{name} recovered after {st.errors} failed polls", Level.INFO,
-                                    {"source": name, "recovered": True, "gap_seconds": self._gap(st, now)}))
-                    st.errors = 0
-        return samples, snaps
-
-    def _mark_stale(self, now: float) -> None:
-        """After this tick's results are in: a source with no result for too long is stale."""
-        for st in self.sources.values():
-            if st.state == "ok" and st.last_ok is not None and now - st.last_ok > max(3 * st.interval, st.timeout + st.interval):
-                st.state = "stale"
-
-    def _gap(self, st: SourceState, now: float) -> float | None:
-        return round(now - st.last_error_at, 3) if st.last_error_at else None
-
-    def _source_failed(self, st: SourceState, exc: BaseException, now: float) -> None:
-        message = redact(exc) if isinstance(exc, (GuardError, MigtuiError)) else f"{type(exc).__name__}: {redact(exc)}"
-        first = st.state not in ("error", "quarantined")
-        st.errors += 1
-        if first:
-            st.last_error_at = now
-        st.state = "quarantined" if self.guards[st.name].quarantined else "error"
-        changed = message != st.last_error
-        st.last_error = message
-        if first or changed or st.state == "quarantined":
-            self.emit(Event("error", st.name, message, Level.WARN,
-                            {"source": st.name, "plugin": st.plugin, "failures": st.errors, "state": st.state}))
 
     def tick(self, now: float | None = None, *, wait: float = 0.0) -> EngineUpdate:
         """One tick: launch due collectors, take finished results, evaluate, store, publish.
@@ -470,117 +326,3 @@ class Engine:
         self.finish()
         if self.store is not None:
             self.store.close()
-
-    # ------------------------------------------------------------------ commands
-
-    def set_phase(self, phase: Phase | str, *, who: str = "operator", why: str = "") -> Event | None:
-        """Switch the run's phase (baseline -> migration -> post); an event records who and why."""
-        new = Phase(phase)
-
-        def do() -> Event | None:
-            if new == self.phase:
-                return None
-            old = self.phase
-            self.phase = new
-            ev = self.emit(Event("phase", new.value, f"phase {old.value} -> {new.value}" + (f" ({why})" if why else ""),
-                                 Level.INFO, {"from": old.value, "to": new.value, "who": who, "why": why}))
-            for ext in list(self.extensions.values()):
-                hook = getattr(ext, "on_phase", None)
-                if hook is not None:
-                    hook(old, new)
-            return ev
-
-        return self.call(do)
-
-    def request_action(self, verb: str, *, who: str = "operator", why: str = "", confirmed: bool = False,
-                       dry_run: bool | None = None, target: dict[str, Any] | None = None) -> Any:
-        """Ask the actions extension to run every action configured for ``verb`` (pause, resume,
-        rollback, or cancel/terminate with a ``target`` pid). Returns what the extension returns (a
-        Future of the results); raises ActionError when no action is configured."""
-        actions = self.extensions.get("actions")
-        if actions is None:
-            from migtui.errors import ActionError
-
-            raise ActionError(f"no actions are available for {verb!r}")
-        return actions.request(verb, who=who, why=why, confirmed=confirmed, dry_run=dry_run, target=target or {})
-
-    def describe_actions(self, verb: str, target: dict[str, Any] | None = None) -> list[str]:
-        """Exactly what ``verb`` would run, one line per configured action (for confirmations)."""
-        actions = self.extensions.get("actions")
-        return actions.describe(verb, target=target or {}) if actions is not None else []
-
-    def pause(self, who: str = "operator", why: str = "") -> Any:
-        return self.request_action("pause", who=who, why=why, confirmed=True)
-
-    def resume(self, who: str = "operator", why: str = "") -> Any:
-        return self.request_action("resume", who=who, why=why, confirmed=True)
-
-    def rollback(self, who: str = "operator", why: str = "", *, confirmed: bool = False) -> Any:
-        return self.request_action("rollback", who=who, why=why, confirmed=confirmed)
-
-    def capture_baseline(self, who: str = "operator") -> Any:
-        """Compute and store baseline statistics from this run's baseline phase so far."""
-        ext = self.extensions.get("baseline")
-        if ext is None:
-            from migtui.errors import MigtuiError
-
-            raise MigtuiError("baseline statistics are not available")
-        return self.call(lambda: ext.capture(who=who))
-
-    def note(self, message: str, *, who: str = "operator") -> Event:
-        return self.call(lambda: self.emit(Event("note", who, message, Level.INFO, {"who": who})))
-
-    # ------------------------------------------------------------------ views
-
-    def latest(self, metric: str, labels: dict[str, str] | None = None) -> list[tuple[Series, float, float]]:
-        """The latest point of every series of ``metric`` whose labels include ``labels``."""
-        out = []
-        for ser in list(self.series.values()):
-            if ser.metric != metric:
-                continue
-            if labels and any(ser.labels.get(k) != v for k, v in labels.items()):
-                continue
-            last = ser.last
-            if last is not None:
-                out.append((ser, last[0], last[1]))
-        return out
-
-    def value(self, metric: str, labels: dict[str, str] | None = None) -> float:
-        """Max of the latest values of a metric (NaN when there is none)."""
-        vals = [v for _, _, v in self.latest(metric, labels) if not math.isnan(v)]
-        return max(vals) if vals else math.nan
-
-    def source_status(self) -> list[SourceState]:
-        return list(self.sources.values())
-
-
-EngineExtension = Callable[[Engine], Any]
-ENGINE_EXTENSIONS: dict[str, EngineExtension] = {}
-"""Parts of the engine that live in their own modules (triggers, alerting, actions, migration tool
-awareness). Each factory gets the engine at build time and returns an object with optional
-``on_tick(now, samples, snapshots)``, ``on_phase(old, new)`` and ``close()``."""
-
-
-def register_extension(name: str) -> Callable[[EngineExtension], EngineExtension]:
-    def deco(factory: EngineExtension) -> EngineExtension:
-        ENGINE_EXTENSIONS[name] = factory
-        return factory
-
-    return deco
-
-
-def load_extensions() -> None:
-    """Import the modules that register engine extensions (kept out of module import for speed)."""
-    import importlib
-
-    for mod in EXTENSION_MODULES:
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as exc:
-            if exc.name != mod:
-                raise
-
-
-EXTENSION_MODULES: list[str] = ["migtui.actions", "migtui.triggers.runtime", "migtui.control", "migtui_postgres.migration_tools",
-                                 "migtui_postgres.integrity"]
-

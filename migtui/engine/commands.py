@@ -1,0 +1,90 @@
+"""The engine's commands (phase, actions, baseline, notes) and its read-only views."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from migtui.engine.state import Series, SourceState
+from migtui.errors import ActionError, MigtuiError
+from migtui.model import Event, Level, Phase
+
+
+class Commands:
+    """Mixed into :class:`migtui.engine.Engine`. Commands run on the engine thread (``self.call``)."""
+
+    def set_phase(self, phase: Phase | str, *, who: str = "operator", why: str = "") -> Event | None:
+        """Switch the run's phase (baseline -> migration -> post); an event records who and why."""
+        new = Phase(phase)
+
+        def do() -> Event | None:
+            if new == self.phase:
+                return None
+            old = self.phase
+            self.phase = new
+            ev = self.emit(Event("phase", new.value, f"phase {old.value} -> {new.value}" + (f" ({why})" if why else ""),
+                                 Level.INFO, {"from": old.value, "to": new.value, "who": who, "why": why}))
+            for ext in list(self.extensions.values()):
+                hook = getattr(ext, "on_phase", None)
+                if hook is not None:
+                    hook(old, new)
+            return ev
+
+        return self.call(do)
+
+    def request_action(self, verb: str, *, who: str = "operator", why: str = "", confirmed: bool = False,
+                       dry_run: bool | None = None, target: dict[str, Any] | None = None) -> Any:
+        """Ask the actions extension to run every action configured for ``verb`` (pause, resume,
+        rollback, or cancel/terminate with a ``target`` pid). Returns what the extension returns (a
+        Future of the results); raises ActionError when no action is configured."""
+        actions = self.extensions.get("actions")
+        if actions is None:
+            raise ActionError(f"no actions are available for {verb!r}")
+        return actions.request(verb, who=who, why=why, confirmed=confirmed, dry_run=dry_run, target=target or {})
+
+    def describe_actions(self, verb: str, target: dict[str, Any] | None = None) -> list[str]:
+        """Exactly what ``verb`` would run, one line per configured action (for confirmations)."""
+        actions = self.extensions.get("actions")
+        return actions.describe(verb, target=target or {}) if actions is not None else []
+
+    def pause(self, who: str = "operator", why: str = "") -> Any:
+        return self.request_action("pause", who=who, why=why, confirmed=True)
+
+    def resume(self, who: str = "operator", why: str = "") -> Any:
+        return self.request_action("resume", who=who, why=why, confirmed=True)
+
+    def rollback(self, who: str = "operator", why: str = "", *, confirmed: bool = False) -> Any:
+        return self.request_action("rollback", who=who, why=why, confirmed=confirmed)
+
+    def capture_baseline(self, who: str = "operator") -> Any:
+        """Compute and store baseline statistics from this run's baseline phase so far."""
+        ext = self.extensions.get("baseline")
+        if ext is None:
+            raise MigtuiError("baseline statistics are not available")
+        return self.call(lambda: ext.capture(who=who))
+
+    def note(self, message: str, *, who: str = "operator") -> Event:
+        return self.call(lambda: self.emit(Event("note", who, message, Level.INFO, {"who": who})))
+
+    # ------------------------------------------------------------------ views
+
+    def latest(self, metric: str, labels: dict[str, str] | None = None) -> list[tuple[Series, float, float]]:
+        """The latest point of every series of ``metric`` whose labels include ``labels``."""
+        out = []
+        for ser in list(self.series.values()):
+            if ser.metric != metric:
+                continue
+            if labels and any(ser.labels.get(k) != v for k, v in labels.items()):
+                continue
+            last = ser.last
+            if last is not None:
+                out.append((ser, last[0], last[1]))
+        return out
+
+    def value(self, metric: str, labels: dict[str, str] | None = None) -> float:
+        """Max of the latest values of a metric (NaN when there is none)."""
+        vals = [v for _, _, v in self.latest(metric, labels) if not math.isnan(v)]
+        return max(vals) if vals else math.nan
+
+    def source_status(self) -> list[SourceState]:
+        return list(self.sources.values())

@@ -1,0 +1,57 @@
+"""What the engine keeps per source and per series, and what it publishes after a tick."""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass, field
+
+from migtui.model import Event, Phase, Sample, TableSnapshot
+
+HISTORY = 900
+"""Points kept in memory per series (sparklines, trigger windows): 30 min at 2 s."""
+DUE_SLACK = 0.05
+"""A source is polled when at most this fraction of its interval remains until it is due."""
+
+
+@dataclass
+class SourceState:
+    """What the front ends show about one collector."""
+
+    name: str
+    type: str
+    plugin: str
+    interval: float
+    timeout: float
+    state: str = "starting"  # starting | ok | error | stale | quarantined
+    last_ok: float | None = None
+    last_error: str = ""
+    last_error_at: float | None = None
+    errors: int = 0
+    next_due: float = 0.0
+    in_flight: bool = False
+    samples: int = 0
+
+
+@dataclass
+class EngineUpdate:
+    """Published after every tick to subscribers (called on the engine thread: be quick)."""
+
+    tick: int
+    now: float
+    phase: Phase
+    samples: list[Sample]
+    snapshots: list[TableSnapshot]
+    events: list[Event]
+
+
+@dataclass
+class Series:
+    metric: str
+    labels: dict[str, str]
+    source: str
+    points: collections.deque = field(default_factory=lambda: collections.deque(maxlen=HISTORY))
+
+    @property
+    def last(self) -> tuple[float, float] | None:
+        return self.points[-1] if self.points else None
+
