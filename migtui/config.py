@@ -368,14 +368,30 @@ def _actions(value: Any, parent: Any, key: Any, path: str) -> dict[str, list[Plu
     return out
 
 
-def _lazy(dotted: str) -> Callable[[Any, Any, Any, str], Any]:
-    """A converter implemented in another module, imported only when the key is present."""
+class _Lazy:
+    """A converter implemented in another module, imported only when the key is present.
 
-    def convert(value: Any, parent: Any, key: Any, path: str) -> Any:
-        module, _, attr = dotted.partition(":")
-        return getattr(importlib.import_module(module), attr)(value, parent, key, path)
+    Its ``schema`` is the converter's own ``schema`` attribute (the Schema it validates each item or
+    the section with), which the generated config reference of the docs shows.
+    """
 
-    return convert
+    def __init__(self, dotted: str) -> None:
+        self.dotted = dotted
+
+    def _target(self) -> Callable[[Any, Any, Any, str], Any]:
+        module, _, attr = self.dotted.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+    def __call__(self, value: Any, parent: Any, key: Any, path: str) -> Any:
+        return self._target()(value, parent, key, path)
+
+    @property
+    def schema(self) -> "Schema | None":
+        return getattr(self._target(), "schema", None)
+
+
+def _lazy(dotted: str) -> _Lazy:
+    return _Lazy(dotted)
 
 
 CONFIG_SCHEMA = Schema(

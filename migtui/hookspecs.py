@@ -30,12 +30,14 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 def migtui_source_types(register: Any) -> None:
     """Register collector types usable in the config's ``sources:`` list.
 
-    :param register: ``register(type, factory, *, doc="")``. ``factory(ctx: BuildContext)`` returns
+    :param register: ``register(type, factory, *, doc="", schema=None)``. ``factory(ctx: BuildContext)`` returns
         a :class:`migtui.api.Collector`: an object with ``name``, ``interval``, ``timeout``,
         ``collect(ctx) -> iterable of Sample | TableSnapshot | Event``, ``panels() -> list[PanelSpec]``
         and ``close()``; an optional ``open()`` is called at start, so a wrong address is one clear
         error. The factory validates ``ctx.options`` and raises :class:`migtui.errors.ConfigError`
-        (use :func:`migtui.config.validate`) for bad options.
+        (use :func:`migtui.config.validate`) for bad options. ``schema``, the
+        :class:`migtui.config.Schema` of those options (or a function returning it, so a slow import
+        can wait), puts every option with its ``doc`` into the generated config reference.
 
     .. versionadded:: 0.1
     """
@@ -45,8 +47,9 @@ def migtui_source_types(register: Any) -> None:
 def migtui_alerter_types(register: Any) -> None:
     """Register alerter types usable in the config's ``alerters:`` list.
 
-    :param register: ``register(type, factory, *, doc="")``; ``factory(ctx: BuildContext)`` returns a
-        :class:`migtui.api.Alerter`: an object with ``name`` and ``send(alerts) -> DeliveryResult``.
+    :param register: ``register(type, factory, *, doc="", schema=None)``; ``factory(ctx: BuildContext)``
+        returns a :class:`migtui.api.Alerter`: an object with ``name`` and
+        ``send(alerts) -> DeliveryResult``. ``schema`` as for source types.
 
     .. versionadded:: 0.1
     """
@@ -56,10 +59,11 @@ def migtui_alerter_types(register: Any) -> None:
 def migtui_action_types(register: Any) -> None:
     """Register action types usable under ``actions: {pause|resume|rollback: [...]}``.
 
-    :param register: ``register(type, factory, *, verbs=("pause", "resume", "rollback"), doc="")``;
+    :param register: ``register(type, factory, *, verbs=("pause", "resume", "rollback"), doc="", schema=None)``;
         ``factory(ctx: BuildContext, verb: str)`` returns a :class:`migtui.api.Action`: an object with
         ``name``, ``verb``, ``confirm``, ``describe(request) -> str`` and
-        ``run(request) -> ActionResult``, idempotent and honouring ``request.dry_run``.
+        ``run(request) -> ActionResult``, idempotent and honouring ``request.dry_run``. ``schema`` as
+        for source types; a function gets the verb.
 
     .. versionadded:: 0.1
     """

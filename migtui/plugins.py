@@ -57,6 +57,9 @@ class TypeEntry:
     plugin: str
     doc: str = ""
     verbs: tuple[str, ...] = ()
+    schema: Any = None
+    """The Schema of the type's options, or a function returning it (given the verb, for an action
+    type); optional, shown in the config reference of the docs."""
 
 
 class PluginHost:
@@ -139,12 +142,12 @@ class PluginHost:
         plugin_name = impl.plugin_name
 
         def register(type_name: str, factory: Callable[..., Any], *, doc: str = "",
-                     verbs: Iterable[str] = ("pause", "resume", "rollback")) -> None:
+                     verbs: Iterable[str] = ("pause", "resume", "rollback"), schema: Any = None) -> None:
             key = (kind, str(type_name))
             if key in self.types and self.types[key].plugin != plugin_name:
                 raise PluginError(f"{kind} type {type_name!r} is registered by both "
                                   f"{self.types[key].plugin!r} and {plugin_name!r}")
-            self.types[key] = TypeEntry(kind, str(type_name), factory, plugin_name, doc, tuple(verbs))
+            self.types[key] = TypeEntry(kind, str(type_name), factory, plugin_name, doc, tuple(verbs), schema)
             if plugin_name in self.infos:
                 self.infos[plugin_name].types.append(f"{kind}:{type_name}")
 

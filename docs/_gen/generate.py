@@ -140,7 +140,7 @@ def _type_name(fdef: Any) -> str:
     if isinstance(t, Schema):
         return "mapping"
     if callable(t):
-        return "see below" if _nested(fdef) is not None else "see its page"
+        return "mapping" if _nested(fdef) is not None else "varies"
     if t in ("list", "dict") and fdef.items is not None:
         inner = "mapping" if isinstance(fdef.items, Schema) else str(fdef.items)
         return f"{t} of {inner}"
@@ -150,11 +150,16 @@ def _type_name(fdef: Any) -> str:
 def _default(fdef: Any) -> str:
     if fdef.required:
         return "required"
+    if _nested(fdef) is not None:
+        return "see below"
     value = fdef.default() if callable(fdef.default) else fdef.default
     if value is None or value == "":
         return ""
     if fdef.type == "duration" and isinstance(value, (int, float)):
-        return f"`{value:g}s`"
+        for unit, size in (("h", 3600), ("m", 60), ("s", 1)):
+            if value >= size and value % size == 0:
+                return f"`{value / size:g}{unit}`"
+        return f"`{value * 1000:g}ms`" if 0 < value < 1 else f"`{value:g}s`"
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"
     if isinstance(value, dict) and not value:
@@ -188,7 +193,7 @@ def _schema_tables(schema: Any, path: str, level: int) -> list[str]:
         out.append(f"| `{key}` | {_type_name(fdef)} | {_default(fdef)} | {_cell(doc)} |")
         sub = _nested(fdef)
         if sub is not None:
-            nested.append((key + ("[]" if fdef.type == "list" else ""), fdef, sub))
+            nested.append((key + ("[]" if fdef.type == "list" or fdef.default is list else ""), fdef, sub))
     if schema.open:
         out += ["", "Other keys are passed through to the part that owns them."]
     for key, _fdef, sub in nested:
@@ -201,12 +206,12 @@ def _schema_tables(schema: Any, path: str, level: int) -> list[str]:
 
 
 def _type_schema(entry: Any) -> Any:
-    """The schema a plugin type registered (a Schema, or ``schema(verb)`` for an action type)."""
+    """The schema a plugin type registered: a Schema, or a function returning it (given the verb,
+    for an action type)."""
     schema = getattr(entry, "schema", None)
-    if callable(schema) and not hasattr(schema, "fields"):
-        verbs = getattr(entry, "verbs", ()) or ("pause",)
-        schema = schema(verbs[0])
-    return schema
+    if schema is None or hasattr(schema, "fields"):
+        return schema
+    return schema(entry.verbs[0]) if entry.kind == "action" else schema()
 
 
 def config_page() -> str:

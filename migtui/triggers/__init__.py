@@ -326,7 +326,7 @@ TRIGGER_SCHEMA = Schema({
     "metric": Field("str", required=True, doc="exact metric name; a trailing * matches a prefix"),
     "source": Field("str", doc="only samples of this source (collector name)"),
     "labels": Field("dict", items="str", default=dict, doc="label selector: every label must match"),
-    "threshold": Field("number", doc="same as above:"),
+    "threshold": Field("number", doc="the same as above"),
     "above": _CONDITION_FIELDS["above"],
     "below": _CONDITION_FIELDS["below"],
     "outside": _CONDITION_FIELDS["outside"],
@@ -458,6 +458,9 @@ def parse_triggers(value: Any, parent: Any, key: Any, path: str) -> list[Trigger
         names[spec.name] = i
         specs.append(spec)
     return specs
+
+
+parse_triggers.schema = TRIGGER_SCHEMA  # type: ignore[attr-defined] # the config reference shows it
 
 
 # --------------------------------------------------------------------------- results

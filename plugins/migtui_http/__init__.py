@@ -31,12 +31,21 @@ def _lazy(module: str) -> Any:
     return factory
 
 
+def _schema(module: str) -> Any:
+    def schema() -> Any:
+        import importlib
+
+        return importlib.import_module(f"migtui_http.{module}").SCHEMA
+
+    return schema
+
+
 @hookimpl
 def migtui_source_types(register: Any) -> None:
-    register("prometheus", _lazy("prometheus"),
+    register("prometheus", _lazy("prometheus"), schema=_schema("prometheus"),
              doc="Prometheus HTTP API: named PromQL instant queries become metrics (error_rate, response_time_p95).")
-    register("openmetrics", _lazy("openmetrics"),
+    register("openmetrics", _lazy("openmetrics"), schema=_schema("openmetrics"),
              doc="Prometheus/OpenMetrics text endpoint: counters -> rates, histograms -> p50/p95/p99, "
                  "error_rate / response_time_p* / throughput for plain services.")
-    register("http_probe", _lazy("probe"),
+    register("http_probe", _lazy("probe"), schema=_schema("probe"),
              doc="HTTP probes: probe.up, probe.status, probe.latency_ms, probe.body_ok per URL (label probe).")

@@ -38,9 +38,15 @@ def _bluegreen_action(ctx: Any, verb: str) -> Any:
     return bluegreen_factory(ctx, verb)
 
 
+def _source_schema() -> Any:
+    from migtui_kubernetes.collector import SCHEMA
+
+    return SCHEMA
+
+
 @hookimpl
 def migtui_source_types(register: Any) -> None:
-    register("kubernetes", _source_factory,
+    register("kubernetes", _source_factory, schema=_source_schema,
              doc="Kubernetes: Deployment rollout state (as kubectl rollout status), pod health, warning events, "
                  "blue-green Service colour, Argo Rollouts (phase, canary weight, step, analysis, pause/abort).")
 

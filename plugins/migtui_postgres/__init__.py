@@ -18,7 +18,7 @@ __version__ = "0.1.0"
 def migtui_source_types(register: Any) -> None:
     from migtui_postgres import collector
 
-    register("postgres", collector.build,
+    register("postgres", collector.build, schema=collector.SCHEMA,
              doc="PostgreSQL: locks, blocking tree, progress, replication, WAL, tables (the SQL catalog).")
 
 

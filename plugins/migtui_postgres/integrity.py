@@ -240,3 +240,6 @@ def config_field(value: Any, parent: Any, key: Any, path: str) -> list[dict[str,
     if value is not None and not isinstance(value, list):  # name the file and line of the key
         raise error_at(parent, key, path, "expected a list of checks ({name, sql, compare})")
     return parse_integrity_config(value, path)
+
+
+config_field.schema = ITEM_SCHEMA  # type: ignore[attr-defined] # the config reference shows it

@@ -923,3 +923,6 @@ def config_field(value: Any, parent: Any, key: Any, path: str) -> dict[str, Any]
     if value is not None and not isinstance(value, dict):  # name the file and line of the key
         raise error_at(parent, key, path, f"expected a mapping, got {_type_name(value)}")
     return parse_migration_config(value, path)
+
+
+config_field.schema = MIGRATION_SCHEMA  # type: ignore[attr-defined] # the config reference shows it

@@ -56,6 +56,32 @@ def test_the_config_reference_lists_every_top_level_key(site: Path) -> None:
             assert " ".join(field.doc.split()).rstrip(".")[:40] in " ".join(text.split()), key
 
 
+def test_the_config_reference_lists_every_option_of_every_registered_schema(site: Path) -> None:
+    from migtui.plugins import PluginHost
+
+    text = _text(site / "reference" / "config" / "index.html")
+    host = PluginHost()
+    with_schema = [e for e in host.types.values() if e.schema is not None]
+    assert {e.type for e in with_schema} >= {"postgres", "prometheus", "openmetrics", "http_probe", "kubernetes"}
+    for entry in host.types.values():
+        assert entry.type in text, f"{entry.kind} type {entry.type!r} is not in the config reference"
+    for entry in with_schema:
+        schema = entry.schema if hasattr(entry.schema, "fields") else (
+            entry.schema(entry.verbs[0]) if entry.kind == "action" else entry.schema())
+        section = text.split(entry.type, 1)[1]
+        for key in schema.fields:
+            assert key in section, f"option {key!r} of {entry.kind} type {entry.type!r} is not in the config reference"
+
+
+def test_the_config_reference_lists_the_trigger_keys(site: Path) -> None:
+    from migtui.triggers import TRIGGER_SCHEMA
+
+    text = _text(site / "reference" / "config" / "index.html")
+    section = text.split("triggers[]", 1)[1]
+    for key, field in TRIGGER_SCHEMA.fields.items():
+        assert key in section, f"trigger key {key!r} is not in the config reference"
+
+
 def test_the_readme_short_config_loads_and_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from migtui.api import BuildContext
     from migtui.config import load_config
