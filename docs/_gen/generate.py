@@ -68,11 +68,12 @@ def _rst_to_md(text: str) -> str:
 
 
 def _cell(text: str) -> str:
-    """Text for a Markdown table cell: one line, pipes escaped, ``<`` outside code made literal."""
+    """Text for a Markdown table cell: one line; outside code spans (even parts), ``<`` made literal
+    and pipes escaped (inside a code span a pipe does not split the cell)."""
     parts = " ".join(str(text).split()).split("`")
-    for i in range(0, len(parts), 2):  # even parts are outside code spans
-        parts[i] = parts[i].replace("<", "&lt;")
-    return "`".join(parts).replace("|", "\\|")
+    for i in range(0, len(parts), 2):
+        parts[i] = parts[i].replace("<", "&lt;").replace("|", "\\|")
+    return "`".join(parts)
 
 
 # --------------------------------------------------------------------------- hooks
