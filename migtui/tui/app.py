@@ -45,6 +45,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.geometry import Size
 from textual.screen import ModalScreen, Screen
@@ -53,6 +54,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 from migtui.control import acknowledge_trigger, active_silences, silence_triggers, unsilence_triggers
 from migtui.errors import MigtuiError
 from migtui.model import Event, Level, Phase
+from migtui.safetext import one_line
 from migtui.tui.commands import CockpitCommands
 from migtui.tui.screens import ConfirmScreen, HelpScreen, NoteScreen, PickScreen, RollbackScreen, SilenceScreen
 from migtui.tui.screens.help import key_label
@@ -198,7 +200,7 @@ class MigtuiApp(App[None]):
                         yield Static("No source describes a panel. Add sources to the config "
                                      "(postgres, prometheus, openmetrics, http_probe, kubernetes, ...).")
                 for n, (kind, specs) in enumerate(self._groups, 1):
-                    with TabPane(f"{n} {kind_title(kind, specs)}", id=f"tab-{kind}"):
+                    with TabPane(Content(f"{n} {one_line(kind_title(kind, specs))}"), id=f"tab-{kind}"):
                         panel = self.kind_panels[kind] = KindPanel(kind, specs, id=f"panel-{kind}")
                         yield panel
             with Vertical(id="triggers-box"):

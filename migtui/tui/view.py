@@ -14,6 +14,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from rich.text import Text
 
+from migtui import safetext
 from migtui.model import MetricSpec, PanelSpec, labels_key
 
 # --------------------------------------------------------------------------- states and colours
@@ -367,7 +368,7 @@ def metric_rows(engine: Any, panel: PanelSpec, triggers: list[TriggerRow] | None
             if prefix is not None:
                 name = s.metric[len(prefix):] or title
             if s.labels:
-                name += " " + ",".join(f"{v}" for _, v in sorted(s.labels.items()))
+                name += " " + ",".join(cell_str(v) for _, v in sorted(s.labels.items()))
             rows.append(MetricRow(name, unit, value, base, vals, state, s.source, s.metric))
         if len(matched) > max_series:
             rows.append(MetricRow(f"  … {len(matched) - max_series} more", "", None, None, [], "nodata"))
@@ -406,8 +407,8 @@ def source_badge(engine: Any, source: str, now: float | None = None) -> tuple[st
         age = fmt_age(now - st.last_ok) if st.last_ok else "-"
         return (f"STALE (last data {age} ago)", "bold yellow")
     if state == "quarantined":
-        return (f"QUARANTINED: {st.last_error}", "bold red")
-    err = st.last_error or "error"
+        return (f"QUARANTINED: {safetext.one_line(st.last_error)}", "bold red")
+    err = safetext.one_line(st.last_error or "error")
     if "reconnecting" in err or "lost the connection" in err or "cannot connect" in err:
         return (f"DISCONNECTED, reconnecting: {err}", "bold red")
     return (f"ERROR: {err}", "bold red")
@@ -415,7 +416,9 @@ def source_badge(engine: Any, source: str, now: float | None = None) -> tuple[st
 
 # --------------------------------------------------------------------------- table snapshots
 
-def cell(value: Any, width: int = 60) -> str:
+def cell_str(value: Any, width: int = 60) -> str:
+    """A table cell as one line of safe text (:mod:`migtui.safetext`): numbers formatted, lists joined,
+    control characters shown as escapes, cut to ``width`` with ``…``."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -425,9 +428,13 @@ def cell(value: Any, width: int = 60) -> str:
             return "-"
         return f"{value:.0f}" if value.is_integer() and abs(value) >= 100 else f"{value:.1f}"
     if isinstance(value, (list, tuple)):
-        return ",".join(cell(v) for v in value)
-    text = " ".join(str(value).split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+        return safetext.one_line(",".join(cell_str(v, 0) for v in value), width or None)
+    return safetext.one_line(value, width or None)
+
+
+def cell(value: Any, width: int = 60, style: str = "") -> Text:
+    """A table cell: :func:`cell_str` as a ``Text``, which Rich never parses as markup."""
+    return Text(cell_str(value, width), style=style, end="")
 
 
 PREFERRED_COLUMNS = {
@@ -491,8 +498,8 @@ def progress_rows(rows: Sequence[Mapping[str, Any]]) -> list[ProgressRow]:
                 break
         if eta is None and pct_col:
             eta = _num(r.get(f"{pct_col}_eta"))  # from the percentage's own rate (rows_from_series)
-        label = next((str(r[c]) for c in _NAME_COLS if r.get(c) not in (None, "")), "")
-        out.append(ProgressRow(label, str(r.get("phase") or r.get("command") or ""), pct, eta, r.get("pid")))
+        label = next((cell_str(r[c]) for c in _NAME_COLS if r.get(c) not in (None, "")), "")
+        out.append(ProgressRow(label, cell_str(r.get("phase") or r.get("command") or ""), pct, eta, r.get("pid")))
     return out
 
 
@@ -611,12 +618,12 @@ def node_label(node: BlockNode, *, root: bool = False, migration_apps: Sequence[
     if is_migration_session(r, migration_apps):
         text.append("MIGRATION ", style="bold reverse yellow")
     text.append(f"pid {node.pid}", style="bold")
-    who = " ".join(str(r[c]) for c in ("usename", "application_name") if r.get(c))
+    who = " ".join(cell_str(r[c]) for c in ("usename", "application_name") if r.get(c))
     if who:
         text.append(f" {who}")
     state = r.get("state")
     if state:
-        text.append(f" [{state}]", style="yellow" if "idle in transaction" in str(state) else "")
+        text.append(f" [{cell_str(state)}]", style="yellow" if "idle in transaction" in str(state) else "")
     for c in _WAIT_COLS:
         v = _num(r.get(c))
         if v is not None:
@@ -625,15 +632,15 @@ def node_label(node: BlockNode, *, root: bool = False, migration_apps: Sequence[
             break
     mode = r.get("mode") or r.get("lock_mode") or r.get("wait_event")
     if mode:
-        text.append(f" {mode}", style="cyan")
+        text.append(f" {cell_str(mode)}", style="cyan")
     rel = r.get("relation") or r.get("relname") or r.get("locked_relation")
     if rel:
-        text.append(f" on {rel}")
+        text.append(f" on {cell_str(rel)}")
     if root and node.children:
         text.append(f"  blocks {count_blocked(node)}", style="bold red")
     q = r.get("query")
     if q:
-        text.append(" " + cell(q, 70), style="dim")
+        text.append(" " + cell_str(q, 70), style="dim")
     return text
 
 

@@ -12,6 +12,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from migtui import safetext
+
 
 class ConfirmScreen(ModalScreen[bool]):
     """Ask before doing something that cannot be undone. Dismisses with True only on "yes".
@@ -50,9 +52,9 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, classes="title")
+            yield Label(safetext.rich(self.title_text, keep_newlines=True), classes="title")
             with VerticalScroll():
-                yield Static(Text("\n".join(self.lines)), id="confirm-body")
+                yield Static(safetext.rich("\n".join(self.lines), keep_newlines=True), id="confirm-body")
             with Horizontal():
                 yield Button(f"{self.yes} (y)", variant="error", id="yes")
                 yield Button(f"{self.no} (n)", variant="primary", id="no")
@@ -106,14 +108,14 @@ class RollbackScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical():
             if self.reason:
-                yield Label(Text(self.reason, style="bold"), id="rollback-reason")
-            yield Label(f"ROLL BACK run {self.run_name!r}? This will run:", classes="title")
+                yield Label(safetext.rich(self.reason, style="bold", keep_newlines=True), id="rollback-reason")
+            yield Label(safetext.rich(f"ROLL BACK run {self.run_name!r}? This will run:"), classes="title")
             with VerticalScroll():
                 body = "\n".join(f"  {i}. {line}" for i, line in enumerate(self.plan, 1)) if self.plan else \
                     "  (no rollback action is configured: nothing will run)"
-                yield Static(Text(body), id="rollback-plan")
-            yield Label(f"Type the run's name ({self.run_name}) and press Enter to roll back; Esc cancels.",
-                        id="rollback-hint")
+                yield Static(safetext.rich(body, keep_newlines=True), id="rollback-plan")
+            yield Label(safetext.rich(f"Type the run's name ({self.run_name}) and press Enter to roll back; "
+                                      "Esc cancels.", keep_newlines=True), id="rollback-hint")
             yield Input(placeholder=self.run_name, id="rollback-name")
             with Horizontal():
                 yield Button("Roll back", variant="error", id="rollback-go", disabled=True)
@@ -132,7 +134,8 @@ class RollbackScreen(ModalScreen[bool]):
             self.dismiss(True)
         else:
             self.query_one("#rollback-hint", Label).update(
-                Text(f"That is not the run's name. Type {self.run_name} exactly, or press Esc.", style="bold red"))
+                safetext.rich(f"That is not the run's name. Type {self.run_name} exactly, or press Esc.",
+                              style="bold red", keep_newlines=True))
 
     @on(Button.Pressed, "#rollback-go")
     def _go(self) -> None:

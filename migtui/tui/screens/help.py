@@ -42,7 +42,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("does", ratio=3)
         table.add_column("binding id", no_wrap=True, style="dim")
         for b in self.bindings:
-            table.add_row(key_label(b), b.tooltip or b.description, b.id or "")
+            table.add_row(Text(key_label(b)), Text(b.tooltip or b.description), Text(b.id or ""))
         with Vertical():
             yield Label("migtui cockpit: keys (esc closes)", classes="title")
             with VerticalScroll():

@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from migtui import safetext
 from migtui.config import parse_duration
 
 SILENCE_PRESETS = ("5m", "15m", "1h")
@@ -54,10 +55,10 @@ class PickScreen(ModalScreen[str]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, classes="title")
-            yield OptionList(*[Option(Text(label), id=f"pick-{i}") for i, (_, label) in enumerate(self.choices)],
+            yield Label(safetext.rich(self.title_text, keep_newlines=True), classes="title")
+            yield OptionList(*[Option(safetext.rich(label), id=f"pick-{i}") for i, (_, label) in enumerate(self.choices)],
                              id="pick-list")
-            yield Label(self.hint, classes="hint")
+            yield Label(safetext.rich(self.hint, keep_newlines=True), classes="hint")
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
@@ -112,7 +113,7 @@ class SilenceScreen(ModalScreen["tuple[str, float] | None"]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Silence: a silenced trigger keeps its state but neither acts nor alerts.", classes="title")
-            yield OptionList(*[Option(Text(label), id=f"target-{i}") for i, (_, label) in enumerate(self.targets)],
+            yield OptionList(*[Option(safetext.rich(label), id=f"target-{i}") for i, (_, label) in enumerate(self.targets)],
                              id="silence-target")
             yield Label(f"For how long (30s, 5m, 2h; empty = {self.default}):")
             yield Input(placeholder=self.default, id="silence-duration")
@@ -142,7 +143,7 @@ class SilenceScreen(ModalScreen["tuple[str, float] | None"]):
         try:
             seconds = parse_duration(text)
         except ValueError as exc:
-            hint.update(Text(f"{exc}; or press Esc.", style="bold red"))
+            hint.update(safetext.rich(f"{exc}; or press Esc.", style="bold red"))
             return
         if seconds <= 0:
             hint.update(Text("A silence needs a positive duration.", style="bold red"))

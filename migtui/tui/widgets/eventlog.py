@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.widgets import RichLog
 
 from migtui.model import Event, Level
+from migtui.safetext import one_line, visible
 
 LEVEL_STYLE = {"info": "", "warn": "yellow", "error": "red", "pause": "bold magenta", "rollback": "bold red"}
 KIND_STYLE = {"phase": "cyan", "trigger": "magenta", "action": "bold", "alert": "yellow", "error": "red"}
@@ -40,10 +41,10 @@ class EventLog(RichLog):
     def _write(self, ts: float, kind: str, subject: str, message: str, level: str) -> None:
         t = Text()
         t.append(datetime.fromtimestamp(ts).strftime("%H:%M:%S "), style="dim")
-        t.append(f"{kind} ", style=KIND_STYLE.get(kind, "dim"))
+        t.append(f"{one_line(kind)} ", style=KIND_STYLE.get(kind, "dim"))
         if subject:
-            t.append(f"{subject}: ", style="bold")
-        t.append(message, style=LEVEL_STYLE.get(level, ""))
+            t.append(f"{one_line(subject)}: ", style="bold")
+        t.append(visible(message, keep_newlines=True), style=LEVEL_STYLE.get(level, ""))
         self.lines_text.append(t.plain)
         self._entries.append(t)
         if len(self._entries) > 1000:

@@ -7,6 +7,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
+from migtui.safetext import one_line
 from migtui.tui.view import STATE_STYLE, TriggerRow, fmt_elapsed, source_badge, worst_trigger
 from migtui.tui.widgets._update import set_content
 
@@ -34,7 +35,7 @@ def render_header(engine: Any, triggers: list[TriggerRow] | None, *, now: float,
                   versions: bool = True, fold_ok: bool = False) -> Text:
     phase = str(getattr(engine.phase, "value", engine.phase))
     t = Text()
-    t.append(str(engine.name), style="bold underline")
+    t.append(one_line(engine.name), style="bold underline")
     t.append(" ")
     t.append(f" {phase.upper()} ", style=PHASE_STYLE.get(phase, "reverse"))
     t.append(f" +{fmt_elapsed(now - engine.started_at)}")
@@ -47,7 +48,7 @@ def render_header(engine: Any, triggers: list[TriggerRow] | None, *, now: float,
     for st in sources:
         text, style = source_badge(engine, st.name, now)
         short = text.split(":")[0] if len(text) > 24 else text
-        t.append(f"  {st.name}", style="bold")
+        t.append(f"  {one_line(st.name)}", style="bold")
         version = _server_version(engine, st.name) if versions else ""
         if version:
             t.append(f" {version}", style="dim")
@@ -63,14 +64,14 @@ def render_header(engine: Any, triggers: list[TriggerRow] | None, *, now: float,
         style = STATE_STYLE.get(state, "")
         t.append("  ")
         t.append(f" {state.upper()} ", style=f"{style} reverse" if worst.rank >= 3 else style)
-        t.append(f" {worst.name}")
+        t.append(f" {one_line(worst.name)}")
     actions = getattr(engine, "extensions", {}).get("actions")
     if actions is not None and getattr(actions, "paused", False):
         by = getattr(actions, "paused_by", "") or ""
         t.append("  ")
         t.append(" PAUSED ", style="bold magenta reverse")
         if by:
-            t.append(f" by {by}", style="magenta")
+            t.append(f" by {one_line(by)}", style="magenta")
     if frozen:
         t.append("  ")
         t.append(" FROZEN ", style="bold reverse")

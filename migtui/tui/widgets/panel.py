@@ -17,6 +17,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from migtui import safetext
 from migtui.model import PanelSpec
 from migtui.tui.view import (STATE_STYLE, TriggerRow, cell, fmt_age, fmt_delta, fmt_value, metric_rows,
                              progress_bar, progress_rows, rows_from_series, source_badge, sparkline,
@@ -50,11 +51,12 @@ class KindPanel(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         for i, spec in enumerate(self.specs):
-            yield Static(spec.title + (f" · {spec.source}" if spec.source else ""),
+            yield Static(safetext.rich(spec.title + (f" · {spec.source}" if spec.source else "")),
                          classes="section-title" + (" first" if i == 0 else ""), id=f"title-{i}")
             yield Static("", id=f"metrics-{i}", classes="metrics")
             for table in spec.tables:
-                yield Static(TABLE_TITLES.get(table, table.replace("_", " ").capitalize()), classes="table-title")
+                yield Static(safetext.rich(TABLE_TITLES.get(table, table.replace("_", " ").capitalize())),
+                             classes="table-title")
                 if table == "blocking_tree":
                     yield BlockingTree(id=f"tree-{i}", classes="blocking-tree")
                 else:
@@ -74,9 +76,9 @@ class KindPanel(VerticalScroll):
         if not widgets:  # not composed yet, or the app is closing and its widgets are gone: nothing to draw
             return
         for i, spec in enumerate(self.specs):
-            title = Text(spec.title, style="bold")
+            title = safetext.rich(spec.title, style="bold")
             if spec.source:
-                title.append(f" · {spec.source} ")
+                title.append(f" · {safetext.one_line(spec.source)} ")
                 text, style = source_badge(engine, spec.source, now)
                 title.append(text, style=style)
             set_content(widgets[f"title-{i}"], title, lambda t=title: t)
@@ -171,9 +173,9 @@ def render_metrics(engine: Any, spec: PanelSpec, triggers: list[TriggerRow] | No
                      no_wrap=True)
     for r in rows:
         style = STATE_STYLE.get(r.state, "")
-        table.add_row(r.title, Text(r.state if r.state != "nodata" else "-", style=style),
-                      Text(fmt_value(r.value, r.unit), style=style if r.state not in ("ok", "nodata") else ""),
-                      fmt_value(r.baseline, r.unit), fmt_delta(r.value, r.baseline, r.unit),
+        table.add_row(safetext.rich(r.title), Text(r.state if r.state != "nodata" else "-", style=style),
+                      safetext.rich(fmt_value(r.value, r.unit), style=style if r.state not in ("ok", "nodata") else ""),
+                      safetext.rich(fmt_value(r.baseline, r.unit)), safetext.rich(fmt_delta(r.value, r.baseline, r.unit)),
                       sparkline(r.points, spark_w, style=style or "green", baseline=r.baseline))
     return table
 
@@ -200,7 +202,7 @@ def render_rows(name: str, rows: list[dict[str, Any]], columns: Sequence[str] | 
     table = Table(box=None, expand=True, padding=(0, 1), show_edge=False, header_style="bold dim")
     for c in cols:
         num = c.endswith(("_seconds", "_age", "pid", "_bytes")) or c in ("pid",)
-        table.add_column(c.replace("_seconds", " s"), justify="right" if num else "left", no_wrap=True,
+        table.add_column(safetext.rich(c.replace("_seconds", " s")), justify="right" if num else "left", no_wrap=True,
                          overflow="ellipsis", ratio=3 if c == "query" else None)
     for r in rows[:MAX_TABLE_ROWS]:
         table.add_row(*[cell(r.get(c)) for c in cols])
@@ -218,7 +220,7 @@ def render_progress(rows: list[dict[str, Any]]) -> Table:
     table.add_column("%", justify="right", no_wrap=True)
     table.add_column("ETA", justify="right", no_wrap=True)
     for p in progress_rows(rows)[:MAX_TABLE_ROWS]:
-        table.add_row(cell(p.pid), p.label, p.phase, progress_bar(p.percent, 16),
+        table.add_row(cell(p.pid), cell(p.label), cell(p.phase), progress_bar(p.percent, 16),
                       f"{p.percent:.0f}%" if p.percent is not None else "-",
                       fmt_age(p.eta) if p.eta is not None else "-")
     return table

@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from migtui import safetext
 from migtui.tui.view import STATE_STYLE, TriggerRow, fmt_age, fmt_left, fmt_value
 from migtui.tui.widgets._update import set_content
 
@@ -38,7 +39,7 @@ def trigger_cells(rows: list[TriggerRow] | None, *, now: float, width: int = 80)
         if wide and r.state in ("pending", "firing", "inconclusive") and r.since:
             label += f" {fmt_age(now - r.since)}"
         silenced = bool(r.silenced_until and r.silenced_until > now)
-        state_cell = Text(label, style=STATE_STYLE.get(state, ""))
+        state_cell = safetext.rich(label, style=STATE_STYLE.get(state, ""))
         marks = []  # next to the state, so they show at every width
         if r.acked_by:
             marks.append("ack")
@@ -47,9 +48,9 @@ def trigger_cells(rows: list[TriggerRow] | None, *, now: float, width: int = 80)
         if marks:
             state_cell.append(" " + ",".join(marks), style="bold")
         action = r.action + (" (dry-run)" if r.dry_run else "")
-        cells: list[object] = [r.name, state_cell, fmt_value(r.value)]
+        cells: list[object] = [safetext.rich(r.name), state_cell, safetext.rich(fmt_value(r.value))]
         if wide:
-            cells += [r.threshold, action]
+            cells += [safetext.rich(r.threshold), safetext.rich(action)]
         out.append(cells)
     return out
 
