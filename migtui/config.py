@@ -407,7 +407,7 @@ CONFIG_SCHEMA = Schema(
         "plugins": Field(Schema({
             "disable": Field("list", items="str", default=list, doc="Plugin names not to load."),
         }), default=lambda: {"disable": []}, doc="Plugin loading."),
-        "triggers": Field(_lazy("migtui.triggers:parse_triggers"), default=list,
+        "triggers": Field(_lazy("migtui.triggers.parsing:parse_triggers"), default=list,
                           doc="Trigger rules: metric + condition -> warn, pause or rollback."),
         "trigger_defaults": Field("dict", default=dict, doc="Defaults merged into every trigger."),
         "alerters": Field(_typed_items("alerters"), default=list, doc="Where alerts go."),

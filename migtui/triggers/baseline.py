@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from migtui.model import labels_key
-from migtui.triggers import BaselineStats
+from migtui.triggers.view import BaselineStats
 
 BaselineKey = tuple[str, str, tuple[tuple[str, str], ...]]  # (source, metric, labels_key)
 

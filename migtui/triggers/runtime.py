@@ -10,7 +10,8 @@
   phase; they are also captured automatically when the run leaves the baseline phase, and loaded
   from ``--baseline RUN_ID`` when given.
 
-Enable by listing this module in :data:`migtui.engine.EXTENSION_MODULES`.
+The keeper is built first and handed to the runtime, whose view reads baselines through it:
+``TriggerRuntime(engine, BaselineKeeper(engine))``. Neither looks for the other.
 """
 
 from __future__ import annotations
@@ -21,15 +22,17 @@ from migtui.engine import Engine, register_extension
 from migtui.errors import ActionError, MigtuiError
 from migtui.model import Event, Level, Phase, Sample, TableSnapshot, labels_key
 from migtui.redact import redact
-from migtui.triggers import BaselineStats, SourceStatus, TriggerEngine
+from migtui.triggers.baseline import BaselineKey, compute_baseline, load_baselines
+from migtui.triggers.machine import TriggerEngine
+from migtui.triggers.view import BaselineStats, SourceStatus
 
 
 class EngineMetricView:
     """A :class:`migtui.triggers.MetricView` over the engine's series and source states (no copies)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, baselines: BaselineKeeper | None = None) -> None:
         self.engine = engine
-        self.baselines: dict[tuple[str, str, tuple[tuple[str, str], ...]], BaselineStats] = {}
+        self.baselines = baselines
 
     def latest(self, metric: str) -> list[Sample]:
         prefix = metric[:-1] if metric.endswith("*") else None
@@ -49,7 +52,7 @@ class EngineMetricView:
         return [Sample(ts, source, metric, v, ser.labels) for ts, v in list(ser.points)]
 
     def baseline(self, source: str, metric: str, labels: Mapping[str, str]) -> BaselineStats | None:
-        return self.baselines.get((source, metric, labels_key(labels)))
+        return self.baselines.baseline(source, metric, labels) if self.baselines is not None else None
 
     def source_status(self, source: str) -> SourceStatus | None:
         st = self.engine.sources.get(source)
@@ -61,32 +64,29 @@ class EngineMetricView:
 
 
 class BaselineKeeper:
-    """The ``baseline`` extension: capture and load baseline statistics."""
+    """The ``baseline`` extension: capture and load baseline statistics; the triggers read them
+    through :meth:`baseline` (and the cockpit through :attr:`stats`)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.view: EngineMetricView | None = None
+        self.stats: dict[BaselineKey, BaselineStats] = {}
+        """The loaded statistics by (source, metric, labels_key); replaced whole on every load."""
         self.captured = False
         self.loaded_from: str | None = None
+        if engine.baseline_run and engine.store is not None:
+            self.load(engine.baseline_run)
 
-    def attach(self, view: EngineMetricView) -> None:
-        self.view = view
-        if self.engine.baseline_run and self.engine.store is not None:
-            self.load(self.engine.baseline_run)
+    def baseline(self, source: str, metric: str, labels: Mapping[str, str]) -> BaselineStats | None:
+        return self.stats.get((source, metric, labels_key(labels)))
 
     def load(self, run_id: str) -> int:
-        from migtui.triggers.baseline import load_baselines
-
-        if self.engine.store is None or self.view is None:
+        if self.engine.store is None:
             return 0
-        stats = load_baselines(self.engine.store.cursor(), run_id, "baseline")
-        self.view.baselines = stats
+        self.stats = load_baselines(self.engine.store.cursor(), run_id, "baseline")
         self.loaded_from = run_id
-        return len(stats)
+        return len(self.stats)
 
     def capture(self, who: str = "operator") -> Event:
-        from migtui.triggers.baseline import compute_baseline
-
         store = self.engine.store
         if store is None:
             raise MigtuiError("baseline statistics need a store (run without --no-store)")
@@ -111,13 +111,13 @@ class BaselineKeeper:
 class TriggerRuntime:
     """The ``triggers`` extension."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, baselines: BaselineKeeper | None = None) -> None:
         from migtui.alerting import AlertDispatcher, build_alerters, parse_alerting
 
         self.engine = engine
         config = engine.config
         self.specs = list(config.get("triggers") or [])
-        self.view = EngineMetricView(engine)
+        self.view = EngineMetricView(engine, baselines)
         interval = config.interval
         self.triggers = TriggerEngine(self.specs, default_max_age=max(60.0, 5 * interval))
         alerters = build_alerters(engine.host, config)
@@ -251,17 +251,10 @@ class TriggerRuntime:
 
 @register_extension("baseline")
 def _baseline_extension(engine: Engine) -> BaselineKeeper:
-    keeper = BaselineKeeper(engine)
-    runtime = engine.extensions.get("triggers")
-    if isinstance(runtime, TriggerRuntime):  # registered in the other order
-        keeper.attach(runtime.view)
-    return keeper
+    return BaselineKeeper(engine)
 
 
 @register_extension("triggers")
 def _triggers_extension(engine: Engine) -> TriggerRuntime:
-    runtime = TriggerRuntime(engine)
-    keeper = engine.extensions.get("baseline")
-    if keeper is not None:
-        keeper.attach(runtime.view)
-    return runtime
+    """Registered after ``baseline``, so the engine has built its keeper already."""
+    return TriggerRuntime(engine, engine.extensions["baseline"])

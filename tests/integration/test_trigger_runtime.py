@@ -172,8 +172,9 @@ def test_restart_on_the_same_store_resumes_states_without_acting_again(make_engi
     assert len(restored) == 1 and "rollback:error_rate firing" in restored[0].message
 
 
-def test_baseline_capture_and_ratio_trigger(make_engine, app, tmp_path):
-    engine = make_engine(f"""
+def ratio_config(app: App) -> str:
+    """One warn trigger at 1.5x the baseline p95 of the api's response time."""
+    return f"""
         name: base
         interval: 1s
         sources:
@@ -182,7 +183,11 @@ def test_baseline_capture_and_ratio_trigger(make_engine, app, tmp_path):
         triggers:
           - {{name: slow, metric: response_time_p95, ratio_to_baseline: {{stat: p95, above: 1.5}}, min_samples: 3,
              no_data: ok, action: warn}}
-    """)
+    """
+
+
+def test_baseline_capture_and_ratio_trigger(make_engine, app, tmp_path):
+    engine = make_engine(ratio_config(app))
     t = drive(engine, app, [({"app_p95_ms": 200}, 4)])
     engine.set_phase("migration", who="test")  # leaving the baseline phase captures the baseline
     ev = [e for e in list(engine.recent_events) if e.kind == "baseline"]
@@ -191,3 +196,23 @@ def test_baseline_capture_and_ratio_trigger(make_engine, app, tmp_path):
     fired = [e for e in list(engine.recent_events) if e.kind == "trigger" and e.data.get("state") == "firing"]
     assert [(e.subject, e.data["threshold"]) for e in fired] == [("slow", "> 1.5x baseline p95")]
     assert fired[0].data["score"] == pytest.approx(2.0)
+
+
+def test_a_baseline_run_given_at_start_is_what_relative_triggers_compare_with(make_engine, app, tmp_path):
+    """``--baseline RUN_ID``: the keeper loads that run's statistics when the engine is built and the
+    triggers compare with them from the first tick (no capture in this run)."""
+    store = tmp_path / "shared.duckdb"
+    cfg = ratio_config(app)
+    first = make_engine(cfg, store_path=store)
+    t = drive(first, app, [({"app_p95_ms": 200}, 4)])
+    first.capture_baseline(who="test")
+    base_run = first.run_id
+    first.close()
+
+    second = make_engine(cfg, store_path=store, phase=Phase.MIGRATION, baseline_run=base_run)
+    keeper = second.extensions["baseline"]
+    assert keeper.loaded_from == base_run and keeper.baseline("api", "response_time_p95", {}).p95 == 200
+    drive(second, app, [({"app_p95_ms": 500}, 2)], t)
+    fired = [e for e in list(second.recent_events) if e.kind == "trigger" and e.data.get("state") == "firing"]
+    assert [e.subject for e in fired] == ["slow"] and fired[0].data["score"] == pytest.approx(2.5)
+    assert not [e for e in list(second.recent_events) if e.kind == "baseline"]
