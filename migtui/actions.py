@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -40,6 +40,7 @@ from migtui.errors import ActionError
 from migtui.model import ActionResult, Event, Level
 from migtui.plugins import Guard, GuardError
 from migtui.redact import redact, redact_obj
+from migtui.workers import DaemonExecutor
 
 VERBS = ("pause", "resume", "rollback", "cancel", "terminate")
 CONFIGURABLE_VERBS = ("pause", "resume", "rollback")
@@ -128,7 +129,7 @@ class ActionRunner:
         self.last: dict[str, list[dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self._pending: dict[tuple[Any, ...], _Pending] = {}
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="migtui-actions")
+        self._executor = DaemonExecutor(max_workers=1, thread_name_prefix="migtui-actions")
         self._closed = False
         self._checking = False
         self._last_check = 0.0

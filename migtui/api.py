@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Protocol, Sequence, runtime_checkable
 
 from migtui.model import ActionResult, Level, PanelSpec, Phase, Sample, TableSnapshot
+from migtui.workers import DaemonExecutor  # noqa: F401 - for plugins: worker threads exit never waits on
 
 if TYPE_CHECKING:  # pragma: no cover
     from migtui.config import Config, PluginItem

@@ -26,6 +26,7 @@ import pluggy
 from migtui import hookspecs
 from migtui.errors import ConfigError, MigtuiError, PluginError, SourceError
 from migtui.redact import redact
+from migtui.workers import DaemonExecutor
 
 ENTRY_POINT_GROUP = "migtui"
 DISABLE_ENV = "MIGTUI_DISABLE_PLUGINS"
@@ -229,7 +230,7 @@ class Guard:
         self.last_error = ""
         self._pending: cf.Future[Any] | None = None
         self._lock = threading.Lock()
-        self._executor = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"migtui-{name}")
+        self._executor = DaemonExecutor(max_workers=1, thread_name_prefix=f"migtui-{name}")
 
     @property
     def quarantined(self) -> bool:

@@ -25,6 +25,8 @@ from migtui import __version__
 from migtui.errors import StoreError, StoreLockedError
 from migtui.model import Event, Level, Phase, Sample, TableSnapshot, labels_key
 from migtui.redact import redact, redact_obj
+from migtui.store_recovery import Unstored, import_all
+from migtui.store_recovery import save as save_recovery
 
 DEFAULT_MEMORY_LIMIT = "512MB"
 
@@ -79,9 +81,14 @@ class Store:
         self._n_samples = 0
         self._snapshots: list[tuple[Any, ...]] = []
         self._events: list[tuple[Any, ...]] = []
+        self._run_updates: list[tuple[str, datetime, str]] = []  # (run_id, ended_at, status) not written yet
         self.samples_written = 0
         self.dropped_samples = 0
         self.last_error: str | None = None
+        self.imported: list[tuple[Path, int]] = []
+        """Recovery files imported by :meth:`open` (file, samples)."""
+        self.unstored: Unstored | None = None
+        """What :meth:`close` (or :meth:`save_recovery`) could not write, and where it was kept."""
 
     # ------------------------------------------------------------------ open / schema
 
@@ -127,6 +134,8 @@ class Store:
         else:
             store.migrate()
         store._load_series_ids()
+        if not read_only:
+            store.imported = import_all(store)
         return store
 
     def _check_schema(self) -> None:
@@ -184,9 +193,15 @@ class Store:
         return run_id
 
     def finish_run(self, run_id: str, status: str = "finished", now: float | None = None) -> None:
+        """Mark a run ended. When the write fails (disk full) the update is kept with the buffered
+        writes: the next flush, or the recovery file, carries it."""
         with self._lock:
-            self.con.execute("UPDATE runs SET ended_at = ?, status = ? WHERE run_id = ?",
-                             [_ts(now or time.time()), status, run_id])
+            update = (run_id, _ts(now or time.time()), status)
+            try:
+                self.con.execute("UPDATE runs SET ended_at = ?, status = ? WHERE run_id = ?", [update[1], status, run_id])
+            except Exception as exc:  # noqa: BLE001 - disk full, read-only file, ...
+                self._run_updates.append(update)
+                self.last_error = f"{self.path}: write failed: {str(exc).splitlines()[0]}"
 
     def runs(self) -> list[dict[str, Any]]:
         cur = self.cursor()
@@ -289,7 +304,7 @@ class Store:
 
     @property
     def pending(self) -> int:
-        return self._n_samples + len(self._snapshots) + len(self._events)
+        return self._n_samples + len(self._snapshots) + len(self._events) + len(self._run_updates)
 
     def flush(self) -> int:
         """Write everything buffered in one transaction. On failure nothing is lost from the buffer
@@ -300,7 +315,8 @@ class Store:
             n = self._n_samples
             # One statement per (run, phase) segment; a lone INSERT commits by itself, anything more
             # goes in one explicit transaction (BEGIN/COMMIT cost as much as the insert itself).
-            statements = len(self._segments) + bool(self._new_series) + bool(self._snapshots) + bool(self._events)
+            statements = (len(self._segments) + bool(self._new_series) + bool(self._snapshots) + bool(self._events)
+                          + len(self._run_updates))
             explicit = statements > 1
             try:
                 if explicit:
@@ -313,6 +329,8 @@ class Store:
                     self.con.executemany("INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?)", self._snapshots)
                 if self._events:
                     self.con.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._events)
+                for run_id, ended, status in self._run_updates:
+                    self.con.execute("UPDATE runs SET ended_at = ?, status = ? WHERE run_id = ?", [ended, status, run_id])
                 if explicit:
                     self.con.execute("COMMIT")
             except Exception as exc:  # noqa: BLE001 - disk full, read-only file, ...
@@ -323,14 +341,31 @@ class Store:
                         pass
                 self.last_error = f"{self.path}: write failed: {str(exc).splitlines()[0]}"
                 raise StoreError(self.last_error) from None
-            self._new_series.clear()
-            self._segments.clear()
-            self._n_samples = 0
-            self._snapshots.clear()
-            self._events.clear()
+            self._clear_buffers()
+            self._run_updates.clear()
             self.samples_written += n
             self.last_error = None
             return n
+
+    def _clear_buffers(self) -> None:
+        self._new_series.clear()
+        self._segments.clear()
+        self._n_samples = 0
+        self._snapshots.clear()
+        self._events.clear()
+
+    def save_recovery(self) -> Unstored | None:
+        """Write what is buffered; what still cannot be written goes to a recovery file (see
+        migtui/store_recovery.py) instead of being dropped. Returns what was not stored, or None."""
+        with self._lock:
+            if self.read_only or self.con is None or not self.pending:
+                return None
+            try:
+                self.flush()
+                return None
+            except StoreError as exc:
+                self.unstored = save_recovery(self, str(exc))
+                return self.unstored
 
     def _insert_series(self, rows: list[tuple[str, int, str, str, str]]) -> None:
         """New series in one bulk INSERT (a first tick brings hundreds; row-by-row took ~0.5 ms each)."""
@@ -390,11 +425,7 @@ class Store:
         with self._lock:
             if self.con is None:
                 return
-            if not self.read_only and self.pending:
-                try:
-                    self.flush()
-                except StoreError:
-                    pass
+            self.save_recovery()
             try:
                 self.con.close()
             finally:

@@ -51,6 +51,17 @@ def run_headless(engine: Any, duration: float | None, *, as_json: bool,
         engine.close()
 
 
+def report_exit(engine: Any) -> None:
+    """After the run closed: name the plugins exit did not wait for; when samples could not be
+    stored, say how many and where they were kept, and fail (exit 1) - the run is ``incomplete``."""
+    from migtui.errors import StoreError
+
+    if engine.busy_at_exit:
+        click.echo(f"migtui: still busy at exit, not waited for: {', '.join(engine.busy_at_exit)}", err=True)
+    if engine.unstored is not None:
+        raise StoreError(f"run {engine.run_id} is incomplete: {engine.unstored.describe()}")
+
+
 def build_engine(config_path: Path, store_path: Path | None, *, phase: str, baseline: str | None,
                  headless: bool, name: str | None = None) -> Any:
     from migtui.engine import Engine
@@ -58,6 +69,8 @@ def build_engine(config_path: Path, store_path: Path | None, *, phase: str, base
 
     config, host = load(config_path)
     store = Store.open(store_path_for(config, store_path))
+    for path, samples in store.imported:
+        click.echo(f"migtui: imported {samples} samples that an earlier run could not store, from {path}", err=True)
     try:
         if baseline is not None:
             store.run(baseline)  # a clear error when the run does not exist
@@ -89,8 +102,10 @@ def watch(config_path: Path, store_path: Path | None, headless: bool, duration: 
         from migtui.tui.app import run_cockpit
 
         run_cockpit(engine)
+        report_exit(engine)
         return
     run_headless(engine, duration, as_json=as_json)
+    report_exit(engine)
     if not as_json:
         click.echo(f"run {engine.run_id} stored in {engine.store.path}", err=True)
 
@@ -111,6 +126,7 @@ def baseline(config_path: Path, store_path: Path | None, duration: float, as_jso
             ext.capture(who="migtui baseline")
 
     run_headless(engine, duration, as_json=as_json, before_close=capture)
+    report_exit(engine)
     click.echo(f"baseline run {engine.run_id} stored in {engine.store.path}; compare with it: "
                f"migtui watch --config {config_path} --baseline {engine.run_id}", err=True)
     sys.stdout.flush()

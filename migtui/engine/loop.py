@@ -7,7 +7,7 @@ import queue
 import threading
 import time
 import traceback
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,6 +22,7 @@ from migtui.model import Event, Level, PanelSpec, Phase, TableSnapshot, labels_k
 from migtui.plugins import Guard, GuardError, PluginHost
 from migtui.redact import redact
 from migtui.store import Store
+from migtui.workers import DaemonExecutor, in_background
 
 
 class Engine(Polling, Commands):
@@ -56,8 +57,14 @@ class Engine(Polling, Commands):
         self._commands: queue.Queue[tuple[Callable[[], Any], Future[Any]]] = queue.Queue()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="migtui-collect")
+        self._pool = DaemonExecutor(max_workers=8, thread_name_prefix="migtui-collect")
         self._closed = False
+        self.status = "running"
+        """How the run ended: finished, incomplete (a store write still failing), failed."""
+        self.busy_at_exit: list[str] = []
+        """Plugins still inside a call when the run ended (exit does not wait for them)."""
+        self.unstored: Any = None
+        """What the store could not write at exit (store_recovery.Unstored), or None."""
         self.store_ok = True
         headless_opts = config["headless"]
         self.alert_only = bool(headless and headless_opts["alert_only"])
@@ -284,7 +291,9 @@ class Engine(Polling, Commands):
         return fut.result(timeout=timeout)
 
     def finish(self, status: str = "finished") -> None:
-        """Write the last batch and mark the run finished (idempotent)."""
+        """Write the last batch and mark the run finished (idempotent). Never waits on a plugin: a
+        collector still inside a call is left to its daemon thread and named in ``busy_at_exit``.
+        A write still failing makes the run ``incomplete`` and keeps the rest in a recovery file."""
         if self._closed:
             return
         self._closed = True
@@ -295,8 +304,22 @@ class Engine(Polling, Commands):
                     closer()
                 except Exception:  # noqa: BLE001
                     pass
-        self.emit(Event("run", self.name, f"run {self.run_id} {status}", Level.INFO, {"status": status}))
+        self.busy_at_exit = self._close_collectors()
+        if self.busy_at_exit:
+            self.emit(Event("error", "plugins", f"not waiting for {', '.join(self.busy_at_exit)}: still busy "
+                            "at exit", Level.WARN, {"busy": self.busy_at_exit}))
         self._flush_store()
+        if self.store is not None and self.store.pending and status == "finished":
+            status = "incomplete"
+        self.status = status
+        self.emit(Event("run", self.name, f"run {self.run_id} {status}", Level.INFO if status == "finished"
+                        else Level.ERROR, {"status": status}))
+        self._flush_store()
+        if self.store is not None:
+            self.store.finish_run(self.run_id, status)
+            self.unstored = self.store.save_recovery()
+            if self.unstored is not None:
+                self.recent_events.append(Event("error", "store", self.unstored.describe(), Level.ERROR))
         with self._events_lock:
             events, self._pending_events = self._pending_events, []
         final = EngineUpdate(self.tick_no, self.clock(), self.phase, [], [], events)
@@ -305,24 +328,24 @@ class Engine(Polling, Commands):
                 fn(final)
             except Exception:  # noqa: BLE001
                 traceback.print_exc()
-        if self.store is not None:
-            try:
-                self.store.finish_run(self.run_id, status)
-            except Exception:  # noqa: BLE001
-                pass
-        for collector in self.collectors.values():
-            try:
-                collector.close()
-            except Exception:  # noqa: BLE001
-                pass
         for guard in self.guards.values():
             guard.shutdown()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
+    def _close_collectors(self, timeout: float = 2.0) -> list[str]:
+        """Close the collectors that are not inside a call, all at once, waiting at most ``timeout``
+        seconds; returns the names of those still busy (in a call, or in a close that did not end)."""
+        busy = [name for name in self.collectors if self.guards[name].busy]
+        closing = {name: in_background(c.close, f"migtui-close-{name}")
+                   for name, c in self.collectors.items() if name not in busy}
+        deadline = time.monotonic() + timeout
+        busy += [name for name, done in closing.items() if not done.wait(max(0.0, deadline - time.monotonic()))]
+        return busy
+
     def close(self) -> None:
         self.stop()
         if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=15)
+            self._thread.join(timeout=4)
         self.finish()
         if self.store is not None:
             self.store.close()

@@ -30,6 +30,7 @@ import concurrent.futures as cf
 from decimal import Decimal
 from typing import Any
 
+from migtui.api import DaemonExecutor
 from migtui.config import Field, Schema, _type_name, error_at, validate
 from migtui.engine import Engine, register_extension
 from migtui.model import Event, Level, Phase
@@ -143,7 +144,7 @@ class IntegrityChecks:
         self.dsns = {c["name"]: source_dsn(engine.config, c["source"] or None)[1] for c in checks}
         self.baseline: dict[str, Any] = {}
         self.results: dict[str, dict[str, Any]] = {}
-        self._pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="migtui-integrity")
+        self._pool = DaemonExecutor(max_workers=1, thread_name_prefix="migtui-integrity")
         self.last: cf.Future[list[dict[str, Any]]] | None = None
 
     # -- engine hooks
