@@ -2,6 +2,8 @@
 
 - ``reference/hooks.md`` from the hook specifications (:mod:`migtui.hookspecs`): each hook's
   signature, docstring, parameters and the version it was added in;
+- ``reference/cli.md`` from the ``migtui`` command itself: every command and subcommand with its
+  usage, help and options;
 - ``reference/config.md`` from the config schema's own field docs (``Field(doc=...)``): the top-level
   keys of a config file, then every source, alerter and action type the installed plugins register,
   with the options of the types that hand their schema to ``register(..., schema=...)``.
@@ -28,11 +30,12 @@ for _p in (ROOT / "plugins", ROOT):
 
 HOOKS_PAGE = "reference/hooks.md"
 CONFIG_PAGE = "reference/config.md"
+CLI_PAGE = "reference/cli.md"
 
 
 def on_files(files: Any, config: Any) -> Any:
     """Add the generated pages to the site (mkdocs calls this before it builds the nav)."""
-    for uri, text in ((HOOKS_PAGE, hooks_page()), (CONFIG_PAGE, config_page())):
+    for uri, text in ((HOOKS_PAGE, hooks_page()), (CONFIG_PAGE, config_page()), (CLI_PAGE, cli_page())):
         old = files.get_file_from_path(uri)
         if old is not None:
             files.remove(old)
@@ -67,13 +70,62 @@ def _rst_to_md(text: str) -> str:
     return "\n".join(out)
 
 
-def _cell(text: str) -> str:
-    """Text for a Markdown table cell: one line; outside code spans (even parts), ``<`` made literal
-    and pipes escaped (inside a code span a pipe does not split the cell)."""
-    parts = " ".join(str(text).split()).split("`")
+def _literal(text: str) -> str:
+    """Plain text as Markdown: ``<`` outside code spans (the even parts) is shown, not taken as HTML."""
+    parts = str(text).split("`")
     for i in range(0, len(parts), 2):
-        parts[i] = parts[i].replace("<", "&lt;").replace("|", "\\|")
+        parts[i] = parts[i].replace("<", "&lt;")
     return "`".join(parts)
+
+
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell: one line, ``<`` shown, pipes outside code spans escaped
+    (inside a code span a pipe does not split the cell)."""
+    parts = _literal(" ".join(str(text).split())).split("`")
+    for i in range(0, len(parts), 2):
+        parts[i] = parts[i].replace("|", "\\|")
+    return "`".join(parts)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _commands(group: Any, ctx: Any, path: list[str]) -> Iterator[tuple[list[str], Any, Any]]:
+    import click
+
+    for name in group.list_commands(ctx):
+        cmd = group.get_command(ctx, name)
+        if cmd is None or getattr(cmd, "hidden", False):
+            continue
+        sub = click.Context(cmd, info_name=name, parent=ctx)
+        yield [*path, name], cmd, sub
+        if isinstance(cmd, click.Group):
+            yield from _commands(cmd, sub, [*path, name])
+
+
+def cli_page() -> str:
+    import click
+
+    from migtui.cli import cli
+
+    root = click.Context(cli, info_name="migtui")
+    out = ["# Command reference", "",
+           "Generated from the `migtui` command at every build of this site: what `--help` says, for every "
+           "command. [Commands](../commands.md) has the overview.", ""]
+    for path, cmd, ctx in [(["migtui"], cli, root), *_commands(cli, root, ["migtui"])]:
+        out += [f"## `{' '.join(path)}`", "", "```", cmd.get_usage(ctx), "```", ""]
+        if cmd.help:
+            out += [_literal(inspect.cleandoc(cmd.help)).replace("\b\n", ""), ""]
+        rows = []
+        for param in cmd.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None or "--help" in getattr(param, "opts", ()):
+                continue
+            names, help_text = record
+            rows.append(f"| `{names}` | {_cell(help_text)} |")
+        if rows:
+            out += ["| option | meaning |", "|---|---|", *rows, ""]
+    return "\n".join(out)
 
 
 # --------------------------------------------------------------------------- hooks

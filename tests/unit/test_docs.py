@@ -88,6 +88,43 @@ def test_the_config_reference_lists_the_trigger_keys(site: Path) -> None:
         assert key in section, f"trigger key {key!r} is not in the config reference"
 
 
+def test_the_command_reference_shows_every_command_and_subcommand(site: Path) -> None:
+    import click
+
+    from migtui.cli import cli
+
+    text = _text(site / "reference" / "cli" / "index.html")
+    root = click.Context(cli, info_name="migtui")
+    for name in cli.list_commands(root):
+        cmd = cli.get_command(root, name)
+        assert f"migtui {name}" in text, f"migtui {name} is not in the command reference"
+        if isinstance(cmd, click.Group):
+            sub = click.Context(cmd, info_name=name, parent=root)
+            for subname in cmd.list_commands(sub):
+                assert f"migtui {name} {subname}" in text, f"migtui {name} {subname} is not in the command reference"
+
+
+def test_every_command_is_in_the_readme_table_and_on_the_commands_page() -> None:
+    import click
+
+    from migtui.cli import cli
+
+    readme = (ROOT / "README.md").read_text().split("## Commands", 1)[1].split("\n## ", 1)[0]
+    page = (ROOT / "docs" / "commands.md").read_text()
+    for name in cli.list_commands(click.Context(cli, info_name="migtui")):
+        assert f"`migtui {name}" in readme, f"migtui {name} is missing from the README's command table"
+        assert f"`migtui {name}" in page, f"migtui {name} is missing from docs/commands.md"
+
+
+def test_every_cockpit_key_is_on_the_cockpit_page() -> None:
+    from migtui.tui.app import MigtuiApp
+
+    page = (ROOT / "docs" / "cockpit.md").read_text()
+    for binding in MigtuiApp.BINDINGS:
+        if binding.id and not binding.id.startswith("panel-"):
+            assert f"`{binding.id}`" in page, f"key binding {binding.id!r} is not in docs/cockpit.md"
+
+
 def test_the_readme_short_config_loads_and_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from migtui.api import BuildContext
     from migtui.config import load_config
