@@ -133,18 +133,43 @@ class MetricSpec:
     critical: float | None = None
 
 
+TABLE_RENDERS = ("table", "tree", "progress")
+"""How a panel draws a table: rows and columns, the blocking tree (rows with ``pid`` and
+``blocked_by``; k/t act on the selected backend), or progress bars with percentage and ETA."""
+
+
+@dataclass(frozen=True, slots=True)
+class TableSpec:
+    """How a panel shows one table snapshot (or a metrics query's rows): heading, drawing, columns."""
+
+    name: str
+    title: str = ""
+    render: str = "table"
+    columns: Sequence[str] = ()
+    """The columns to show, in order (those the snapshot has); empty: the first ten."""
+
+    @property
+    def heading(self) -> str:
+        return self.title or self.name.replace("_", " ").capitalize()
+
+
 @dataclass(frozen=True, slots=True)
 class PanelSpec:
     """A plugin's description of its panel, as data. The TUI draws it; plugins never get the UI.
 
-    ``kind`` is the migration type: schema, data, api, deployment, flags, ab.
+    ``kind`` is the migration type: schema, data, api, deployment, flags, ab. A table given by
+    name alone is a plain table headed by its name.
     """
 
     kind: str
     title: str
     metrics: Sequence[MetricSpec] = ()
-    tables: Sequence[str] = ()
+    tables: Sequence[str | TableSpec] = ()
     source: str = ""
+
+    @property
+    def table_specs(self) -> tuple[TableSpec, ...]:
+        return tuple(t if isinstance(t, TableSpec) else TableSpec(t) for t in self.tables)
 
 
 @dataclass(slots=True)

@@ -45,11 +45,13 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from migtui.config import parse_duration
 from migtui.errors import CatalogError
+from migtui.sqlpanel import KEYS as PANEL_KEYS, REPEATABLE, Display, parse_display
 
 TAG = "/* migtui */"
 KINDS = ("metrics", "table")
 REQUIRED = ("name", "description", "kind", "min_version", "interval", "timeout", "privileges")
-KNOWN = set(REQUIRED) | {"extension", "params", "rates", "ratios", "labels", "source", "changes", "cost", "locks"}
+KNOWN = (set(REQUIRED) | {"extension", "params", "rates", "ratios", "labels", "source", "changes", "cost", "locks"}
+         | set(PANEL_KEYS))
 
 _HEADER_LINE = re.compile(r"^--\s*(?P<key>[a-z_]+)\s*:\s*(?P<value>.*?)\s*$")
 _FILE_NAME = re.compile(r"^(?P<name>[a-z][a-z0-9_]*)(?:\.(?P<variant>pg\d+|ext\d+(?:_\d+)*))?\.sql$")
@@ -102,6 +104,8 @@ class Query:
     origin: str
     """Where it came from: ``builtin``, a plugin's name, or a ``sql_dirs`` folder."""
     variants: list[Variant] = field(default_factory=list)
+    display: Display | None = None
+    """What a panel shows about it (:mod:`migtui.sqlpanel`), or None."""
 
     @property
     def min_version(self) -> int:
@@ -184,10 +188,14 @@ def parse_file(path: Path) -> tuple[dict[str, str], Variant, str | None]:
         key, value = hm.group("key"), hm.group("value")
         if key not in KNOWN:
             raise CatalogError(f"{path}:{idx}: unknown header key {key!r}; known keys: {', '.join(sorted(KNOWN))}")
-        if key in header:
-            raise CatalogError(f"{path}:{idx}: header key {key!r} given twice")
         if not value:
             raise CatalogError(f"{path}:{idx}: header key {key!r} has no value")
+        if key in header:
+            if key not in REPEATABLE:
+                raise CatalogError(f"{path}:{idx}: header key {key!r} given twice")
+            header[key] += "\n" + value
+            header[f"__line_{key}"] += f",{idx}"
+            continue
         header[key] = value
         header[f"__line_{key}"] = str(idx)
     for key in REQUIRED:
@@ -328,14 +336,17 @@ class Catalog:
                                        f"'pg_stat_statements >= 1.8', got {ext!r}")
                 ext_name = em.group("ext")
                 ext_min = parse_version(em.group("ver")) if em.group("ver") else None
+            rates = tuple(r.strip() for r in header.get("rates", "").split(",") if r.strip())
+            ratios = _parse_ratios(header.get("ratios", ""), variant.path)
+            display = parse_display(name, header["kind"], header, variant.path, sql=variant.text,
+                                    produced=[*(f"{r}_per_s" for r in rates), *(r.out for r in ratios)])
             self.queries[name] = Query(
                 name=name, description=header["description"], kind=header["kind"],
                 interval=parse_duration(header["interval"]), timeout=parse_duration(header["timeout"]),
                 privileges=tuple(p.strip() for p in header["privileges"].split(",") if p.strip() != "none"),
                 params=_parse_params(header.get("params", ""), variant.path, 1),
-                rates=tuple(r.strip() for r in header.get("rates", "").split(",") if r.strip()),
-                ratios=_parse_ratios(header.get("ratios", ""), variant.path),
-                extension=ext_name, ext_min=ext_min, origin=origin, variants=[variant])
+                rates=rates, ratios=ratios,
+                extension=ext_name, ext_min=ext_min, origin=origin, variants=[variant], display=display)
         for header, variant in variants:
             query = self.queries.get(header["name"])
             if query is None or query.origin != origin:

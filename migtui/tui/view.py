@@ -437,22 +437,11 @@ def cell(value: Any, width: int = 60, style: str = "") -> Text:
     return Text(cell_str(value, width), style=style, end="")
 
 
-PREFERRED_COLUMNS = {
-    "lock_waits": ("pid", "blocked_by", "blocking_pids", "wait_seconds", "wait_age", "mode", "locktype",
-                   "relation", "relname", "usename", "application_name", "state", "query"),
-    "long_running": ("pid", "usename", "application_name", "state", "wait_event", "query_seconds", "xact_seconds",
-                     "query"),
-    "idle_in_transaction": ("pid", "usename", "application_name", "state", "idle_seconds", "xact_seconds",
-                            "backend_xmin_age", "query"),
-}
-
-
-def visible_columns(name: str, columns: Sequence[str]) -> list[str]:
-    pref = PREFERRED_COLUMNS.get(name)
-    if pref:
-        cols = [c for c in pref if c in columns]
-        if cols:
-            return cols
+def visible_columns(preferred: Sequence[str], columns: Sequence[str]) -> list[str]:
+    """The preferred columns the table has, in their order; else its first ten (no ``tag_*``)."""
+    cols = [c for c in preferred if c in columns]
+    if cols:
+        return cols
     return [c for c in columns if not c.startswith("tag_")][:10]
 
 

@@ -21,9 +21,10 @@ from typing import Any, Iterator
 from migtui.config import Field, Schema, validate
 from migtui.errors import SourceError
 from migtui_postgres.pgconn import close_quietly, describe_target, first_line
-from migtui.model import Event, Level, MetricSpec, PanelSpec, Sample, TableSnapshot
+from migtui.model import Event, Level, PanelSpec, Sample, TableSnapshot
 from migtui.redact import redact
 from migtui.sqlcatalog import Catalog, Query, Variant, load_catalog, param_defaults
+from migtui.sqlpanel import catalog_panels
 from migtui_postgres.schedule import Cadence
 
 OLDEST_SUPPORTED = 13
@@ -146,14 +147,15 @@ class PostgresCollector:
         if self.conn is None or self.conn.closed:
             self.connect()
 
+    def selected(self) -> list[Query]:
+        """The catalog queries this source runs (its include / exclude options)."""
+        include, exclude = set(self.opts["include"]), set(self.opts["exclude"])
+        return [q for q in self.catalog if (not include or q.name in include) and q.name not in exclude]
+
     def _plan(self) -> None:
-        include = set(self.opts["include"])
-        exclude = set(self.opts["exclude"])
         old = self.states
         self.states = {}
-        for q in self.catalog:
-            if include and q.name not in include or q.name in exclude:
-                continue
+        for q in self.selected():
             variant = q.variant_for(self.server_version, self.extensions)
             interval = float(self.opts["intervals"].get(q.name, q.interval))
             st = QueryState(q, variant, interval)
@@ -315,24 +317,8 @@ class PostgresCollector:
     # ------------------------------------------------------------------ panels
 
     def panels(self) -> list[PanelSpec]:
-        return [
-            PanelSpec("schema", "Schema", metrics=(
-                MetricSpec("activity_summary.waiting", "lock waiters", "", warn=1, critical=5),
-                MetricSpec("activity_summary.oldest_xact_seconds", "oldest xact", "s", warn=60, critical=300),
-                MetricSpec("activity_summary.idle_in_transaction", "idle in xact", ""),
-                MetricSpec("connections.used_ratio", "connections used", "%", warn=0.8, critical=0.95),
-                MetricSpec("invalid_indexes.count", "invalid indexes", "", warn=1),
-            ), tables=("blocking_tree", "lock_waits", "progress_create_index", "long_running"), source=self.name),
-            PanelSpec("data", "Data", metrics=(
-                MetricSpec("database_counters.xact_commit_per_s", "commits/s", "/s"),
-                MetricSpec("database_counters.rollback_ratio", "rollback ratio", "", warn=0.05, critical=0.2),
-                MetricSpec("database_counters.tup_updated_per_s", "rows updated/s", "/s"),
-                MetricSpec("wal_position.wal_bytes_per_s", "WAL", "B/s"),
-                MetricSpec("replication_lag.replay_lag_bytes", "replication lag", "B"),
-                MetricSpec("database_counters.conflicts_per_s", "standby conflicts/s", "/s", warn=0.01),
-                MetricSpec("table_activity.n_dead_tup", "dead tuples", ""),
-            ), tables=("idle_in_transaction", "progress_copy"), source=self.name),
-        ]
+        """The panels the catalog's headers declare (``-- panel:``, ``-- show:``...), for this source."""
+        return catalog_panels([(q.name, q.display) for q in self.selected() if q.display is not None], self.name)
 
 
 def _plain(value: Any) -> Any:

@@ -40,7 +40,7 @@ from typing import Any, Callable, Iterator
 from migtui.config import Field, Schema, _type_name, error_at, validate
 from migtui.engine import Engine, register_extension
 from migtui.errors import SourceError
-from migtui.model import Event, Level, MetricSpec, PanelSpec, Phase, Sample, TableSnapshot
+from migtui.model import Event, Level, MetricSpec, PanelSpec, Phase, Sample, TableSnapshot, TableSpec
 from migtui_postgres.pgconn import close_quietly, connect_monitor, describe_target, first_line, scrub_query
 from migtui_postgres.preflight import PREFLIGHT_SCHEMA
 from migtui_postgres.schedule import Cadence
@@ -514,7 +514,9 @@ class MigrationCollector:
             MetricSpec("migration.rows_per_s", "rows/s", "/s"),
             MetricSpec("migration.eta_seconds", "ETA", "s"),
             MetricSpec("migration.ddl.percent", "DDL", "%"),
-        ), tables=("migration_tools", "migration_progress"), source=self.name)]
+        ), tables=(TableSpec("migration_tools", "Migration tools"),
+                   TableSpec("migration_progress", "Progress (DDL and backfill)", render="progress")),
+            source=self.name)]
 
     # -- one poll
 

@@ -6,6 +6,10 @@
 -- timeout: 1s
 -- privileges: pg_read_all_stats
 -- locks: none
+-- panel: schema
+-- show: waiting "lock waiters" warn=1 critical=5
+-- show: oldest_xact_seconds "oldest xact" unit=s warn=60 critical=300
+-- show: idle_in_transaction "idle in xact"
 SELECT /* migtui */
     count(*) FILTER (WHERE backend_type = 'client backend')                                  AS sessions,
     count(*) FILTER (WHERE backend_type = 'client backend' AND state = 'active')             AS active,

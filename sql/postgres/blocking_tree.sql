@@ -8,6 +8,9 @@
 -- params: max_depth=10, limit=200
 -- locks: none (pg_blocking_pids on waiting rows only; reads pg_locks once)
 -- changes: PG14 adds pg_locks.waitstart; before 14 the wait is measured from query_start
+-- panel: schema
+-- render: tree
+-- title: Blocking tree (k cancel, t terminate the selected backend)
 WITH RECURSIVE /* migtui */ waiting AS MATERIALIZED (
     SELECT pid
     FROM pg_stat_activity

@@ -7,6 +7,8 @@
 -- privileges: pg_read_all_stats
 -- locks: none
 -- changes: PG16 adds reserved_connections (0 before 16)
+-- panel: schema
+-- show: used_ratio "connections used" unit=% warn=0.8 critical=0.95
 WITH /* migtui */ settings AS (
     SELECT current_setting('max_connections')::int                AS max_connections,
            current_setting('superuser_reserved_connections')::int AS superuser_reserved,

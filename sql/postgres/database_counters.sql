@@ -9,6 +9,11 @@
 -- ratios: rollback_ratio = xact_rollback / xact_commit + xact_rollback; cache_hit_ratio = blks_hit / blks_hit + blks_read
 -- locks: none
 -- changes: PG14 adds session counters and times; PG18 adds parallel_workers_to_launch and parallel_workers_launched
+-- panel: data
+-- show: xact_commit_per_s "commits/s" unit=/s
+-- show: rollback_ratio "rollback ratio" warn=0.05 critical=0.2
+-- show: tup_updated_per_s "rows updated/s" unit=/s
+-- show: conflicts_per_s "standby conflicts/s" unit=/s warn=0.01
 SELECT /* migtui */
     d.numbackends                                                AS numbackends,
     d.xact_commit                                                AS xact_commit,

@@ -7,6 +7,9 @@
 -- privileges: pg_read_all_stats
 -- params: min_seconds=5, limit=50
 -- locks: none
+-- panel: data
+-- title: Idle in transaction
+-- columns: pid, usename, application_name, state, idle_seconds, xact_seconds, backend_xmin_age, query
 SELECT /* migtui */
     a.pid,
     a.usename::text                                                   AS usename,

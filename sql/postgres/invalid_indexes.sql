@@ -6,6 +6,8 @@
 -- timeout: 2s
 -- privileges: pg_read_all_stats
 -- locks: none (catalogs and pg_stat_progress_create_index only)
+-- panel: schema
+-- show: count "invalid indexes" warn=1
 WITH /* migtui */ building AS MATERIALIZED (
     SELECT relid, index_relid, command
     FROM pg_stat_progress_create_index

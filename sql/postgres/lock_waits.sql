@@ -8,6 +8,9 @@
 -- params: limit=100
 -- locks: none (reads pg_locks once)
 -- changes: PG14 adds pg_locks.waitstart; before 14 the wait is measured from query_start
+-- panel: schema
+-- title: Lock waits
+-- columns: pid, blocked_by, blocking_pids, wait_seconds, wait_age, mode, locktype, relation, relname, usename, application_name, state, query
 WITH /* migtui */ waiting AS MATERIALIZED (
     SELECT pid, usename, application_name, state, wait_event, query_start, xact_start, query
     FROM pg_stat_activity

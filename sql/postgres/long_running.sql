@@ -8,6 +8,9 @@
 -- params: min_seconds=5, limit=50
 -- locks: none
 -- changes: PG14 adds pg_stat_activity.query_id (NULL before 14 and when compute_query_id is off)
+-- panel: schema
+-- title: Long-running statements
+-- columns: pid, usename, application_name, state, wait_event, query_seconds, xact_seconds, query
 SELECT /* migtui */
     a.pid,
     a.leader_pid,

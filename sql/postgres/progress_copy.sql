@@ -7,6 +7,9 @@
 -- privileges: pg_read_all_stats
 -- locks: none
 -- changes: PG14 adds pg_stat_progress_copy; PG17 adds tuples_skipped (ON_ERROR ignore)
+-- panel: data
+-- render: progress
+-- title: COPY progress
 SELECT /* migtui */
     p.pid::text                                                                  AS tag_pid,
     coalesce(CASE WHEN p.relid <> 0 THEN p.relid::regclass::text END, '')        AS tag_relation,

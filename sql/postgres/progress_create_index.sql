@@ -6,6 +6,9 @@
 -- timeout: 1s
 -- privileges: pg_read_all_stats
 -- locks: none
+-- panel: schema
+-- render: progress
+-- title: Index builds
 SELECT /* migtui */
     p.pid::text                                                                 AS tag_pid,
     coalesce(p.relid::regclass::text, '')                                       AS tag_relation,

@@ -6,6 +6,8 @@
 -- timeout: 1s
 -- privileges: pg_read_all_stats
 -- locks: none
+-- panel: data
+-- show: replay_lag_bytes "replication lag" unit=B
 WITH /* migtui */ pos AS (
     SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END AS lsn
 )

@@ -9,6 +9,8 @@
 -- rates: n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_newpage_upd, n_tup_del, seq_scan, seq_tup_read, idx_scan, idx_tup_fetch
 -- locks: none (statistics views only)
 -- changes: PG16 adds n_tup_newpage_upd, last_seq_scan and last_idx_scan
+-- panel: data
+-- show: n_dead_tup "dead tuples"
 SELECT /* migtui */
     s.relid::regclass::text                                                       AS tag_relation,
     s.n_live_tup,

@@ -11,9 +11,16 @@ import math
 from typing import Any
 
 from migtui.hookspecs import hookimpl
-from migtui.model import MetricSpec, PanelSpec, Sample, TableSnapshot
+from migtui.model import MetricSpec, PanelSpec, Sample, TableSnapshot, TableSpec
+from migtui.sqlcatalog import load_catalog
 
 T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z
+
+
+def _catalog_tables(*names: str) -> tuple[TableSpec, ...]:
+    """Tables as the built-in catalog's headers declare them (title, drawing, columns)."""
+    catalog = load_catalog()
+    return tuple(catalog.get(n).display.table(n) for n in names)  # type: ignore[union-attr]
 
 
 class FixedCollector:
@@ -70,11 +77,12 @@ class FixedCollector:
                 MetricSpec("activity_summary.waiting", "lock waiters", "", warn=1, critical=5),
                 MetricSpec("activity_summary.oldest_xact_seconds", "oldest xact", "s", warn=60, critical=300),
                 MetricSpec("connections.used_ratio", "connections used", "%", warn=0.8, critical=0.95),
-            ), tables=("blocking_tree", "lock_waits", "progress_create_index", "long_running"), source=self.name),
+            ), tables=_catalog_tables("blocking_tree", "lock_waits", "progress_create_index", "long_running"),
+              source=self.name),
             PanelSpec("data", "Data", metrics=(
                 MetricSpec("database_counters.xact_commit_per_s", "commits/s", "/s"),
                 MetricSpec("database_counters.rollback_ratio", "rollback ratio", "", warn=0.05, critical=0.2),
-            ), tables=("idle_in_transaction",), source=self.name),
+            ), tables=_catalog_tables("idle_in_transaction"), source=self.name),
             PanelSpec("api", "API", metrics=(
                 MetricSpec("api.error_rate", "error rate", "%", warn=0.05, critical=0.1),
                 MetricSpec("api.p95_ms", "p95 latency", "ms", warn=2000),

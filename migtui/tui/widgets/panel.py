@@ -18,18 +18,13 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from migtui import safetext
-from migtui.model import PanelSpec
+from migtui.model import PanelSpec, TableSpec
 from migtui.tui.view import (STATE_STYLE, TriggerRow, cell, fmt_age, fmt_delta, fmt_value, metric_rows,
                              progress_bar, progress_rows, rows_from_series, source_badge, sparkline,
                              visible_columns, with_eta)
 from migtui.tui.widgets._update import set_content
 from migtui.tui.widgets.blocking import BlockingTree
 
-TABLE_TITLES = {"blocking_tree": "Blocking tree (k cancel, t terminate the selected backend)",
-                "lock_waits": "Lock waits", "long_running": "Long-running statements",
-                "idle_in_transaction": "Idle in transaction", "progress_create_index": "Index builds",
-                "progress_copy": "COPY progress", "migration_progress": "Progress (DDL and backfill)",
-                "migration_tools": "Migration tools"}
 MAX_TABLE_ROWS = 12
 
 
@@ -54,13 +49,12 @@ class KindPanel(VerticalScroll):
             yield Static(safetext.rich(spec.title + (f" · {spec.source}" if spec.source else "")),
                          classes="section-title" + (" first" if i == 0 else ""), id=f"title-{i}")
             yield Static("", id=f"metrics-{i}", classes="metrics")
-            for table in spec.tables:
-                yield Static(safetext.rich(TABLE_TITLES.get(table, table.replace("_", " ").capitalize())),
-                             classes="table-title")
-                if table == "blocking_tree":
-                    yield BlockingTree(id=f"tree-{i}", classes="blocking-tree")
+            for ts in spec.table_specs:
+                yield Static(safetext.rich(ts.heading), classes="table-title")
+                if ts.render == "tree":
+                    yield BlockingTree(id=f"tree-{i}-{ts.name}", classes="blocking-tree")
                 else:
-                    yield Static(Text("no data yet", style="dim"), id=f"table-{i}-{table}", classes="snapshot")
+                    yield Static(Text("no data yet", style="dim"), id=f"table-{i}-{ts.name}", classes="snapshot")
 
     def on_resize(self) -> None:
         """Tables are laid out for a width: redraw for the new one (unless the display is frozen)."""
@@ -85,11 +79,12 @@ class KindPanel(VerticalScroll):
             mrows = metric_rows(engine, spec, triggers, now=now) if spec.metrics else []
             set_content(widgets[f"metrics-{i}"], _metrics_key(engine, mrows, width),
                         lambda: render_metrics(engine, spec, triggers, width=width, now=now, rows=mrows))
-            for table in spec.tables:
+            for ts in spec.table_specs:
+                table = ts.name
                 # a panel of one source never shows another source's table (primary vs replica)
                 snap = snapshots.get(f"{spec.source}/{table}") if spec.source else snapshots.get(table)
-                if table == "blocking_tree":
-                    tree = widgets[f"tree-{i}"]
+                if ts.render == "tree":
+                    tree = widgets[f"tree-{i}-{table}"]
                     tree.migration_apps = migration_apps(engine, spec.source)
                     tree.show_rows(snap.as_dicts() if snap else [], empty="no lock waits" if snap else "no data yet")
                     continue
@@ -97,15 +92,16 @@ class KindPanel(VerticalScroll):
                 if snap is None:  # a metrics query shown as a table (progress_* are metrics queries)
                     rows = rows_from_series(engine, table, spec.source, now=now)
                     if rows is not None:
-                        set_content(widget, ("rows", table, len(rows), repr(rows[:MAX_TABLE_ROWS])), lambda t=table, r=rows: render_rows(t, r))
+                        set_content(widget, ("rows", table, len(rows), repr(rows[:MAX_TABLE_ROWS])),
+                                    lambda t=ts, r=rows: render_rows(t, r))
                         continue
-                if snap is not None and "progress" in table and snap.rows:  # ETA from the percentage's rate
+                if snap is not None and ts.render == "progress" and snap.rows:  # ETA from the percentage's rate
                     rows = with_eta(snap.as_dicts(), rows_from_series(engine, table, spec.source, now=now))
                     set_content(widget, ("rows", table, len(rows), repr(rows[:MAX_TABLE_ROWS]), tuple(snap.columns)),
-                                lambda t=table, r=rows, c=snap.columns: render_rows(t, r, c))
+                                lambda t=ts, r=rows, c=snap.columns: render_rows(t, r, c))
                     continue
                 set_content(widget, _snapshot_key(table, snap, now),
-                            lambda t=table, s=snap: render_snapshot(t, s, width=width, now=now))
+                            lambda t=ts, s=snap: render_snapshot(t, s, width=width, now=now))
 
     def _widgets(self) -> dict[str, Any]:
         """The panel's widgets by id (looked up once, not with a query per refresh)."""
@@ -180,25 +176,25 @@ def render_metrics(engine: Any, spec: PanelSpec, triggers: list[TriggerRow] | No
     return table
 
 
-def render_snapshot(name: str, snap: Any, *, width: int, now: float) -> Any:
+def render_snapshot(ts: TableSpec, snap: Any, *, width: int, now: float) -> Any:
     if snap is None:
         return Text("no data yet", style="dim")
     rows = snap.as_dicts()
     age = fmt_age(now - snap.ts) if snap.ts else "-"
     if not rows:
         return Text(f"none (as of {age} ago)" if now - snap.ts > 10 else "none", style="dim")
-    return render_rows(name, rows, snap.columns)
+    return render_rows(ts, rows, snap.columns)
 
 
-def render_rows(name: str, rows: list[dict[str, Any]], columns: Sequence[str] | None = None) -> Any:
+def render_rows(ts: TableSpec, rows: list[dict[str, Any]], columns: Sequence[str] | None = None) -> Any:
     """A snapshot's rows (or rows built from a metrics query) as a table; progress gets bars and ETA."""
     if not rows:
         return Text("none", style="dim")
-    if "progress" in name:
+    if ts.render == "progress":
         return render_progress(rows)
     if columns is None:
         columns = list(dict.fromkeys(c for r in rows for c in r))
-    cols = visible_columns(name, columns)
+    cols = visible_columns(ts.columns, columns)
     table = Table(box=None, expand=True, padding=(0, 1), show_edge=False, header_style="bold dim")
     for c in cols:
         num = c.endswith(("_seconds", "_age", "pid", "_bytes")) or c in ("pid",)
