@@ -28,6 +28,8 @@ Header keys (``-- key: value`` lines before the statement):
 ``params`` (optional): ``name=default`` pairs, comma separated; the SQL uses ``:name``.
 ``rates`` (optional): counter columns reported as per-second rates (``<column>_per_s``).
 ``ratios`` (optional): ``out = num / den1 + den2`` over the deltas of counters.
+``panel``, ``render``, ``title``, ``columns``, ``show`` (optional): what the cockpit shows about
+    the query (:mod:`migtui.sqlpanel`).
 
 Rows: ``tag_*`` columns become labels (without the prefix); other numeric and boolean columns
 become metrics ``<name>.<column>``. A ``table`` query becomes a snapshot for a panel instead.
