@@ -7,7 +7,7 @@ baseline for the first 4 hours, migration for 2, post for 2. Measured:
 - RSS of this process every 1% of the run; "flat" means no growth after the warm-up (first 10%)
   beyond 10% of the post-warm-up RSS (DuckDB's buffer pool is part of RSS and bounded by its
   memory_limit);
-- baseline statistics: ``migtui.baseline.compute_baseline`` for the 4-hour baseline phase, and the
+- baseline statistics: ``migtui.triggers.baseline.compute_baseline`` for the 4-hour baseline phase, and the
   same aggregate (count, mean, stddev, min, p50, p95, p99, max per series) over the whole 8 hours;
 - the full HTML report (``migtui.report.export_report``), which also tests post against baseline.
 """
@@ -111,7 +111,7 @@ def _trend(points: list[tuple[int, float]]) -> float | None:
 
 
 # Statistics per series_id first, joined to the series afterwards, and one quantile_cont over a list
-# of fractions (one sort per group instead of three): the rewrite proposed for migtui.baseline,
+# of fractions (one sort per group instead of three): the rewrite proposed for migtui.triggers.baseline,
 # timed beside the module's own query (same results).
 BY_SERIES_SQL = """
 SELECT r.source, r.metric, r.labels, a.n, a.mean, a.stddev, a.min, a.q[1], a.q[2], a.q[3], a.max
@@ -160,7 +160,7 @@ def _baseline(store: Any, run_id: str) -> dict[str, Any]:
 
 def _report(path: Any, run_id: str, d: Any) -> dict[str, Any]:
     if not module_available("migtui.report"):
-        return {"status": "not measured: migtui/report.py is missing"}
+        return {"status": "not measured: migtui.report is missing"}
     from migtui import report
 
     fn = getattr(report, "export_report", None)

@@ -12,7 +12,7 @@ from migtui.model import Sample, labels_key
 
 @dataclass(frozen=True)
 class BaselineStats:
-    """Statistics of one series over a baseline (see :mod:`migtui.baseline`)."""
+    """Statistics of one series over a baseline (see :mod:`migtui.triggers.baseline`)."""
 
     n: int
     mean: float | None = None
@@ -62,7 +62,7 @@ class MemoryMetricView:
     """A simple in-memory :class:`MetricView` the engine can feed once per tick.
 
     ``add(samples)`` keeps the newest ``keep`` samples per series; ``set_status`` records each
-    collector's result; ``set_baselines`` takes the dict from :func:`migtui.baseline.load_baselines`
+    collector's result; ``set_baselines`` takes the dict from :func:`migtui.triggers.baseline.load_baselines`
     (keys ``(source, metric, labels_key)``).
     """
 

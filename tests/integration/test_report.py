@@ -108,7 +108,7 @@ def test_json_report_matches_the_store(real_run: tuple[Path, str], tmp_path: Pat
             "AND phase = 'post'", [run_id, "activity_summary.sessions"]).fetchone()
         assert s["stats"]["post"]["n"] == n and s["stats"]["post"]["max"] == mx
         assert math.isclose(s["stats"]["post"]["mean"], mean)
-        # the statistical verdicts agree with migtui.baseline.compare
+        # the statistical verdicts agree with migtui.triggers.baseline.compare
         theirs = {(c.source, c.metric, json.dumps(c.labels, sort_keys=True)): c for c in compare(con, run_id)}
         compared = 0
         for x in report["series"]:

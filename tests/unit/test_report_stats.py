@@ -1,4 +1,4 @@
-"""The report's DuckDB Mann-Whitney agrees with migtui.baseline.mann_whitney_u (ties, another run's
+"""The report's DuckDB Mann-Whitney agrees with migtui.triggers.baseline.mann_whitney_u (ties, another run's
 baseline), and the report's phases and checklist follow the store's events."""
 
 from __future__ import annotations

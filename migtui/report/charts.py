@@ -1,0 +1,125 @@
+"""The report's charts: which series get one (trigger metrics, metrics that differ from the
+baseline, migration progress, then the most varied), their points downsampled in DuckDB with
+``time_bucket``, and each drawn as an inline SVG (min-max band, average line, phase bands, trigger
+marks)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Iterable, Sequence
+
+from migtui.report.formatting import fmt_value
+
+MAX_CHARTS = 24
+CHART_POINTS = 240
+
+
+def pick_chart_series(report: dict[str, Any]) -> list[dict[str, Any]]:
+    chosen: list[dict[str, Any]] = []
+    seen = {s["series_id"] for s in report["series"]
+            if not any(st and st.get("n") for st in s["stats"].values())}  # nothing finite to draw
+
+    def add(items: Iterable[dict[str, Any]]) -> None:
+        for s in items:
+            if len(chosen) >= MAX_CHARTS:
+                return
+            if s["series_id"] not in seen:
+                seen.add(s["series_id"])
+                chosen.append(s)
+
+    series = report["series"]
+    trig_metrics = set()
+    for t in report["run"]["config"].get("triggers", []) or []:
+        if isinstance(t, dict) and t.get("metric"):
+            trig_metrics.add(str(t["metric"]))
+    for e in report["triggers"]:
+        if e["data"].get("metric"):
+            trig_metrics.add(str(e["data"]["metric"]))
+    add(s for s in series if s["metric"] in trig_metrics or any(s["metric"].endswith("." + m) for m in trig_metrics))
+    add(sorted((s for s in series if s["post_vs_baseline"].get("verdict") == "differs"),
+               key=lambda s: s["post_vs_baseline"]["p_value"]))
+    add(s for s in series if s["metric"] in ("migration.percent", "migration.rows_per_s", "migration.eta_seconds",
+                                              "migration.ddl.percent", "migration.running"))
+
+    def spread(s: dict[str, Any]) -> float:
+        sts = [st for st in s["stats"].values() if st and st.get("n")]
+        lo = min((st["min"] for st in sts if st.get("min") is not None), default=None)
+        hi = max((st["max"] for st in sts if st.get("max") is not None), default=None)
+        if lo is None or hi is None or hi == lo:
+            return 0.0
+        return (hi - lo) / (abs(hi) + abs(lo))
+
+    varied = [s for s in series if spread(s) > 0 and not s["metric"].startswith("migration.tool.")]
+    preferred = ("activity_summary.", "connections.", "database_counters.", "lock_waits", "wal_", "replication")
+    add(sorted(varied, key=lambda s: (not s["metric"].startswith(preferred), -spread(s), s["metric"])))
+    return chosen
+
+
+def chart_points(con: Any, run_id: str, series_ids: Sequence[int], start: datetime, end: datetime) -> dict[int, list[tuple[float, float, float, float]]]:
+    """Downsampled (epoch, avg, min, max) per series: about CHART_POINTS buckets over the run."""
+    if not series_ids:
+        return {}
+    span = max(1.0, (end - start).total_seconds())
+    bucket_us = max(1_000_000, int(span / CHART_POINTS * 1_000_000))
+    rows = con.execute(
+        "SELECT series_id, avg(epoch(ts)) AS t, avg(value), min(value), max(value) "
+        "FROM samples WHERE run_id = ? AND isfinite(value) AND series_id IN (SELECT unnest(?::INTEGER[])) "
+        "GROUP BY series_id, time_bucket(to_microseconds(?), ts) ORDER BY 1, 2", [run_id, list(series_ids), bucket_us]).fetchall()
+    out: dict[int, list[tuple[float, float, float, float]]] = {}
+    for sid, b, avg, mn, mx in rows:
+        out.setdefault(int(sid), []).append((float(b), float(avg), float(mn), float(mx)))
+    return out
+
+
+PHASE_COLORS = {"baseline": "#dbe8f6", "migration": "#fde7c2", "post": "#d9f0d9"}
+
+
+def svg_chart(points: list[tuple[float, float, float, float]], phases: list[dict[str, Any]], t0: float, t1: float,
+              marks: Sequence[float] = (), width: int = 720, height: int = 150) -> str:
+    """An inline SVG line chart: min-max band, average line, phase bands, trigger marks."""
+    left, right, top, bottom = 52, 8, 8, 20
+    w, h = width - left - right, height - top - bottom
+    span = max(1e-9, t1 - t0)
+    ys = [p[2] for p in points] + [p[3] for p in points]
+    lo, hi = (min(ys), max(ys)) if ys else (0.0, 1.0)
+    if hi == lo:
+        lo, hi = lo - 1 if lo else 0.0, hi + 1
+    pad = (hi - lo) * 0.05
+    lo, hi = (lo - pad if lo < 0 or lo - pad >= 0 else 0.0), hi + pad
+
+    def x(t: float) -> float:
+        return left + (min(max(t, t0), t1) - t0) / span * w
+
+    def y(v: float) -> float:
+        return top + h - (v - lo) / (hi - lo) * h
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
+             f'preserveAspectRatio="xMidYMid meet" role="img">']
+    for seg in phases:
+        a = datetime.fromisoformat(seg["start"]).timestamp()
+        b = datetime.fromisoformat(seg["end"]).timestamp()
+        parts.append(f'<rect x="{x(a):.1f}" y="{top}" width="{max(0.5, x(b) - x(a)):.1f}" height="{h}" '
+                     f'fill="{PHASE_COLORS.get(seg["phase"], "#eee")}"/>')
+    parts.append(f'<rect x="{left}" y="{top}" width="{w}" height="{h}" fill="none" stroke="#888" stroke-width="0.6"/>')
+    for frac in (0.0, 0.5, 1.0):
+        v = lo + (hi - lo) * frac
+        parts.append(f'<text x="{left - 4}" y="{y(v) + 3:.1f}" text-anchor="end" font-size="10">{fmt_value(v)}</text>')
+        parts.append(f'<line x1="{left}" x2="{left + w}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#ccc" '
+                     f'stroke-width="0.4"/>')
+    for frac in (0.0, 0.5, 1.0):
+        t = t0 + span * frac
+        label = datetime.fromtimestamp(t, timezone.utc).strftime("%H:%M:%S")
+        anchor = "start" if frac == 0 else "end" if frac == 1 else "middle"
+        parts.append(f'<text x="{x(t):.1f}" y="{height - 5}" text-anchor="{anchor}" font-size="10">{label}</text>')
+    if points:
+        band = [f"{x(t):.1f},{y(mx):.1f}" for t, _, _, mx in points] + \
+               [f"{x(t):.1f},{y(mn):.1f}" for t, _, mn, _ in reversed(points)]
+        parts.append(f'<polygon points="{" ".join(band)}" fill="#4a78b5" fill-opacity="0.18" stroke="none"/>')
+        line = " ".join(f"{x(t):.1f},{y(avg):.1f}" for t, avg, _, _ in points)
+        parts.append(f'<polyline points="{line}" fill="none" stroke="#1f4e8c" stroke-width="1.4"/>')
+    for t in marks:
+        if t0 <= t <= t1:
+            parts.append(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{top}" y2="{top + h}" stroke="#c0392b" '
+                         f'stroke-width="1.2" stroke-dasharray="3,2"/>')
+    parts.append("</svg>")
+    return "".join(parts)

@@ -1,0 +1,111 @@
+"""``export_report``: open the store (read-only, or the cockpit's own), build the report and write it
+as HTML, Markdown, JSON, or Parquet (the run's raw rows of every store table)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from migtui.errors import MigtuiError, StoreLockedError
+from migtui.report.charts import chart_points, pick_chart_series
+from migtui.report.data import build_report, resolve_run
+from migtui.report.html import render_html
+from migtui.report.markdown import render_markdown
+
+FORMATS = ("html", "md", "json", "parquet")
+TABLES = ("runs", "series", "samples", "snapshots", "events", "baselines")
+
+
+class ReportError(MigtuiError):
+    """The report cannot be written (bad format, output path)."""
+
+
+def open_store_for_report(path: str | os.PathLike[str]) -> Any:
+    from migtui.store import Store
+
+    try:
+        return Store.open(path, read_only=True)
+    except StoreLockedError as exc:
+        pid = ""
+        text = str(exc)
+        if "(process " in text:
+            pid = " " + text[text.index("(process "):text.index(")", text.index("(process ")) + 1]
+        raise StoreLockedError(
+            f"{path}: a running migtui{pid} holds this store and DuckDB lets only one process open the file; "
+            f"press e in that cockpit to export, or run `migtui report` again when the watch has ended") from None
+
+
+def _sql_str(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def write_parquet(con: Any, run_id: str, folder: Path) -> list[Path]:
+    """The run's rows of every store table, one Parquet file each, into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for table in TABLES:
+        path = folder / f"{table}.parquet"
+        order = " ORDER BY ts" if table in ("samples", "snapshots", "events") else ""
+        con.execute(f"COPY (SELECT * FROM {table} WHERE run_id = {_sql_str(run_id)}{order}) "
+                    f"TO {_sql_str(str(path))} (FORMAT parquet)")
+        written.append(path)
+    return written
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, datetime):
+        return obj.isoformat()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return str(obj)
+
+
+def export_report(store_or_path: Any, run_id: str = "latest", fmt: str = "html",
+                  out_path: str | os.PathLike[str] | None = None) -> Path:
+    """Write a report of ``run_id`` (or ``latest``) as html, md, json or parquet; returns the path.
+
+    ``store_or_path``: an open :class:`migtui.store.Store` (the cockpit's own) or a store file.
+    For parquet, ``out_path`` is a folder.
+    """
+    from migtui.store import Store
+
+    if fmt not in FORMATS:
+        raise ReportError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
+    own = not isinstance(store_or_path, Store)
+    store = open_store_for_report(store_or_path) if own else store_or_path
+    try:
+        con = store.cursor()
+        run_id = resolve_run(con, run_id)
+        suffix = {"html": ".html", "md": ".md", "json": ".json", "parquet": ""}[fmt]
+        out = Path(out_path) if out_path else Path(f"migtui-report-{run_id}{suffix}")
+        if fmt == "parquet":
+            write_parquet(con, run_id, out)
+            return out
+        report = build_report(con, run_id)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ReportError(f"{out}: cannot create its folder: {exc.strerror}") from None
+        if fmt == "json":
+            text = json.dumps(report, default=_json_default, indent=1)
+        elif fmt == "md":
+            text = render_markdown(report)
+        else:
+            chosen = pick_chart_series(report)
+            t0 = datetime.fromisoformat(report["phases"][0]["start"])
+            t1 = datetime.fromisoformat(report["phases"][-1]["end"])
+            pts = chart_points(con, run_id, [s["series_id"] for s in chosen], t0, t1)
+            charts = {s["series_id"]: pts[s["series_id"]] for s in chosen if s["series_id"] in pts}
+            text = render_html(report, charts)
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ReportError(f"{out}: cannot write the report: {exc.strerror}") from None
+        return out
+    finally:
+        if own:
+            store.close()

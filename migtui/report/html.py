@@ -1,0 +1,133 @@
+"""The HTML report: one self-contained, printable page (inline CSS and SVG charts); every text from
+the store is redacted and HTML-escaped on the way in."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from typing import Any, Sequence
+
+from migtui.redact import redact
+from migtui.report.charts import PHASE_COLORS, svg_chart
+from migtui.report.checklist import fired
+from migtui.report.formatting import fmt_duration, fmt_value, labels_text, time_of_day
+from migtui.report.statistics import ALPHA, MIN_SAMPLES
+
+
+_CSS = """
+body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;color:#1b1f24;margin:24px auto;max-width:1100px;
+     padding:0 16px;font-size:14px;line-height:1.4}
+h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:26px 0 8px;border-bottom:1px solid #ccd;padding-bottom:3px}
+.meta{color:#555} table{border-collapse:collapse;width:100%;margin:6px 0 12px;font-size:12.5px}
+th,td{border:1px solid #d4d7dc;padding:3px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+th{background:#f1f3f6} td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.pass{color:#1e7b34;font-weight:600} .warn{color:#9a6700;font-weight:600} .fail,.error{color:#b42318;font-weight:600}
+.differs{color:#b42318;font-weight:600} .same{color:#1e7b34} .muted{color:#777}
+.chart{break-inside:avoid;page-break-inside:avoid;margin:8px 0 14px} .chart h3{font-size:13px;margin:0 0 2px}
+.legend span{display:inline-block;padding:1px 8px;margin-right:6px;border:1px solid #ccc;font-size:12px}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(500px,1fr));gap:4px 18px}
+svg{display:block;max-width:100%;height:auto}
+@media print{body{margin:0;max-width:none;font-size:10.5pt} h2{break-after:avoid} tr{break-inside:avoid}
+  a{color:inherit;text-decoration:none}}
+@page{size:A4;margin:12mm}
+"""
+
+
+def _e(v: Any) -> str:
+    return html.escape(redact(v if v is not None else ""))
+
+
+def render_html(report: dict[str, Any], charts: dict[int, list[tuple[float, float, float, float]]]) -> str:
+    run = report["run"]
+    out: list[str] = ['<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
+                      f'<title>migtui report: {_e(run["name"])} {_e(run["run_id"])}</title>',
+                      f"<style>{_CSS}</style></head><body>"]
+    out.append(f'<h1>Migration report: {_e(run["name"])}</h1>')
+    out.append(f'<div class="meta">run {_e(run["run_id"])} on {_e(run["host"])} · started {_e(run["started_at"])} · '
+               f'ended {_e(run["ended_at"] or "(still running)")} · status <b>{_e(run["status"])}</b> · '
+               f'migtui {_e(run["version"])} · baseline from run {_e(report["baseline_run"])}</div>')
+    c = report["counts"]
+    out.append(f'<p class="meta">{c["samples"]:,} samples in {c["series"]:,} series, {c["events"]:,} events, '
+               f'{c["snapshots"]:,} snapshots.</p>')
+    # checklist
+    out.append("<h2>Post-migration checklist</h2><table><tr><th>Item</th><th>Result</th><th>Evidence</th></tr>")
+    for it in report["checklist"]:
+        out.append(f'<tr><td>{_e(it["item"])}</td><td class="{it["status"]}">{it["status"].upper()}</td>'
+                   f'<td>{_e(it["evidence"])}</td></tr>')
+    out.append("</table>")
+    # phases
+    out.append("<h2>Phases</h2><table><tr><th>Phase</th><th>Start (UTC)</th><th>End</th><th>Duration</th>"
+               "<th>Started by</th><th>Why</th></tr>")
+    for p in report["phases"]:
+        out.append(f'<tr><td><span style="background:{PHASE_COLORS.get(p["phase"], "#eee")};padding:0 6px">'
+                   f'{_e(p["phase"])}</span></td><td>{_e(p["start"][:19].replace("T", " "))}</td>'
+                   f'<td>{_e(p["end"][11:19])}</td><td class="num">{fmt_duration(p["seconds"])}</td>'
+                   f'<td>{_e(p["started_by"])}</td><td>{_e(p["why"])}</td></tr>')
+    out.append("</table>")
+    # charts
+    t0 = datetime.fromisoformat(report["phases"][0]["start"]).timestamp()
+    t1 = datetime.fromisoformat(report["phases"][-1]["end"]).timestamp()
+    marks = [datetime.fromisoformat(e["ts"]).timestamp() for e in report["triggers"] if fired(e)]
+    by_id = {s["series_id"]: s for s in report["series"]}
+    if charts:
+        out.append('<h2>Charts</h2><div class="legend">'
+                   + "".join(f'<span style="background:{col}">{ph}</span>' for ph, col in PHASE_COLORS.items())
+                   + '<span>— average, band: min–max per bucket</span>'
+                   + '<span style="color:#c0392b">┆ trigger fired</span></div><div class="charts">')
+        for sid, pts in charts.items():
+            s = by_id[sid]
+            cmp_ = s["post_vs_baseline"]
+            verdict = cmp_.get("verdict", "")
+            title = f'{s["metric"]} {{{labels_text(s["labels"])}}}' if s["labels"] else s["metric"]
+            out.append(f'<div class="chart"><h3>{_e(title)} <span class="muted">({_e(s["source"])})</span> '
+                       f'<span class="{verdict if verdict in ("differs", "same") else "muted"}">{_e(verdict)}</span>'
+                       f'</h3>{svg_chart(pts, report["phases"], t0, t1, marks)}</div>')
+        out.append("</div>")
+    # metrics table
+    out.append(f'<h2>Metrics: baseline / migration / post</h2><p class="meta">{_e(report["statistics"]["test"])}; '
+               f'α = {ALPHA}; at least {MIN_SAMPLES} samples per side. Δ = post mean − baseline mean.</p>')
+    out.append('<table><tr><th>Metric</th><th>Labels</th><th>Baseline mean (p95)</th><th>Migration mean (p95)</th>'
+               '<th>Post mean (p95)</th><th>Δ</th><th>Ratio</th><th>p (post)</th><th>Verdict</th></tr>')
+
+    def cell(st: dict[str, Any] | None) -> str:
+        if not st or not st.get("n"):
+            return '<td class="num muted">–</td>'
+        return f'<td class="num">{fmt_value(st.get("mean"))} ({fmt_value(st.get("p95"))})</td>'
+
+    for s in sorted(report["series"], key=lambda s: (s["post_vs_baseline"].get("verdict") != "differs", s["metric"])):
+        cmp_ = s["post_vs_baseline"]
+        v = cmp_.get("verdict", "")
+        p = cmp_.get("p_value")
+        ratio_text = "" if s["ratio"] is None else f"{s['ratio']:.2f}×"
+        p_text = "" if p is None else f"{p:.3g}"
+        out.append(f'<tr><td>{_e(s["metric"])}</td><td>{_e(labels_text(s["labels"]))}</td>'
+                   f'{cell(s["stats"].get("baseline"))}{cell(s["stats"].get("migration"))}{cell(s["stats"].get("post"))}'
+                   f'<td class="num">{fmt_value(s["delta"])}</td>'
+                   f'<td class="num">{ratio_text}</td><td class="num">{p_text}</td>'
+                   f'<td class="{v if v in ("differs", "same") else "muted"}">{_e(v)} {_e(cmp_.get("shift", ""))}</td></tr>')
+    out.append("</table>")
+    # timeline sections
+
+    def events_table(title: str, rows: list[dict[str, Any]], extra: Sequence[tuple[str, str]] = ()) -> None:
+        out.append(f"<h2>{title}</h2>")
+        if not rows:
+            out.append('<p class="muted">None.</p>')
+            return
+        out.append("<table><tr><th>Time</th><th>Phase</th><th>Level</th><th>Subject</th>"
+                   + "".join(f"<th>{h}</th>" for h, _ in extra) + "<th>Message</th></tr>")
+        for e in rows:
+            out.append(f'<tr><td>{time_of_day(e["ts"])}</td><td>{_e(e["phase"])}</td>'
+                       f'<td class="{_e(e["level"])}">{_e(e["level"])}</td><td>{_e(e["subject"])}</td>'
+                       + "".join(f'<td>{_e(e["data"].get(k, ""))}</td>' for _, k in extra)
+                       + f'<td>{_e(e["message"])}</td></tr>')
+        out.append("</table>")
+
+    events_table("Trigger timeline", report["triggers"])
+    events_table("Alerts", report["alerts"])
+    events_table("Actions", report["actions"], [("Who", "who"), ("Why", "why"), ("OK", "ok")])
+    events_table("Checks (preflight, integrity)", report["checks"], [("Result", "result")])
+    events_table("Migration tools and notes", report["notes"])
+    events_table("Errors", report["errors"][:200])
+    out.append(f'<p class="muted">Generated by migtui at {_e(report["generated_at"][:19])} UTC from the run\'s store. '
+               "No secrets are stored or shown.</p></body></html>")
+    return "\n".join(out)
