@@ -1,9 +1,12 @@
 """The control socket: drive a running watch from a second terminal or a script (``migtui ctl``).
 
-A Unix socket next to the store (``<store>.sock``; when that path is too long for a Unix socket,
-``$XDG_RUNTIME_DIR`` or ``/tmp/migtui-<uid>/`` holds one named after a hash of the store's path),
-mode 0600, and every connection's peer credentials are checked: only the same user (or root) may
-talk to it. The protocol is JSON lines: one request object per line, one answer object per line::
+A Unix socket, mode 0600, in a folder only this user can enter: next to the store
+(``<store>.sock``) when the store's folder is private (owned by this user, mode 0700 or stricter),
+else in migtui's private folder (``$XDG_RUNTIME_DIR/migtui`` or ``/tmp/migtui-<uid>``, created 0700;
+one another user created is refused) under a name derived from the store's path. Another local user
+therefore cannot squat the path; one that is already served anyway is an error naming it, never
+something the watch works around. Both ends check the peer's credentials (SO_PEERCRED): the server
+answers only the same user (or root), and the client refuses a server run by another user. The protocol is JSON lines: one request object per line, one answer object per line::
 
     {"cmd": "status"}
     {"cmd": "pause", "why": "replica lag"}
@@ -33,7 +36,6 @@ import os
 import socket
 import stat
 import struct
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -41,8 +43,9 @@ from typing import Any
 from migtui.config import parse_duration
 from migtui.engine import Engine, register_extension
 from migtui.errors import MigtuiError
-from migtui.model import Event, Level, Phase
+from migtui.model import Event, Phase
 from migtui.redact import redact, redact_obj
+from migtui.runtime_dir import is_private, private_dir, runtime_dir
 
 MAX_SOCKET_PATH = 100
 """Unix socket paths are limited to 107 bytes on Linux (103 on macOS); keep a margin."""
@@ -55,30 +58,14 @@ class ControlError(MigtuiError):
     """No watch is reachable on that store, or it refused the command."""
 
 
-def _fallback_dir() -> Path:
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
-    if runtime and os.path.isdir(runtime) and os.access(runtime, os.W_OK):
-        return Path(runtime) / "migtui"
-    return Path(tempfile.gettempdir()) / f"migtui-{os.getuid()}"
-
-
 def socket_path(store_path: str | os.PathLike[str]) -> Path:
-    """Where the control socket of the watch writing ``store_path`` lives."""
+    """Where the control socket of the watch writing ``store_path`` lives (see the module docstring)."""
     store = Path(store_path).expanduser().absolute()
     direct = Path(f"{store}.sock")
-    if len(os.fsencode(str(direct))) <= MAX_SOCKET_PATH:
+    if is_private(store.parent) and len(os.fsencode(str(direct))) <= MAX_SOCKET_PATH:
         return direct
     digest = hashlib.sha256(os.fsencode(str(store))).hexdigest()[:20]
-    return _fallback_dir() / f"{digest}.sock"
-
-
-def _peer_uid(conn: socket.socket) -> int | None:
-    opt = getattr(socket, "SO_PEERCRED", None)
-    if opt is None:  # not Linux: the 0600 mode is the protection
-        return None
-    creds = conn.getsockopt(socket.SOL_SOCKET, opt, struct.calcsize("3i"))
-    _pid, uid, _gid = struct.unpack("3i", creds)
-    return uid
+    return runtime_dir() / f"{digest}.sock"
 
 
 class ControlServer:
@@ -96,17 +83,18 @@ class ControlServer:
 
     def start(self) -> "ControlServer":
         path = self.path
-        if path.parent != Path(f"{self.engine.store.path}").absolute().parent:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            st = path.parent.stat()
-            if st.st_uid != os.getuid() or stat.S_IMODE(st.st_mode) & 0o077:
-                raise ControlError(f"{path.parent} is not a private folder of this user; not serving the "
-                                   "control socket there")
+        try:
+            private_dir(path.parent)
+        except MigtuiError as exc:
+            raise ControlError(f"control socket {path}: {exc}") from None
         if path.exists() or path.is_symlink():
-            if not stat.S_ISSOCK(path.lstat().st_mode):
-                raise ControlError(f"{path} exists and is not a socket; not replacing it")
-            if _alive(path):
-                raise ControlError(f"{path}: another migtui is already serving this store")
+            st = path.lstat()
+            if not stat.S_ISSOCK(st.st_mode):
+                raise ControlError(f"control socket {path} exists and is not a socket; not replacing it")
+            served_by = _served_by(path)
+            if served_by is not None:
+                raise ControlError(f"control socket {path} is already served by {served_by}; not starting a watch "
+                                   "that `migtui ctl` could not reach (stop that process or remove the socket)")
             path.unlink()
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         old_umask = os.umask(0o177)  # the socket is born 0600 (no window with wider permissions)
@@ -156,7 +144,8 @@ class ControlServer:
 
     def _handle(self, conn: socket.socket) -> None:
         with conn:
-            uid = _peer_uid(conn)
+            peer = _peer(conn)
+            uid = peer[1] if peer is not None else None  # not Linux: the 0600 mode is the protection
             if uid is not None and uid not in (os.getuid(), 0):
                 _send(conn, {"ok": False, "error": "permission denied: the control socket is owner-only"})
                 return
@@ -358,14 +347,34 @@ def _send(conn: socket.socket, obj: dict[str, Any]) -> bool:
         return False
 
 
-def _alive(path: Path) -> bool:
+def _peer(conn: socket.socket) -> tuple[int, int] | None:
+    """(pid, uid) of the process at the other end of a connected Unix socket (None off Linux)."""
+    opt = getattr(socket, "SO_PEERCRED", None)
+    if opt is None:
+        return None
+    pid, uid, _gid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, opt, struct.calcsize("3i")))
+    return pid, uid
+
+
+def _user(uid: int) -> str:
+    try:
+        import pwd
+
+        return f"uid {uid} ({pwd.getpwuid(uid).pw_name})"
+    except (ImportError, KeyError):
+        return f"uid {uid}"
+
+
+def _served_by(path: Path) -> str | None:
+    """Who listens on ``path`` ("process 123 of uid 0 (root)"), or None when nobody answers."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(1.0)
     try:
         s.connect(str(path))
-        return True
+        peer = _peer(s)
+        return f"process {peer[0]} of {_user(peer[1])}" if peer else "another process"
     except OSError:
-        return False
+        return None
     finally:
         s.close()
 
@@ -390,6 +399,11 @@ def request(store_path: str | os.PathLike[str], req: dict[str, Any], *, timeout:
             raise ControlError(f"no running watch on {store} (stale control socket {path}: nobody answers)") from None
         except PermissionError:
             raise ControlError(f"permission denied on {path}: the control socket belongs to another user") from None
+        peer = _peer(s)
+        if peer is not None and peer[1] != os.getuid():
+            raise ControlError(f"refusing the control socket {path}: it is served by process {peer[0]} of "
+                               f"{_user(peer[1])}, not by you ({_user(os.getuid())}); another user may have "
+                               "squatted it")
         s.sendall((json.dumps(req) + "\n").encode())
         buf = b""
         while b"\n" not in buf:
@@ -425,7 +439,5 @@ def _control_extension(engine: Engine) -> ControlServer | None:
     path = engine.config.resolve_path(opts["socket"]) if opts.get("socket") else socket_path(engine.store.path)
     try:
         return ControlServer(engine, path).start()
-    except (OSError, MigtuiError) as exc:
-        engine.emit(Event("error", "control", f"control socket not started: {redact(exc)}", Level.WARN,
-                          {"path": str(path)}))
-        return None
+    except OSError as exc:
+        raise ControlError(f"control socket {path} cannot be served: {exc.strerror or exc}") from None

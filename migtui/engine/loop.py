@@ -105,7 +105,11 @@ class Engine(Polling, Commands):
         self.panels.extend(self.host.panels(self.config))
         load_extensions()
         for name, factory in ENGINE_EXTENSIONS.items():
-            ext = factory(self)
+            try:
+                ext = factory(self)
+            except MigtuiError:  # e.g. a squatted control socket: the run fails, its parts are closed
+                self.finish("failed")
+                raise
             if ext is not None:
                 self.extensions[name] = ext
 
