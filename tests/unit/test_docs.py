@@ -47,6 +47,15 @@ def test_no_page_shows_an_escaped_pipe(site: Path) -> None:
         assert "\\|" not in _text(page), f"{page.relative_to(site)} shows a literal \\| (write | inside code spans)"
 
 
+def test_the_site_loads_nothing_from_the_network(site: Path) -> None:
+    """No web fonts, scripts, styles or images from elsewhere: the site works offline, as the build does."""
+    for page in site.rglob("*.html"):
+        html_text = page.read_text()
+        assert not re.search(r"<(script|img|iframe)[^>]+src=[\"']?(https?:)?//", html_text), page
+        assert not re.search(r"<link[^>]+href=[\"']?(https?:)?//", html_text), page
+        assert "fonts.googleapis" not in html_text and "fonts.gstatic" not in html_text, page
+
+
 def test_the_benchmark_page_shows_the_latest_results(site: Path) -> None:
     latest = (ROOT / "bench" / "results" / "latest.md").read_text()
     first_row = next(line for line in latest.splitlines() if line.startswith("| 1."))
