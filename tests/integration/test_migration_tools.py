@@ -15,6 +15,7 @@ from typing import Any, Callable
 import pytest
 
 from migtui.model import Phase
+from tests.conftest import wait_until
 
 
 def _ensure(module: str, dist: str) -> None:
@@ -531,3 +532,94 @@ def test_a_slow_exact_count_falls_back_to_the_estimate(scratch_db: Any, make_eng
     assert _tick_until(engine, gave_up, timeout=60)
     row = next(r for r in coll.last_progress if r[0] == "backfill")
     assert row[2] == "estimate" and row[4] is not None and row[4] > 0
+
+
+# --------------------------------------------------------------------------- never in the way
+
+
+class _LockWaits(threading.Thread):
+    """Counts lock waits of migtui's sessions (application_name migtui*): every not-granted pg_locks row
+    and every Lock wait event seen, by (pid, query_start), sampled from its own connection."""
+
+    def __init__(self, dsn: str) -> None:
+        super().__init__(daemon=True)
+        self.dsn = dsn
+        self.stop = threading.Event()
+        self.waits: set[tuple[Any, ...]] = set()
+        self.samples = 0
+
+    def run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.dsn, autocommit=True, application_name="lock-wait-counter") as conn:
+            while not self.stop.is_set():
+                rows = conn.execute(
+                    "SELECT a.pid, a.query_start, left(a.query, 80) FROM pg_stat_activity a "
+                    "WHERE a.application_name LIKE 'migtui%%' AND (a.wait_event_type = 'Lock' OR EXISTS "
+                    "(SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND NOT l.granted))").fetchall()
+                self.waits.update(rows)
+                self.samples += 1
+                time.sleep(0.01)
+
+
+def test_probe_and_backfill_count_never_queue_behind_a_queued_alter(scratch_db: Any, make_engine: Any) -> None:
+    """The trap: an idle-in-transaction reader holds AccessShare on the backfill table and an ALTER TABLE
+    is queued behind it. Every statement of the migration watch that takes a lock on that table would
+    queue behind the ALTER. migtui must not queue at all, keep its connection (tool and phase detection go
+    on) and say why it skipped the count."""
+    import psycopg
+
+    with psycopg.connect(scratch_db.dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE orders (id int PRIMARY KEY, note text)")
+        conn.execute("INSERT INTO orders SELECT g, NULL FROM generate_series(1, 3000) g")
+        conn.execute("ANALYZE orders")
+    engine = make_engine(_config_for(scratch_db, """\
+          backfill:
+            table: orders
+            predicate: note IS NULL
+            interval: 1s
+        """).replace("auto_phase: true", "auto_phase: false"))
+    coll = engine.extensions["migration"].collector
+    assert _tick_until(engine, lambda: coll.backfill_total == 3000)
+
+    reader = psycopg.connect(scratch_db.dsn, application_name="idle-reader")
+    reader.execute("SELECT count(*) FROM orders")  # AccessShare held, transaction left open
+    alter = psycopg.connect(scratch_db.dsn, autocommit=True, application_name="the-migration")
+    alter_done = threading.Event()
+
+    def queued_alter() -> None:
+        try:
+            alter.execute("ALTER TABLE orders ADD COLUMN status text")
+        except psycopg.Error:
+            pass
+        alter_done.set()
+
+    threading.Thread(target=queued_alter, daemon=True).start()
+    counter = _LockWaits(scratch_db.dsn)
+    try:
+        with psycopg.connect(scratch_db.dsn, autocommit=True) as probe:
+            wait_until(lambda: probe.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'the-migration' "
+                "AND wait_event_type = 'Lock'").fetchone()[0] == 1, "the ALTER TABLE to queue")
+        counter.start()
+        for _ in range(10):  # ten polls of the migration watch (0.5s) with two backfill counts due (1s)
+            engine.tick(wait=0.7)
+            time.sleep(0.2)
+        counter.stop.set()
+        counter.join(10)
+        assert counter.samples > 20
+        assert counter.waits == set(), f"migtui waited on a lock {len(counter.waits)} times: " \
+            f"{sorted(counter.waits, key=str)[:3]}"
+        assert engine.sources["migration"].state == "ok"
+        assert not [e for e in engine.recent_events if "migration watch lost" in e.message]
+        skipped = [e for e in engine.recent_events
+                   if e.subject == "migration" and "skipped" in e.message and "orders" in e.message]
+        assert skipped and "ALTER TABLE" in skipped[0].message, [e.message for e in engine.recent_events][-5:]
+        row = next(r for r in coll.last_progress if r[0] == "backfill")
+        assert "locked" in row[2]
+    finally:
+        counter.stop.set()
+        reader.rollback()
+        reader.close()
+        alter_done.wait(30)
+        alter.close()
