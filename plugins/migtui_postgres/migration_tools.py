@@ -15,8 +15,13 @@ Every few seconds, on its own monitoring connection (read-only, ``statement_time
 - with ``auto_phase: true`` switches the run baseline -> migration when one starts and
   migration -> post when it has finished (nothing running for ``finish_after``), never backwards;
 - reports DDL progress from ``pg_stat_progress_create_index / _cluster / _copy`` and backfill
-  progress (a table + predicate, or a progress table the migration updates) with the rate over
-  ``rate_window`` and the ETA.
+  progress (a table + predicate, or a progress table the migration updates; see
+  :mod:`migtui_postgres.progress`) with the rate over ``rate_window`` and the ETA.
+
+It never waits on a relation lock: a history table (or the backfill table) that another session
+holds or waits for an AccessExclusiveLock on is not read that poll, the reads that run use a short
+``lock_timeout``, and a lock or statement timeout is a skipped sample with its reason; only a broken
+connection is dropped.
 
 Samples (source ``migration``): ``migration.running``, ``migration.tool.detected|running|applied``
 {tool}, ``migration.ddl.percent|done|total|rows_per_s|eta_seconds`` {pid, command, relation},
@@ -27,11 +32,9 @@ Samples (source ``migration``): ``migration.running``, ``migration.tool.detected
 
 from __future__ import annotations
 
-import collections
 import fnmatch
 import math
 import queue
-import re
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -43,65 +46,12 @@ from migtui.errors import SourceError
 from migtui.model import Event, Level, MetricSpec, PanelSpec, Phase, Sample, TableSnapshot, TableSpec
 from migtui_postgres.pgconn import close_quietly, connect_monitor, describe_target, first_line, scrub_query
 from migtui_postgres.preflight import PREFLIGHT_SCHEMA
-from migtui_postgres.schedule import Cadence
+from migtui_postgres.progress import BACKFILL_SCHEMA, BackfillCounter, RateTracker, TableLimits, j as _j
 from migtui.redact import redact
 
 SOURCE_NAME = "migration"
-EXACT_COUNT_GIVE_UP = 3
-"""Exact backfill counts that time out this many times in a row switch to the planner's estimate."""
 TOOLS = ("alembic", "flyway", "django", "rails", "prisma", "golang-migrate", "goose", "sqitch", "liquibase",
          "atlas", "pgroll")
-
-_IDENT = re.compile(r'^(?:[A-Za-z_][A-Za-z0-9_$]*|"[^"]+")(?:\.(?:[A-Za-z_][A-Za-z0-9_$]*|"[^"]+"))?$')
-
-
-def _table_name(value: Any) -> None:
-    if not _IDENT.match(str(value)):
-        raise ValueError(f"expected a table name like orders or app.orders, got {value!r}")
-
-
-def _no_semicolon(value: Any) -> None:
-    if ";" in str(value):
-        raise ValueError("one SQL expression only (no ';')")
-
-
-def _total(value: Any, parent: Any, key: Any, path: str) -> Any:
-    if isinstance(value, bool):
-        raise error_at(parent, key, path, f"expected auto, estimate or a number, got {value!r}")
-    if isinstance(value, (int, float)):
-        if value <= 0:
-            raise error_at(parent, key, path, f"must be positive, got {value!r}")
-        return float(value)
-    text = str(value).strip().lower()
-    if text in ("auto", "estimate"):
-        return text
-    try:
-        return float(text)
-    except ValueError:
-        raise error_at(parent, key, path, f"expected auto, estimate or a number, got {value!r}") from None
-
-
-BACKFILL_SCHEMA = Schema({
-    "table": Field("str", check=_table_name, doc="The table the backfill writes (with `predicate`)."),
-    "predicate": Field("str", check=_no_semicolon,
-                       doc="SQL condition of the rows still to do (or done, with counts: done), e.g. note IS NULL."),
-    "counts": Field("str", default="remaining", choices=("remaining", "done"),
-                    doc="Whether `predicate` matches the rows remaining (default) or the rows done."),
-    "total": Field(_total, default="auto",
-                   doc="auto (the first remaining count, or the table estimate with counts: done), "
-                       "estimate (pg_class.reltuples) or a number."),
-    "count": Field("str", default="exact", choices=("exact", "estimate"),
-                   doc="exact: count(*) under statement_timeout, falling back to the planner's estimate when it "
-                       "times out; estimate: always the planner's estimate (EXPLAIN, no scan)."),
-    "progress_table": Field("str", check=_table_name,
-                            doc="Instead of table+predicate: a table the migration updates with its progress."),
-    "done_column": Field("str", default="rows_done", check=_table_name),
-    "total_column": Field("str", default="", doc="Column of the total in progress_table (optional)."),
-    "where": Field("str", default="", check=_no_semicolon, doc="Which row of progress_table (SQL condition)."),
-    "interval": Field("duration", default=10.0, minimum=1, doc="How often to count."),
-    "statement_timeout": Field("duration", default=2.0, doc="Cap on the count query."),
-    "name": Field("str", default="", doc="Label for the samples (default: the table's name)."),
-})
 
 MIGRATION_SCHEMA = Schema({
     "enabled": Field("bool", default=True, doc="Watch migration tools and progress (needs a postgres source)."),
@@ -395,36 +345,6 @@ READERS: dict[str, Callable[[Any, ToolState], None]] = {
 # --------------------------------------------------------------------------- progress
 
 
-class RateTracker:
-    """(ts, done) points over a window -> rows per second and ETA."""
-
-    def __init__(self, window: float) -> None:
-        self.window = window
-        self.points: collections.deque[tuple[float, float]] = collections.deque()
-
-    def add(self, ts: float, done: float) -> None:
-        if self.points and done < self.points[-1][1]:
-            self.points.clear()  # restarted or another phase
-        self.points.append((ts, done))
-        while len(self.points) > 2 and ts - self.points[0][0] > self.window:
-            self.points.popleft()
-
-    def rate(self) -> float:
-        if len(self.points) < 2:
-            return math.nan
-        (t0, d0), (t1, d1) = self.points[0], self.points[-1]
-        return (d1 - d0) / (t1 - t0) if t1 > t0 else math.nan
-
-    def eta(self, total: float) -> float:
-        if not self.points or math.isnan(total):
-            return math.nan
-        left = total - self.points[-1][1]
-        if left <= 0:
-            return 0.0
-        r = self.rate()
-        return left / r if r and r > 0 and not math.isnan(r) else math.nan
-
-
 _DDL_SQL_12 = """
 SELECT /* migtui */ pid, command, relid::regclass::text AS relation, phase,
        blocks_done, blocks_total, tuples_done, tuples_total, lockers_done, lockers_total,
@@ -486,14 +406,21 @@ class MigrationCollector:
         self.finished_reported = False
         self.phase_requests: queue.Queue[PhaseRequest] = queue.Queue()
         self.ddl_rates: dict[tuple[Any, ...], RateTracker] = {}
-        self.backfill_rate = RateTracker(float(opts["rate_window"]))
-        self.backfill_total: float | None = None
-        self.backfill_due = Cadence(float((opts["backfill"] or {}).get("interval", 10.0)))
-        self.last_progress: list[tuple[Any, ...]] = []
+        self.backfill = BackfillCounter(
+            opts["backfill"], source=SOURCE_NAME, statement_timeout=float(opts["statement_timeout"]),
+            lock_timeout=float(opts["lock_timeout"]), rate_window=float(opts["rate_window"])) if opts["backfill"] else None
+        self.ddl_progress: list[tuple[Any, ...]] = []
         self.sessions: list[dict[str, Any]] = []
         self.phase = Phase.BASELINE
-        self.exact_timeouts = 0
-        self.notes: list[Event] = []
+
+    @property
+    def backfill_total(self) -> float | None:
+        return self.backfill.total if self.backfill is not None else None
+
+    @property
+    def last_progress(self) -> list[tuple[Any, ...]]:
+        """Rows of the ``migration_progress`` table: DDL in progress, then the backfill."""
+        return self.ddl_progress + ([self.backfill.row] if self.backfill is not None and self.backfill.row else [])
 
     # -- connection
 
@@ -533,9 +460,17 @@ class MigrationCollector:
             with self.conn.cursor() as cur:
                 out.extend(self._tools(cur, now))
                 out.extend(self._ddl(cur, now))
-                if self.opts["backfill"] and self.backfill_due.due(now, self.interval):
-                    self.backfill_due.ran(now, self.interval)
-                    out.extend(self._backfill(cur, now))
+                if self.backfill is not None and self.backfill.due(now, self.interval):
+                    started = self.phase != Phase.BASELINE or self.was_running
+                    out.extend(self.backfill.poll(cur, now, started))
+        except (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled) as exc:
+            if self.conn.broken:
+                self.close()
+                raise SourceError(f"migration watch lost {describe_target(self.dsn)}: "
+                                  f"{redact(first_line(exc))}") from None
+            # a timeout is a skipped sample with its reason; the connection (and detection) goes on
+            out.append(Event("error", SOURCE_NAME, f"migration watch: sample skipped ({redact(first_line(exc))})",
+                             Level.WARN, {"source": SOURCE_NAME, "skipped": True}))
         except psycopg.OperationalError as exc:
             self.close()
             raise SourceError(f"migration watch lost {describe_target(self.dsn)}: {redact(first_line(exc))}") from None
@@ -611,6 +546,37 @@ class MigrationCollector:
                     "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
         return [r for r in cur.fetchall() if r[1] and fnmatch.fnmatchcase(r[1], pattern)]
 
+    def _read_histories(self, cur: Any, found: dict[str, list[tuple[str, int]]],
+                        locks: list[tuple[Any, ...]]) -> dict[str, ToolState]:
+        """Each tool's history, read under a short lock_timeout; a history table that another session
+        holds or waits for an AccessExclusiveLock on is not read (the read would queue behind it): the
+        tool keeps what the last poll read, with the reason."""
+        import psycopg
+
+        in_the_way = {int(r[4]): int(r[0]) for r in locks if r[1] == "relation" and r[2] == "AccessExclusiveLock"}
+        states: dict[str, ToolState] = {}
+        with TableLimits(cur, float(self.opts["statement_timeout"]), float(self.opts["statement_timeout"]),
+                         float(self.opts["lock_timeout"])):
+            for tool, rels in found.items():
+                st = ToolState(tool, rels[0][0])
+                blocker = next((in_the_way[oid] for _, oid in rels if oid in in_the_way), None)
+                try:
+                    if blocker is not None:
+                        raise psycopg.errors.LockNotAvailable(f"pid {blocker} holds or waits for an "
+                                                              "AccessExclusiveLock on it")
+                    READERS[tool](cur, st)
+                except psycopg.errors.LockNotAvailable as exc:
+                    prev = self.states.get(tool)
+                    if prev is not None:
+                        st.current, st.applied, st.last_applied_at = prev.current, prev.applied, prev.last_applied_at
+                    st.hint = f"history not read this poll: {redact(first_line(exc))}"
+                except Exception as exc:  # noqa: BLE001 - an unexpected table shape must not stop the rest
+                    if cur.connection.broken:
+                        raise
+                    st.state, st.error = "error", redact(first_line(exc))
+                states[tool] = st
+        return states
+
     def _tools(self, cur: Any, now: float) -> Iterator[Sample | TableSnapshot | Event]:
         found = self._probe(cur)
         rel_oids = [oid for v in found.values() for _, oid in v]
@@ -618,14 +584,7 @@ class MigrationCollector:
         apps = self._app_sessions(cur)
         oid_tool = {oid: tool for tool, v in found.items() for _, oid in v}
         schemas = sorted({"public", *self.opts["schemas"], *getattr(self, "found_schemas", set())})
-        states: dict[str, ToolState] = {}
-        for tool, rels in found.items():
-            st = ToolState(tool, rels[0][0])
-            try:
-                READERS[tool](cur, st)
-            except Exception as exc:  # noqa: BLE001 - an unexpected table shape must not stop the rest
-                st.state, st.error = "error", redact(first_line(exc))
-            states[tool] = st
+        states = self._read_histories(cur, found, locks)
         ddl_sessions: list[tuple[int, float, str]] = []
         for pid, locktype, mode, granted, relation, classid, objid, objsubid, app, state, xact_s, query in locks:
             if locktype == "advisory":
@@ -770,94 +729,7 @@ class MigrationCollector:
         for key in list(self.ddl_rates):
             if key not in seen:
                 del self.ddl_rates[key]
-        self.last_progress = progress_rows + [r for r in self.last_progress if r[0] == "backfill"]
-
-    def _count(self, cur: Any, table: str, predicate: str) -> tuple[float, str]:
-        """Rows of ``table`` matching ``predicate``: exact under the timeout, else the planner's estimate."""
-        import psycopg
-
-        bf = self.opts["backfill"]
-        if bf["count"] == "exact" and self.exact_timeouts < EXACT_COUNT_GIVE_UP:
-            try:
-                cur.execute(f"SET statement_timeout = {int(float(bf['statement_timeout']) * 1000)}")
-                try:
-                    n = float(_one(cur, f"SELECT /* migtui */ count(*) FROM {table} WHERE {predicate}")[0])
-                    self.exact_timeouts = 0
-                    return n, "exact"
-                finally:
-                    cur.execute(f"SET statement_timeout = {int(float(self.opts['statement_timeout']) * 1000)}")
-            except psycopg.errors.QueryCanceled:
-                self.exact_timeouts += 1
-                if self.exact_timeouts >= EXACT_COUNT_GIVE_UP:
-                    self.notes.append(Event("note", SOURCE_NAME, f"counting {table} exactly timed out "
-                                            f"{EXACT_COUNT_GIVE_UP} times in a row (statement_timeout "
-                                            f"{float(bf['statement_timeout']):g}s): using the planner's estimate "
-                                            "from now on", Level.WARN, {"type": "migration", "table": table}))
-            except psycopg.errors.LockNotAvailable:
-                pass
-        row = _one(cur, f"EXPLAIN (FORMAT JSON) SELECT /* migtui */ 1 FROM {table} WHERE {predicate}")
-        plan = row[0] if not isinstance(row[0], str) else __import__("json").loads(row[0])
-        return float(plan[0]["Plan"]["Plan Rows"]), "estimate"
-
-    def _estimate_rows(self, cur: Any, table: str) -> float:
-        row = _one(cur, "SELECT /* migtui */ reltuples::float8 FROM pg_class WHERE oid = to_regclass(%s)", [table])
-        return float(row[0]) if row and row[0] is not None and row[0] >= 0 else math.nan
-
-    def _backfill(self, cur: Any, now: float) -> Iterator[Sample | Event]:
-        import psycopg
-
-        bf = self.opts["backfill"]
-        label = bf["name"] or bf["table"] or bf["progress_table"]
-        try:
-            if bf["progress_table"]:
-                cols = bf["done_column"] + (f", {bf['total_column']}" if bf["total_column"] else "")
-                where = f" WHERE {bf['where']}" if bf["where"] else ""
-                row = _one(cur, f"SELECT /* migtui */ {cols} FROM {bf['progress_table']}{where} LIMIT 1")
-                if row is None:
-                    return
-                done = float(row[0] or 0)
-                total = float(row[1]) if bf["total_column"] and row[1] is not None else (
-                    bf["total"] if isinstance(bf["total"], float) else math.nan)
-                how = "progress table"
-            else:
-                n, how = self._count(cur, bf["table"], bf["predicate"])
-                if bf["total"] == "estimate" or (bf["total"] == "auto" and bf["counts"] == "done"):
-                    if self.backfill_total is None or bf["total"] == "estimate":
-                        self.backfill_total = self._estimate_rows(cur, bf["table"])
-                elif bf["total"] == "auto":
-                    if self.backfill_total is None or n > self.backfill_total:
-                        self.backfill_total = n  # the first remaining count is the job's size
-                else:
-                    self.backfill_total = float(bf["total"])
-                total = self.backfill_total if self.backfill_total is not None else math.nan
-                done = n if bf["counts"] == "done" else max(0.0, total - n)
-        except psycopg.errors.QueryCanceled as exc:
-            yield Event("error", SOURCE_NAME, f"backfill count on {label} timed out ({redact(first_line(exc))})",
-                        Level.WARN, {"source": SOURCE_NAME})
-            return
-        except psycopg.Error as exc:
-            if isinstance(exc, psycopg.OperationalError):
-                raise
-            yield Event("error", SOURCE_NAME, f"backfill progress of {label}: {redact(first_line(exc))}", Level.WARN,
-                        {"source": SOURCE_NAME})
-            return
-        yield from self.notes
-        self.notes.clear()
-        self.backfill_rate.add(now, done)
-        rate, eta = self.backfill_rate.rate(), self.backfill_rate.eta(total)
-        pct = 100.0 * done / total if total and not math.isnan(total) else math.nan
-        lab = {"table": label}
-        yield Sample(now, self.name, "migration.rows_done", done, lab)
-        yield Sample(now, self.name, "migration.rows_total", total, lab)
-        yield Sample(now, self.name, "migration.rows_per_s", rate, lab)
-        yield Sample(now, self.name, "migration.eta_seconds", eta, lab)
-        yield Sample(now, self.name, "migration.percent", pct, lab)
-        self.last_progress = [r for r in self.last_progress if r[0] != "backfill"] + [
-            ("backfill", label, how, done, _j(total), "rows", _j(pct), _j(rate), _j(eta))]
-
-
-def _j(v: float) -> float | None:
-    return None if v is None or (isinstance(v, float) and math.isnan(v)) else round(float(v), 3)
+        self.ddl_progress = progress_rows
 
 
 # --------------------------------------------------------------------------- the engine extension

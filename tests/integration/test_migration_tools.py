@@ -623,3 +623,27 @@ def test_probe_and_backfill_count_never_queue_behind_a_queued_alter(scratch_db: 
         reader.close()
         alter_done.wait(30)
         alter.close()
+
+
+def test_total_auto_is_the_size_when_the_migration_started(scratch_db: Any, make_engine: Any) -> None:
+    """migtui started while a backfill is 40% done (phase migration): `total: auto` is the job's size at the
+    start (the planner's estimate from the statistics taken before the backfill), not the first count
+    after the first batches."""
+    import psycopg
+
+    with psycopg.connect(scratch_db.dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE orders (id int PRIMARY KEY, note text) WITH (autovacuum_enabled = false)")
+        conn.execute("INSERT INTO orders SELECT g, NULL FROM generate_series(1, 3000) g")
+        conn.execute("ANALYZE orders")
+        conn.execute("UPDATE orders SET note = 'x' WHERE id <= 1200")  # the first batches already ran
+    engine = make_engine(_config_for(scratch_db, """\
+          backfill:
+            table: orders
+            predicate: note IS NULL
+            interval: 1s
+        """), phase="migration")
+    coll = engine.extensions["migration"].collector
+    assert _tick_until(engine, lambda: coll.backfill_total is not None)
+    assert coll.backfill_total == 3000
+    assert _tick_until(engine, lambda: engine.value("migration.rows_done") == 1200)
+    assert engine.value("migration.percent") == 40.0
