@@ -537,6 +537,25 @@ def test_a_slow_exact_count_falls_back_to_the_estimate(scratch_db: Any, make_eng
 # --------------------------------------------------------------------------- never in the way
 
 
+def _orders_backfill(db: Any, make_engine: Any, *, auto_phase: str = "true", already: str = "", **kw: Any) -> Any:
+    """3,000 orders to backfill (note IS NULL), analyzed (autovacuum off: the statistics stay those of
+    before the backfill), and an engine counting them every second."""
+    import psycopg
+
+    with psycopg.connect(db.dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE orders (id int PRIMARY KEY, note text) WITH (autovacuum_enabled = false)")
+        conn.execute("INSERT INTO orders SELECT g, NULL FROM generate_series(1, 3000) g")
+        conn.execute("ANALYZE orders")
+        if already:
+            conn.execute(already)
+    return make_engine(_config_for(db, """\
+          backfill:
+            table: orders
+            predicate: note IS NULL
+            interval: 1s
+        """).replace("auto_phase: true", f"auto_phase: {auto_phase}"), **kw)
+
+
 class _LockWaits(threading.Thread):
     """Counts lock waits of migtui's sessions (application_name migtui*): every not-granted pg_locks row
     and every Lock wait event seen, by (pid, query_start), sampled from its own connection."""
@@ -569,16 +588,7 @@ def test_probe_and_backfill_count_never_queue_behind_a_queued_alter(scratch_db: 
     on) and say why it skipped the count."""
     import psycopg
 
-    with psycopg.connect(scratch_db.dsn, autocommit=True) as conn:
-        conn.execute("CREATE TABLE orders (id int PRIMARY KEY, note text)")
-        conn.execute("INSERT INTO orders SELECT g, NULL FROM generate_series(1, 3000) g")
-        conn.execute("ANALYZE orders")
-    engine = make_engine(_config_for(scratch_db, """\
-          backfill:
-            table: orders
-            predicate: note IS NULL
-            interval: 1s
-        """).replace("auto_phase: true", "auto_phase: false"))
+    engine = _orders_backfill(scratch_db, make_engine, auto_phase="false")
     coll = engine.extensions["migration"].collector
     assert _tick_until(engine, lambda: coll.backfill_total == 3000)
 
@@ -629,19 +639,8 @@ def test_total_auto_is_the_size_when_the_migration_started(scratch_db: Any, make
     """migtui started while a backfill is 40% done (phase migration): `total: auto` is the job's size at the
     start (the planner's estimate from the statistics taken before the backfill), not the first count
     after the first batches."""
-    import psycopg
-
-    with psycopg.connect(scratch_db.dsn, autocommit=True) as conn:
-        conn.execute("CREATE TABLE orders (id int PRIMARY KEY, note text) WITH (autovacuum_enabled = false)")
-        conn.execute("INSERT INTO orders SELECT g, NULL FROM generate_series(1, 3000) g")
-        conn.execute("ANALYZE orders")
-        conn.execute("UPDATE orders SET note = 'x' WHERE id <= 1200")  # the first batches already ran
-    engine = make_engine(_config_for(scratch_db, """\
-          backfill:
-            table: orders
-            predicate: note IS NULL
-            interval: 1s
-        """), phase="migration")
+    engine = _orders_backfill(scratch_db, make_engine, already="UPDATE orders SET note = 'x' WHERE id <= 1200",
+                              phase="migration")  # the first batches already ran
     coll = engine.extensions["migration"].collector
     assert _tick_until(engine, lambda: coll.backfill_total is not None)
     assert coll.backfill_total == 3000
