@@ -1,6 +1,7 @@
 # migtui: two commands on a fresh machine.
 #   make demo   create .venv, install, start the demo on an embedded PostgreSQL
 #   make test   the same set-up (with the test tools), then the whole test suite
+#   make docs   the documentation site into site/ (mkdocs build --strict; make test builds it too)
 PYTHON ?= python3
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
@@ -8,7 +9,7 @@ PIP     = $(PY) -m pip install --quiet --no-compile -c constraints.txt
 BASE    = $(VENV)/.migtui-installed
 TESTS   = $(VENV)/.migtui-test-installed
 
-.PHONY: demo test bench install clean
+.PHONY: demo test docs bench install clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -30,9 +31,12 @@ demo: $(BASE)
 test: $(TESTS)
 	$(PY) -m pytest -q -p no:cacheprovider --durations=15 $(PYTEST_ARGS)
 
+docs: $(TESTS)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict -d site
+
 bench: $(TESTS)
 	$(PIP) -e '.[test,bench]'
 	$(PY) -m bench.run $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache site
