@@ -7,23 +7,30 @@
 -- privileges: none
 -- params: tables={}, limit=50
 -- rates: idx_scan, idx_tup_read, idx_tup_fetch
--- locks: none (statistics views and pg_class only, never pg_relation_size)
 -- changes: PG16 adds last_idx_scan
-SELECT /* migtui */
-    s.relid::regclass::text                                                       AS tag_relation,
-    s.indexrelid::regclass::text                                                  AS tag_index,
-    s.idx_scan,
-    s.idx_tup_read,
-    s.idx_tup_fetch,
-    c.relpages::bigint * current_setting('block_size')::bigint                    AS index_bytes,
-    i.indisunique                                                                 AS is_unique,
-    i.indisvalid                                                                  AS is_valid,
-    NULL::float8  AS last_idx_scan_seconds_ago
-FROM pg_stat_user_indexes s
-JOIN pg_class c ON c.oid = s.indexrelid
-JOIN pg_index i ON i.indexrelid = s.indexrelid
-WHERE true
+-- locks: none (statistics functions and catalogs only, never pg_relation_size)
+WITH /* migtui */ top AS MATERIALIZED (
+    -- the largest indexes first, from pg_class alone; statistics and names for these rows only
+    SELECT i.indexrelid, i.indrelid, c.relpages, i.indisunique, i.indisvalid
+    FROM pg_index i
+    JOIN pg_class c ON c.oid = i.indexrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+      AND n.nspname !~ '^pg_toast'
       AND (cardinality(:tables::text[]) = 0
-           OR s.relid IN (SELECT to_regclass(t.name)::oid FROM unnest(:tables::text[]) AS t(name)))
-ORDER BY c.relpages DESC, s.indexrelid
-LIMIT :limit::int
+           OR i.indrelid IN (SELECT to_regclass(x.name)::oid FROM unnest(:tables::text[]) AS x(name)))
+    ORDER BY c.relpages DESC, i.indexrelid
+    LIMIT :limit::int
+)
+SELECT
+    t.indrelid::regclass::text                                                    AS tag_relation,
+    t.indexrelid::regclass::text                                                  AS tag_index,
+    pg_stat_get_numscans(t.indexrelid)                                            AS idx_scan,
+    pg_stat_get_tuples_returned(t.indexrelid)                                     AS idx_tup_read,
+    pg_stat_get_tuples_fetched(t.indexrelid)                                      AS idx_tup_fetch,
+    t.relpages::bigint * current_setting('block_size')::bigint                    AS index_bytes,
+    t.indisunique                                                                 AS is_unique,
+    t.indisvalid                                                                  AS is_valid,
+    NULL::float8 AS last_idx_scan_seconds_ago
+FROM top t
+ORDER BY t.relpages DESC, t.indexrelid
