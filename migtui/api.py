@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Protocol, Sequence, runtime_checkable
 
+from migtui import safetext
 from migtui.model import ActionResult, Level, PanelSpec, Phase, Sample, TableSnapshot
 from migtui.workers import DaemonExecutor  # noqa: F401 - for plugins: worker threads exit never waits on
 
@@ -93,6 +94,14 @@ class Alert:
     value: float | None = None
     test: bool = False
 
+    def __post_init__(self) -> None:
+        """Summary, labels and annotations as safe text (:mod:`migtui.safetext`): an alerter can put
+        them in a log line, a chat message or a page without passing control characters on."""
+        self.summary = safetext.visible(self.summary, keep_newlines=True)
+        self.labels = {safetext.one_line(k): safetext.one_line(v) for k, v in self.labels.items()}
+        self.annotations = {safetext.one_line(k): safetext.visible(v, keep_newlines=True)
+                            for k, v in self.annotations.items()}
+
 
 @dataclass
 class DeliveryResult:
@@ -100,6 +109,9 @@ class DeliveryResult:
     message: str
     attempts: int = 1
     status: int | None = None
+
+    def __post_init__(self) -> None:
+        self.message = safetext.visible(self.message, keep_newlines=True)  # e.g. an HTTP error body
 
 
 @runtime_checkable

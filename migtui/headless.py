@@ -11,6 +11,7 @@ from typing import IO, Any
 
 from migtui.engine import Engine, EngineUpdate
 from migtui.model import Level
+from migtui.safetext import visible
 from migtui.store import _json_default
 
 _LEVEL_MARK = {Level.INFO: " ", Level.WARN: "!", Level.ERROR: "E", Level.PAUSE: "P", Level.ROLLBACK: "R"}
@@ -35,10 +36,11 @@ class HeadlessPrinter:
                 lines.append(json.dumps(ev.as_json(), default=_json_default))
             else:
                 t = datetime.fromtimestamp(ev.ts).strftime("%H:%M:%S")
-                lines.append(f"{t} {_LEVEL_MARK.get(Level(ev.level), ' ')} {ev.kind:<7} {ev.subject}: {ev.message}")
+                line = f"{t} {_LEVEL_MARK.get(Level(ev.level), ' ')} {ev.kind:<7} {ev.subject}: {ev.message}"
+                lines.append(visible(line, keep_newlines=True))
         if not self.as_json and time.monotonic() - self._last_status >= self.status_every:
             self._last_status = time.monotonic()
-            lines.append(self.status_line(update))
+            lines.append(visible(self.status_line(update)))
         if lines:
             try:
                 self.out.write("\n".join(lines) + "\n")

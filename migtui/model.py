@@ -107,6 +107,14 @@ class Event:
     run: str = ""
     phase: Phase = Phase.BASELINE
 
+    def __post_init__(self) -> None:
+        """Subject and message are for people: kept as :func:`migtui.safetext.visible` text (control
+        characters as ``\\x1b``), so no store reader, log or front end gets them raw. ``data`` is kept as is."""
+        from migtui.safetext import visible
+
+        self.subject = visible(self.subject)
+        self.message = visible(self.message, keep_newlines=True)
+
     def as_json(self) -> dict[str, Any]:
         from datetime import datetime, timezone
 

@@ -10,7 +10,7 @@ them, they pass through here first:
 - :func:`one_line` is that, whitespace folded, cut to a width with ``…``;
 - :func:`rich` wraps it in a ``rich.text.Text``, which Rich and Textual never parse as markup (a plain
   ``str`` given to a Rich table, a Textual ``Label`` or a notification *is* parsed: ``[/]`` raises);
-- :func:`html` and :func:`markdown` escape it for the reports.
+- :func:`html` and :func:`markdown` escape it for the reports, :func:`slack` for Slack messages.
 
 The rule: outside text reaches a renderer only as the result of one of these functions. No Textual
 here (the headless printer, the reports and the alerters use it too).
@@ -94,10 +94,17 @@ def markdown(value: Any) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def slack(value: Any, *, keep_newlines: bool = True) -> str:
+    """Safe text for Slack ``mrkdwn``: ``&``, ``<`` and ``>`` as entities (Slack's own escaping), so
+    ``<!channel>`` or ``<https://x|click>`` from outside is shown, not turned into a mention or a link."""
+    text = visible(value, keep_newlines=keep_newlines)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def has_unsafe(text: str) -> bool:
     """True when ``text`` holds a character :func:`visible` would escape (tests and assertions)."""
     return _UNSAFE.search(text) is not None
 
 
 __all__ = ["BIDI_CONTROLS", "UNRENDERABLE", "as_str", "has_unsafe", "html", "markdown", "one_line", "rich",
-           "visible"]
+           "slack", "visible"]

@@ -20,7 +20,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import httpx
 
-from migtui.api import Alert, BuildContext, DeliveryResult
+from migtui.api import Alert, BuildContext, DeliveryResult, safetext
 from migtui.config import Field, Schema, validate
 from migtui.model import Level
 from migtui.redact import redact, register_secret
@@ -313,15 +313,15 @@ def slack_payload(alerts: Sequence[Alert], *, mention: str = "") -> dict[str, An
         lvl = Level(a.level).value
         mark = ":white_check_mark:" if a.status == "resolved" else _EMOJI.get(lvl, ":warning:")
         head = "RESOLVED" if a.status == "resolved" else lvl.upper()
-        lines.append(f"{mark} *{head}* {a.summary}")
+        lines.append(f"{mark} *{head}* {safetext.slack(a.summary)}")
     worst = max((Level(a.level).rank for a in alerts if a.status == "firing"), default=-1)
     prefix = f"{mention} " if mention and worst >= Level.PAUSE.rank else ""
     text = prefix + "migtui: " + "; ".join(f"[{'resolved' if a.status == 'resolved' else Level(a.level).value}] "
-                                            f"{a.summary}" for a in alerts)
+                                            f"{safetext.slack(a.summary)}" for a in alerts)
     phase = str(getattr(alerts[0].phase, "value", alerts[0].phase))
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": (prefix + "\n".join(lines))[:3000]}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"migtui · run {alerts[0].run} · phase {phase}"}]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": safetext.slack(f"migtui · run {alerts[0].run} · phase {phase}")}]},
     ]
     return {"text": text[:3000], "blocks": blocks}
 

@@ -115,10 +115,10 @@ def test_slack_receives_text_and_blocks(tmp_path, receiver):
     assert req["path"] == "/services/T000/B000/XXXX"
     assert req["headers"]["Content-Type"] == "application/json"
     assert json.loads(req["body"]) == {
-        "text": "<!here> migtui: [pause] error_rate = 0.06 > 0.05; [warn] p95 = 2500 > 2000",
+        "text": "<!here> migtui: [pause] error_rate = 0.06 &gt; 0.05; [warn] p95 = 2500 &gt; 2000",  # Slack's escaping
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text":
-                "<!here> :double_vertical_bar: *PAUSE* error_rate = 0.06 > 0.05\n:warning: *WARN* p95 = 2500 > 2000"}},
+                "<!here> :double_vertical_bar: *PAUSE* error_rate = 0.06 &gt; 0.05\n:warning: *WARN* p95 = 2500 &gt; 2000"}},
             {"type": "context", "elements": [{"type": "mrkdwn", "text": "migtui · run run-1 · phase migration"}]},
         ]}
 
@@ -318,9 +318,9 @@ def test_seed_stream_pages_warn_pause_rollback_once_each_in_order(tmp_path, rece
         disp.close()
     texts = [b["text"] for b in slack.bodies()]
     assert len(texts) == 3
-    assert texts[0].startswith("migtui: [warn] warn:response_time_p95: ok -> firing")
-    assert texts[1].startswith("migtui: [pause] pause:error_rate: ok -> firing")
-    assert texts[2].startswith("migtui: [rollback] rollback:error_rate: ok -> firing")
+    assert texts[0].startswith("migtui: [warn] warn:response_time_p95: ok -&gt; firing")
+    assert texts[1].startswith("migtui: [pause] pause:error_rate: ok -&gt; firing")
+    assert texts[2].startswith("migtui: [rollback] rollback:error_rate: ok -&gt; firing")
     assert "rollback requested" in texts[2]
     assert [(b["event_action"], b["dedup_key"], b["payload"]["severity"]) for b in pd.bodies()] == [
         ("trigger", "alerts-test/pause:error_rate", "error"), ("trigger", "alerts-test/rollback:error_rate", "critical")]
