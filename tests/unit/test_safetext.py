@@ -83,8 +83,11 @@ def test_cockpit_tables_and_tree_labels(app: str, query: str) -> None:
 
     row = {"pid": 4242, "usename": app, "application_name": app, "state": app, "mode": query, "relation": app,
            "query": query, "blocked_by": 17, "wait_seconds": 3.0}
-    for name in ("lock_waits", "long_running", "idle_in_transaction", "whatever"):
-        no_controls(render(render_rows(name, [row]), 80))
+    from migtui.model import TableSpec
+
+    for ts in (TableSpec("lock_waits", columns=("pid", "application_name", "mode", "relation", "query")),
+               TableSpec(app, title=query), TableSpec("long_running", render="progress")):
+        no_controls(render(render_rows(ts, [row]), 80))
     no_controls(render(render_progress([{"pid": 1, "index_name": app, "phase": query, "percent": 50.0}])))
     out = render(node_label(BlockNode(4242, row), root=True))
     no_controls(out)
