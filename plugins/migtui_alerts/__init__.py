@@ -13,5 +13,5 @@ __version__ = "0.1.0"
 def migtui_alerter_types(register: Any) -> None:
     from migtui_alerts.alerters import FACTORIES
 
-    for type_name, (factory, doc) in FACTORIES.items():
-        register(type_name, factory, doc=doc)
+    for type_name, (factory, doc, schema) in FACTORIES.items():
+        register(type_name, factory, doc=doc, schema=schema)

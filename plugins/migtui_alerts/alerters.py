@@ -395,54 +395,66 @@ class PagerDutyAlerter(HttpAlerter):
 # --------------------------------------------------------------------------- factories
 
 
-def _opts(ctx: BuildContext, fields: Mapping[str, Field]) -> dict[str, Any]:
-    return validate(Schema(dict(fields)), ctx.options, ctx.path)
+LOG_SCHEMA = Schema({
+    **COMMON_FIELDS,
+    "min_level": Field("str", default="info", choices=LEVELS, doc="alerts below this level are not sent"),
+    "path": Field("path", required=True, doc="JSON-lines file (relative to the config)"),
+})
+WEBHOOK_SCHEMA = Schema({
+    **HTTP_FIELDS,
+    "url": Field("str", required=True, secret=True, doc="receiver URL"),
+    "receiver": Field("str", doc="receiver name in the payload (default: the alerter's name)"),
+    "external_url": Field("str", default="", doc="externalURL / generatorURL"),
+})
+ALERTMANAGER_SCHEMA = Schema({
+    **HTTP_FIELDS,
+    "url": Field("str", required=True, doc="Alertmanager base URL, e.g. http://am:9093"),
+    "lease": Field("duration", default=300.0, doc="endsAt = now + lease for firing alerts"),
+    "external_url": Field("str", default="", doc="generatorURL"),
+})
+SLACK_SCHEMA = Schema({
+    **HTTP_FIELDS,
+    "url": Field("str", required=True, secret=True, doc="incoming webhook URL"),
+    "mention": Field("str", default="", doc="e.g. <!here>, added for pause and rollback"),
+})
+PAGERDUTY_SCHEMA = Schema({
+    **HTTP_FIELDS,
+    "routing_key": Field("str", required=True, secret=True, doc="integration key"),
+    "url": Field("str", default="https://events.pagerduty.com/v2/enqueue", doc="Events API v2 endpoint"),
+    "source": Field("str", doc="payload.source (default: host name)"),
+    "component": Field("str", default="", doc="payload.component"),
+    "group": Field("str", default="", doc="payload.group"),
+    "class": Field("str", default="", doc="payload.class"),
+})
 
 
 def make_log(ctx: BuildContext) -> LogAlerter:
-    opts = _opts(ctx, {**COMMON_FIELDS, "min_level": Field("str", default="info", choices=LEVELS),
-                       "path": Field("path", required=True, doc="JSON-lines file (relative to the config)")})
+    opts = validate(LOG_SCHEMA, ctx.options, ctx.path)
     return LogAlerter(ctx.name, str(ctx.config.resolve_path(opts["path"])), opts)
 
 
 def make_webhook(ctx: BuildContext) -> WebhookAlerter:
-    opts = _opts(ctx, {**HTTP_FIELDS,
-                       "url": Field("str", required=True, secret=True, doc="receiver URL"),
-                       "receiver": Field("str", doc="receiver name in the payload (default: the alerter's name)"),
-                       "external_url": Field("str", default="", doc="externalURL / generatorURL")})
-    return WebhookAlerter(ctx.name, opts)
+    return WebhookAlerter(ctx.name, validate(WEBHOOK_SCHEMA, ctx.options, ctx.path))
 
 
 def make_alertmanager(ctx: BuildContext) -> AlertmanagerAlerter:
-    opts = _opts(ctx, {**HTTP_FIELDS,
-                       "url": Field("str", required=True, doc="Alertmanager base URL, e.g. http://am:9093"),
-                       "lease": Field("duration", default=300.0, doc="endsAt = now + lease for firing alerts"),
-                       "external_url": Field("str", default="", doc="generatorURL")})
-    return AlertmanagerAlerter(ctx.name, opts)
+    return AlertmanagerAlerter(ctx.name, validate(ALERTMANAGER_SCHEMA, ctx.options, ctx.path))
 
 
 def make_slack(ctx: BuildContext) -> SlackAlerter:
-    opts = _opts(ctx, {**HTTP_FIELDS,
-                       "url": Field("str", required=True, secret=True, doc="incoming webhook URL"),
-                       "mention": Field("str", default="", doc="e.g. <!here>, added for pause and rollback")})
-    return SlackAlerter(ctx.name, opts)
+    return SlackAlerter(ctx.name, validate(SLACK_SCHEMA, ctx.options, ctx.path))
 
 
 def make_pagerduty(ctx: BuildContext) -> PagerDutyAlerter:
-    opts = _opts(ctx, {**HTTP_FIELDS,
-                       "routing_key": Field("str", required=True, secret=True, doc="integration key"),
-                       "url": Field("str", default="https://events.pagerduty.com/v2/enqueue"),
-                       "source": Field("str", doc="payload.source (default: host name)"),
-                       "component": Field("str", default=""),
-                       "group": Field("str", default=""),
-                       "class": Field("str", default="")})
-    return PagerDutyAlerter(ctx.name, opts)
+    return PagerDutyAlerter(ctx.name, validate(PAGERDUTY_SCHEMA, ctx.options, ctx.path))
 
 
+# type -> (factory, doc, schema of its options)
 FACTORIES = {
-    "log": (make_log, "Append one JSON line per alert to a file."),
-    "webhook": (make_webhook, "POST an Alertmanager webhook (v4) payload to a URL."),
-    "alertmanager": (make_alertmanager, "POST /api/v2/alerts to Alertmanager (endsAt as a lease)."),
-    "slack": (make_slack, "Slack incoming webhook ({text, blocks})."),
-    "pagerduty": (make_pagerduty, "PagerDuty Events API v2 (trigger / resolve, stable dedup_key)."),
+    "log": (make_log, "Append one JSON line per alert to a file.", LOG_SCHEMA),
+    "webhook": (make_webhook, "POST an Alertmanager webhook (v4) payload to a URL.", WEBHOOK_SCHEMA),
+    "alertmanager": (make_alertmanager, "POST /api/v2/alerts to Alertmanager (endsAt as a lease).",
+                     ALERTMANAGER_SCHEMA),
+    "slack": (make_slack, "Slack incoming webhook ({text, blocks}).", SLACK_SCHEMA),
+    "pagerduty": (make_pagerduty, "PagerDuty Events API v2 (trigger / resolve, stable dedup_key).", PAGERDUTY_SCHEMA),
 }

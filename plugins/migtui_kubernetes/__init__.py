@@ -51,11 +51,23 @@ def migtui_source_types(register: Any) -> None:
                  "blue-green Service colour, Argo Rollouts (phase, canary weight, step, analysis, pause/abort).")
 
 
+def _action_schema(name: str) -> Any:
+    def schema(verb: str) -> Any:
+        from migtui_kubernetes import actions
+
+        return getattr(actions, name)
+
+    return schema
+
+
 @hookimpl
 def migtui_action_types(register: Any) -> None:
     register("k8s_deployment", _deployment_action, verbs=("pause", "resume", "rollback"),
+             schema=_action_schema("DEPLOYMENT_SCHEMA"),
              doc="Deployment: pause/resume (spec.paused, strategic merge), rollback = kubectl rollout undo.")
     register("argo_rollout", _rollout_action, verbs=("pause", "resume", "rollback"),
+             schema=_action_schema("ROLLOUT_SCHEMA"),
              doc="Argo Rollout: pause/resume (spec.paused, merge patch), rollback = abort (status subresource).")
     register("k8s_bluegreen", _bluegreen_action, verbs=("rollback",),
+             schema=_action_schema("BLUEGREEN_SCHEMA"),
              doc="Blue-green rollback: switch a Service's colour selector back (strategic merge patch).")

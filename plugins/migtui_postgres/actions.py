@@ -539,13 +539,20 @@ def build_rollback_sql(ctx: Any, verb: str = "rollback") -> PgRollbackSql:
     return PgRollbackSql(ctx.name, verb, opts, resolve_dsn(ctx, opts), folder, file)
 
 
+def _options(*fields: dict[str, Field]) -> Any:
+    """The schema of an action type's options for a verb (for the config reference)."""
+    return lambda verb: _schema(verb, _conn_fields(), *fields)
+
+
 @hookimpl
 def migtui_action_types(register: Any) -> None:
-    register("pg_pause", build_pause, verbs=("pause", "resume"),
+    register("pg_pause", build_pause, verbs=("pause", "resume"), schema=_options(PAUSE_SCHEMA_FIELDS),
              doc="Cooperative pause: hold an advisory lock that batched migrations check between batches.")
     register("pg_cancel", _build_signal("cancel"), verbs=("pause", "rollback", "cancel"),
+             schema=_options(TARGET_FIELDS),
              doc="Cancel the migration's active statement (pid, application_name or query pattern).")
     register("pg_terminate", _build_signal("terminate"), verbs=("pause", "rollback", "terminate"),
+             schema=_options(TARGET_FIELDS),
              doc="Terminate the migration's session (e.g. an idle-in-transaction blocker).")
-    register("pg_rollback_sql", build_rollback_sql, verbs=("rollback",),
+    register("pg_rollback_sql", build_rollback_sql, verbs=("rollback",), schema=_options(ROLLBACK_FIELDS),
              doc="Run a rollback .sql file in one transaction with lock_timeout.")

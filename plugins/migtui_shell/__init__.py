@@ -141,5 +141,5 @@ def build(ctx: Any, verb: str = "rollback") -> ShellAction:
 
 @hookimpl
 def migtui_action_types(register: Any) -> None:
-    register("shell", build, verbs=("pause", "resume", "rollback"),
+    register("shell", build, verbs=("pause", "resume", "rollback"), schema=_schema,
              doc="Run a program (an argument list, never a shell string) with timeout and captured output.")
