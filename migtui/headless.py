@@ -27,6 +27,8 @@ class HeadlessPrinter:
         self.out = out or sys.stdout
         self.status_every = status_every
         self._last_status = 0.0
+        self._samples = 0
+        """Samples received since the last status line (results arrive between ticks too)."""
         engine.subscribe(self.on_update)
 
     def on_update(self, update: EngineUpdate) -> None:
@@ -38,9 +40,11 @@ class HeadlessPrinter:
                 t = datetime.fromtimestamp(ev.ts).strftime("%H:%M:%S")
                 line = f"{t} {_LEVEL_MARK.get(Level(ev.level), ' ')} {ev.kind:<7} {ev.subject}: {ev.message}"
                 lines.append(visible(line, keep_newlines=True))
-        if not self.as_json and time.monotonic() - self._last_status >= self.status_every:
+        self._samples += len(update.samples)
+        if not self.as_json and update.kind == "tick" and time.monotonic() - self._last_status >= self.status_every:
             self._last_status = time.monotonic()
             lines.append(visible(self.status_line(update)))
+            self._samples = 0
         if lines:
             try:
                 self.out.write("\n".join(lines) + "\n")
@@ -56,7 +60,7 @@ class HeadlessPrinter:
         for st in e.source_status():
             mark = {"ok": "ok", "starting": "..", "stale": "stale", "error": "ERR", "quarantined": "QUAR"}.get(st.state, st.state)
             parts.append(f"{st.name} {mark}")
-        parts.append(f"{len(update.samples)} samples")
+        parts.append(f"{self._samples} samples")
         summary = summarize(e)
         if summary:
             parts.append(summary)

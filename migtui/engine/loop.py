@@ -18,7 +18,7 @@ from migtui.engine.extensions import ENGINE_EXTENSIONS, load_extensions
 from migtui.engine.polling import Polling
 from migtui.engine.state import EngineUpdate, Series, SourceState
 from migtui.errors import MigtuiError, StoreError
-from migtui.model import Event, Level, PanelSpec, Phase, TableSnapshot, labels_key
+from migtui.model import Event, Level, PanelSpec, Phase, Sample, TableSnapshot, labels_key
 from migtui.plugins import Guard, GuardError, PluginHost
 from migtui.redact import redact
 from migtui.store import Store
@@ -56,6 +56,8 @@ class Engine(Polling, Commands):
         self._results: queue.Queue[tuple[str, float, Any, BaseException | None]] = queue.Queue()
         self._commands: queue.Queue[tuple[Callable[[], Any], Future[Any]]] = queue.Queue()
         self._stop = threading.Event()
+        self._wake = threading.Event()
+        """Set by a poll result, a command, an event or stop(): the loop wakes (see :meth:`run`)."""
         self._thread: threading.Thread | None = None
         self._pool = DaemonExecutor(max_workers=8, thread_name_prefix="migtui-collect")
         self._closed = False
@@ -146,6 +148,7 @@ class Engine(Polling, Commands):
             self.recent_events.append(event)
         if self.store is not None:
             self.store.add_event(event)
+        self._wake.set()  # published at once, not at the next tick
         return event
 
     # ------------------------------------------------------------------ ticks
@@ -155,9 +158,8 @@ class Engine(Polling, Commands):
         ``wait`` (seconds) lets a caller (tests, ``sql run``) wait for collectors launched now."""
         now = self.clock() if now is None else now
         self._run_commands()
-        # take the polls that finished since the last tick first: a source whose result is waiting
-        # in the queue is no longer in flight, and must not skip this tick's poll (it did: with the
-        # poll interval equal to the tick interval every source polled only every other tick)
+        # take the polls that finished since the last step first: a source whose result is waiting
+        # in the queue is no longer in flight, and must not skip this tick's poll
         samples, snaps = self._drain(now)
         self._launch_due(now)
         if wait:
@@ -169,6 +171,29 @@ class Engine(Polling, Commands):
         samples += more_samples
         snaps += more_snaps
         self._mark_stale(now)
+        self._ingest(now, samples, snaps)
+        self._evaluate(now, samples, snaps)
+        self._flush_store()
+        self.tick_no += 1
+        return self._publish(now, samples, snaps, "tick")
+
+    def react(self, now: float | None = None) -> EngineUpdate | None:
+        """Between ticks: run queued commands, take the results that arrived, evaluate triggers on
+        them at once, launch the sources now due, and publish (when anything happened). The store
+        is written at the next tick, not here."""
+        now = self.clock() if now is None else now
+        self._run_commands()
+        samples, snaps = self._drain(now)
+        self._launch_due(now)
+        if samples or snaps:
+            self._ingest(now, samples, snaps)
+            self._evaluate(now, samples, snaps)
+        elif not self._pending_events:
+            return None
+        return self._publish(now, samples, snaps, "result")
+
+    def _ingest(self, now: float, samples: list[Sample], snaps: list[TableSnapshot]) -> None:
+        """Append to the in-memory series and snapshots, and buffer for the store (flushed per tick)."""
         for s in samples:
             key = (s.source, s.metric, labels_key(s.labels))
             ser = self.series.get(key)
@@ -189,6 +214,9 @@ class Engine(Polling, Commands):
                 if last is None or last[0] != digest or now - last[1] >= 60:
                     self._stored_snapshots[(snap.source, snap.name)] = (digest, now)
                     self.store.add_snapshot(self.run_id, self.phase, snap)
+
+    def _evaluate(self, now: float, samples: list[Sample], snaps: list[TableSnapshot]) -> None:
+        """Triggers, phase requests, pause watching: on every tick and on every result."""
         for ext in list(self.extensions.values()):
             hook = getattr(ext, "on_tick", None)
             if hook is not None:
@@ -197,11 +225,11 @@ class Engine(Polling, Commands):
                 except Exception as exc:  # noqa: BLE001 - a bug in one part must not stop monitoring
                     self.emit(Event("error", type(ext).__name__, f"{type(exc).__name__}: {exc}", Level.ERROR,
                                     {"traceback": traceback.format_exc()[-2000:]}))
-        self._flush_store()
+
+    def _publish(self, now: float, samples: list[Sample], snaps: list[TableSnapshot], kind: str) -> EngineUpdate:
         with self._events_lock:
             events, self._pending_events = self._pending_events, []
-        self.tick_no += 1
-        update = EngineUpdate(self.tick_no, now, self.phase, samples, snaps, events)
+        update = EngineUpdate(self.tick_no, now, self.phase, samples, snaps, events, kind=kind)
         for fn in list(self._subscribers):
             try:
                 fn(update)
@@ -226,36 +254,32 @@ class Engine(Polling, Commands):
     # ------------------------------------------------------------------ loop
 
     def run(self, duration: float | None = None) -> None:
-        """Tick until ``duration`` seconds passed or :meth:`stop` is called (blocking)."""
+        """Run until ``duration`` seconds passed or :meth:`stop` is called (blocking).
+
+        The loop sleeps until the first of: a poll result arrives, a command or an event comes in,
+        a source is due, the next tick is due. A result is evaluated at once (:meth:`react`); the
+        tick (every ``interval``) also marks stale sources and writes the store."""
         deadline = None if duration is None else time.monotonic() + duration
         interval = self.config.interval
         next_tick = time.monotonic()
         try:
             while not self._stop.is_set():
-                self.tick()
-                next_tick += interval
+                if time.monotonic() >= next_tick:
+                    self.tick()
+                    next_tick += interval
+                    next_tick = max(next_tick, time.monotonic())
+                else:
+                    self.react()
                 now_m = time.monotonic()
-                if next_tick < now_m:
-                    next_tick = now_m
                 if deadline is not None and now_m >= deadline:
                     break
-                wake = next_tick if deadline is None else min(next_tick, deadline)
-                self._wait_commands(wake - time.monotonic())
+                wake = min(next_tick, now_m + self._until_due(self.clock()))
+                if deadline is not None:
+                    wake = min(wake, deadline)
+                self._wake.wait(max(0.0, wake - now_m))
+                self._wake.clear()
         finally:
             self.finish()
-
-    def _wait_commands(self, timeout: float) -> None:
-        """Sleep until the next tick, running queued commands as they arrive."""
-        end = time.monotonic() + max(0.0, timeout)
-        while not self._stop.is_set():
-            left = end - time.monotonic()
-            if left <= 0:
-                return
-            try:
-                fn, fut = self._commands.get(timeout=min(left, 0.25))
-            except queue.Empty:
-                continue
-            self._run_command(fn, fut)
 
     def _run_commands(self) -> None:
         while True:
@@ -281,6 +305,7 @@ class Engine(Polling, Commands):
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
 
     @property
     def running(self) -> bool:
@@ -292,6 +317,7 @@ class Engine(Polling, Commands):
             return fn()
         fut: Future[Any] = Future()
         self._commands.put((fn, fut))
+        self._wake.set()
         return fut.result(timeout=timeout)
 
     def finish(self, status: str = "finished") -> None:

@@ -7,6 +7,7 @@ flight, so polls of one source never overlap.
 
 from __future__ import annotations
 
+import math
 import queue
 import time
 from typing import Any
@@ -36,7 +37,9 @@ class Polling:
                 st.state = "quarantined"
                 continue
             st.in_flight = True
-            st.next_due = now + st.interval
+            # keep the source's cadence: a poll launched a little early or late does not shift the next
+            late = now - st.next_due
+            st.next_due = st.next_due + st.interval if -st.interval < late < st.interval else now + st.interval
             self._pool.submit(self._collect_one, name, collector, guard, CollectContext(**ctx_base), st.timeout)
             launched += 1
         return launched
@@ -48,6 +51,14 @@ class Polling:
             self._results.put((name, started, result, None))
         except BaseException as exc:  # noqa: BLE001
             self._results.put((name, started, None, exc))
+        self._wake.set()
+
+    def _until_due(self, now: float) -> float:
+        """Seconds until the next source is due (a source in flight or quarantined waits for its
+        result or the next tick)."""
+        due = [st.next_due - DUE_SLACK * st.interval - now for name, st in self.sources.items()
+               if not st.in_flight and not self.guards[name].quarantined]
+        return max(0.0, min(due)) if due else math.inf
 
     def _drain(self, now: float) -> tuple[list[Sample], list[TableSnapshot]]:
         samples: list[Sample] = []

@@ -42,6 +42,9 @@ class EngineUpdate:
     samples: list[Sample]
     snapshots: list[TableSnapshot]
     events: list[Event]
+    kind: str = "tick"
+    """``tick`` (every interval: stale sources marked, store written) or ``result`` (a poll result,
+    or events, published between ticks as soon as they arrive)."""
 
 
 @dataclass
