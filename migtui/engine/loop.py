@@ -179,8 +179,8 @@ class Engine(Polling, Commands):
 
     def react(self, now: float | None = None) -> EngineUpdate | None:
         """Between ticks: run queued commands, take the results that arrived, evaluate triggers on
-        them at once, launch the sources now due, and publish (when anything happened). The store
-        is written at the next tick, not here."""
+        them at once, launch the sources now due, and publish (when anything happened). Samples are
+        written to the store at the next tick; events before they are published."""
         now = self.clock() if now is None else now
         self._run_commands()
         samples, snaps = self._drain(now)
@@ -188,8 +188,11 @@ class Engine(Polling, Commands):
         if samples or snaps:
             self._ingest(now, samples, snaps)
             self._evaluate(now, samples, snaps)
-        elif not self._pending_events:
-            return None
+        if not self._pending_events:
+            return self._publish(now, samples, snaps, "result") if samples or snaps else None
+        # events are rare (transitions, actions, errors): written before anyone prints them, so a
+        # line the headless printer showed is in the store even if migtui is killed right after
+        self._flush_store()
         return self._publish(now, samples, snaps, "result")
 
     def _ingest(self, now: float, samples: list[Sample], snaps: list[TableSnapshot]) -> None:
