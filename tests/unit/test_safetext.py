@@ -99,6 +99,7 @@ def test_cockpit_tables_and_tree_labels(app: str, query: str) -> None:
 @SETTINGS
 @given(hostile, hostile)
 def test_header_events_alerts_and_headless_lines(name: str, text: str) -> None:
+    from migtui.engine import EngineUpdate
     from migtui.headless import HeadlessPrinter
     from migtui.tui.view import TriggerRow
     from migtui.tui.widgets.header import render_header
@@ -115,7 +116,7 @@ def test_header_events_alerts_and_headless_lines(name: str, text: str) -> None:
     no_controls(ev.message.replace("\n", " "))
     out = io.StringIO()
     printer = HeadlessPrinter(engine, out=out, status_every=1e15)  # type: ignore[arg-type]
-    printer.on_update(SimpleNamespace(events=[ev]))  # type: ignore[arg-type]
+    printer.on_update(EngineUpdate(1, 10.0, Phase.MIGRATION, [], [], [ev], kind="result"))
     no_controls(out.getvalue())
 
     from migtui_alerts.alerters import slack_payload
