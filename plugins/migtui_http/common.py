@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from migtui.config import Field
@@ -29,7 +30,8 @@ def common_fields() -> dict[str, Field]:
         "name": Field("str", doc="Source name (default: the type)."),
         "interval": Field("duration", default=DEFAULT_INTERVAL, minimum=0.1, doc="How often to collect."),
         "timeout": Field("duration", default=DEFAULT_TIMEOUT, minimum=0.1,
-                         doc="Timeout of each HTTP request (connect and read)."),
+                         doc="Deadline of each HTTP request: connect, headers and the whole body together "
+                             "(an endpoint that trickles its answer is cut off at it)."),
         "title": Field("str", doc="Panel title."),
         **auth_fields(),
     }
@@ -77,24 +79,40 @@ def make_client(opts: dict[str, Any], *, follow_redirects: bool = False) -> Any:
 
         verify = ssl.create_default_context(cafile=opts["ca_file"])
     timeout = float(opts.get("timeout") or DEFAULT_TIMEOUT)
+    # a source polls one request at a time: a few connections are plenty, and a leak cannot grow
+    limits = httpx.Limits(max_connections=4, max_keepalive_connections=2, keepalive_expiry=30.0)
     return httpx.Client(headers=headers, auth=auth, verify=verify, timeout=httpx.Timeout(timeout),
-                        follow_redirects=follow_redirects)
+                        limits=limits, follow_redirects=follow_redirects)
 
 
 def fetch(client: Any, method: str, url: str, *, what: str, max_bytes: int = MAX_BYTES,
           accept_status: bool = False, **kw: Any) -> tuple[int, bytes, str]:
     """Do one request and read at most ``max_bytes``. Returns (status, body, content type).
 
-    Transport errors become one-line :class:`SourceError`; with ``accept_status`` false, a status
+    The client's timeout is a deadline for the whole request: connect, headers and body together.
+    Each wait (connect, pool, every read) is given only what is left of it, so an endpoint that
+    trickles its answer a line at a time is cut off at the deadline like one that says nothing.
+    Transport errors and the deadline become one-line :class:`SourceError` (an error of the source,
+    which the next poll retries, never a plugin fault); with ``accept_status`` false, a status
     outside 2xx does too (with the start of the body, redacted).
     """
     import httpx
 
+    budget = client.timeout.read or DEFAULT_TIMEOUT
+    deadline = time.monotonic() + budget
+    late = SourceError(f"{what}: {redact(url)} gave no complete answer within {budget:g}s")
     try:
-        with client.stream(method, url, **kw) as resp:
+        with client.stream(method, url, timeout=httpx.Timeout(budget), **kw) as resp:
+            # httpcore reads this dict before each read: every read waits only for what is left
+            waits = resp.request.extensions.get("timeout")
             chunks: list[bytes] = []
             size = 0
             for chunk in resp.iter_bytes():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise late
+                if isinstance(waits, dict):
+                    waits["read"] = left
                 size += len(chunk)
                 if size > max_bytes:
                     raise SourceError(f"{what}: response from {redact(url)} is larger than {max_bytes} bytes")
@@ -103,7 +121,7 @@ def fetch(client: Any, method: str, url: str, *, what: str, max_bytes: int = MAX
             status = resp.status_code
             ctype = resp.headers.get("content-type", "")
     except httpx.TimeoutException:
-        raise SourceError(f"{what}: {redact(url)} timed out") from None
+        raise late from None
     except httpx.HTTPError as exc:
         raise SourceError(f"{what}: cannot reach {redact(url)}: {type(exc).__name__}: {redact(exc)}") from None
     if not accept_status and not 200 <= status < 300:
