@@ -102,62 +102,53 @@ class FixedPlugin:
         register("fixed", lambda ctx: FixedCollector(ctx.name), doc="fixed test values")
 
 
-def fixed_engine(tmp_path: Any, *, ticks: int = 30, store: bool = False) -> Any:
-    """An engine over the ``fixed`` source with a fixed clock, ticked ``ticks`` times by hand."""
+TRIGGERS = """\
+triggers:
+  - {name: error-rate-pause, metric: api.error_rate, above: 0.03, action: pause}
+  - {name: p95-warn, metric: api.p95_ms, ratio_to_baseline: {stat: p95, above: 1.3}, for: 60s, action: warn}
+  - {name: lock-waiters, metric: activity_summary.waiting, above: 5, for: 30s, action: rollback}
+  - {name: rps-vs-baseline, metric: api.rps, ratio_to_baseline: {below: 0.5}, min_samples: 50, action: warn}
+"""
+"""Over the fixed values: the error rate passes 0.03 at tick 21 (firing, asks for a pause that is
+not configured), p95 passes 1.3x its baseline p95 at tick 24 and stays pending (for: 60s), the lock
+waiters never pass 5 (ok), and the rps rule wants 50 baseline samples where there are 10
+(inconclusive)."""
+
+
+def fixed_engine(tmp_path: Any, *, ticks: int = 30, baseline_ticks: int = 10) -> Any:
+    """An engine over the ``fixed`` source with a fixed clock, ticked ``ticks`` times by hand, with
+    the real trigger runtime and baseline keeper: the first ``baseline_ticks`` ticks are the baseline
+    phase; leaving it captures the baseline into the engine's store; the rest is the migration phase.
+
+    Deterministic: the run id is fixed, and events stamped with the wall clock (the engine stamps
+    an event when it is created) are re-stamped with the engine's fixed clock."""
+    from unittest import mock
+
     from migtui.config import load_config
     from migtui.engine import Engine
     from migtui.plugins import PluginHost
     from migtui.store import Store
 
     cfg = tmp_path / "fixed.yaml"
-    cfg.write_text("name: orders-migration\ninterval: 2s\nsources:\n  - {type: fixed, name: demo}\n")
+    cfg.write_text("name: orders-migration\ninterval: 2s\nsources:\n  - {type: fixed, name: demo}\n" + TRIGGERS)
     clock = {"now": T0}
     host = PluginHost(load_entry_points=False, extra_plugins=[("undo-fixed", FixedPlugin())])
-    engine = Engine(load_config(cfg), store=Store.open(tmp_path / "fixed.duckdb") if store else None, host=host,
-                    clock=lambda: clock["now"])
-    for ev in engine.recent_events:
-        ev.ts = T0
+    with mock.patch("migtui.store.new_run_id", lambda now=None: "20260101T000000-0000"):
+        engine = Engine(load_config(cfg), store=Store.open(tmp_path / "fixed.duckdb"), host=host,
+                        clock=lambda: clock["now"])
+
+    def restamp() -> None:
+        for ev in engine.recent_events:
+            if not T0 <= ev.ts <= clock["now"]:
+                ev.ts = clock["now"]
+
+    restamp()
     for i in range(ticks):
         clock["now"] = T0 + 2.0 * i
+        if i == baseline_ticks:
+            engine.set_phase("migration", who="test")  # captures the baseline of the ticks so far
+            restamp()
         engine.tick(now=clock["now"], wait=60.0)  # waits for the collector launched at this tick
+        restamp()
     engine.clock_box = clock
     return engine
-
-
-class FixedTriggers:
-    """A ``triggers`` extension stand-in with fixed status rows (the shape of TriggerRuntime.status()),
-    so snapshots pin how the cockpit draws every trigger state."""
-
-    def status(self) -> list[dict[str, Any]]:
-        from migtui.triggers import TriggerStatus
-
-        def row(name: str, state: str, since: float, value: float | None, threshold: str, action: str,
-                level: str, metric: str, **kw: Any) -> dict[str, Any]:
-            base = dict(reason="", silenced_until=None, silenced_by="", acked_by="", dry_run=False)
-            base.update(kw)
-            return TriggerStatus(name=name, state=state, since=since, value=value, threshold=threshold, action=action,
-                                 level=level, metric=metric, **base).as_dict()
-
-        return [
-            row("error-rate-pause", "firing", T0 + 40, 0.034, "> 0.03", "pause", "pause", "api.error_rate"),
-            row("p95-warn", "pending", T0 + 50, 325.0, "> 1.5 x baseline p95", "warn", "info", "api.p95_ms"),
-            row("lock-waiters", "ok", T0, 1.0, "> 5 for 30s", "rollback", "info", "activity_summary.waiting"),
-            row("replica-lag", "inconclusive", T0 + 10, None, "> 64MiB", "warn", "warn", "replication_lag.bytes",
-                reason="no data"),
-        ]
-
-
-class FixedBaselines:
-    """A ``baseline`` extension stand-in: ``view.baseline(source, metric, labels)`` as BaselineKeeper."""
-
-    class _View:
-        def baseline(self, source: str, metric: str, labels: Any) -> Any:
-            from migtui.triggers import BaselineStats
-
-            means = {"api.error_rate": 0.02, "api.p95_ms": 200.0, "api.rps": 1250.0,
-                     "activity_summary.waiting": 0.0, "database_counters.xact_commit_per_s": 240.0}
-            if metric not in means:
-                return None
-            return BaselineStats(n=100, mean=means[metric], p50=means[metric])
-
-    view = _View()

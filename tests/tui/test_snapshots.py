@@ -1,8 +1,9 @@
 """Snapshot tests of whole cockpit screens (pytest-textual-snapshot).
 
 Deterministic by construction: the only source is the in-process ``fixed`` test collector, the
-engine's clock is fixed and its thread is not started (the test ticks it by hand), the triggers and
-baseline extensions are fixed stand-ins, and times are printed in UTC.
+engine's clock is fixed and its thread is not started (the test ticks it by hand), and times are
+printed in UTC. The triggers and the baseline are the engine's own (its trigger runtime and baseline
+keeper over the fixed values; see ``fixed_plugin.TRIGGERS``).
 Review the SVG report before ``--snapshot-update``.
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 from migtui.tui.app import MigtuiApp
-from tests.tui.fixed_plugin import FixedBaselines, FixedTriggers, fixed_engine
+from tests.tui.fixed_plugin import fixed_engine
 
 
 @pytest.fixture
@@ -23,8 +24,6 @@ def cockpit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
     engine = fixed_engine(tmp_path)
-    engine.extensions["triggers"] = FixedTriggers()
-    engine.extensions["baseline"] = FixedBaselines()
     try:
         yield MigtuiApp(engine, start_engine=False)
     finally:
