@@ -413,13 +413,22 @@ CONFIG_SCHEMA = Schema(
         "alerters": Field(_typed_items("alerters"), default=list, doc="Where alerts go."),
         "alerting": Field("dict", default=dict, doc="Alert grouping and repeat interval."),
         "actions": Field(_actions, default=dict, doc="pause / resume / rollback implementations."),
-        "baseline": Field("dict", default=dict, doc="Baseline options."),
+        "baseline": Field("dict", default=dict,
+                          doc="Reserved for baseline options; none is read yet (baselines are set with "
+                              "--baseline and the phase keys)."),
         "integrity": Field(_lazy("migtui_postgres.integrity:config_field"), default=list,
                            doc="Data integrity checks (SQL), compared between baseline and post."),
         "migration": Field(_lazy("migtui_postgres.migration_tools:config_field"), default=dict,
                            doc="Migration-tool awareness, automatic phases, backfill progress, preflight."),
-        "ui": Field("dict", default=dict, doc="Cockpit options."),
-        "control": Field("dict", default=dict, doc="Control socket options."),
+        "ui": Field(Schema({
+            "keymap": Field("dict", items="str", default=dict,
+                            doc="Move cockpit keys: binding id -> key, e.g. {pause: P} (ids on the cockpit page)."),
+        }), default=lambda: {"keymap": {}}, doc="Cockpit options."),
+        "control": Field(Schema({
+            "enabled": Field("bool", default=True, doc="Serve the control socket that migtui ctl talks to."),
+            "socket": Field("path", doc="Where the socket lives (relative to the config file; default: "
+                                        "next to the store, in a folder only its user can enter)."),
+        }), default=lambda: {"enabled": True, "socket": None}, doc="Control socket options."),
         "headless": Field(Schema({
             "act": Field("bool", default=False, doc="Run trigger actions that need confirmation without asking."),
             "alert_only": Field("bool", default=False, doc="Never act on triggers; only record and alert."),

@@ -124,3 +124,15 @@ def test_durations(text: object, seconds: float) -> None:
 def test_bad_duration() -> None:
     with pytest.raises(ValueError):
         parse_duration("five minutes")
+
+
+def test_cockpit_and_control_socket_keys_are_checked(tmp_path: Path) -> None:
+    """A misspelt ``control`` or ``ui`` key is an error, not an option silently ignored."""
+    p = write(tmp_path, "name: x\ncontrol:\n  enabeld: false\n")
+    with pytest.raises(ConfigError, match=r"migtui.yaml:3: control.enabeld: unknown key \(did you mean 'enabled'\?\)"):
+        load_config(p)
+    p = write(tmp_path, "ui:\n  key_map: {pause: P}\n")
+    with pytest.raises(ConfigError, match=r"migtui.yaml:2: ui.key_map: unknown key \(did you mean 'keymap'\?\)"):
+        load_config(p)
+    cfg = load_config(write(tmp_path, "ui: {keymap: {pause: P}}\ncontrol: {socket: run.sock}\n"))
+    assert cfg["ui"]["keymap"] == {"pause": "P"} and cfg["control"] == {"enabled": True, "socket": "run.sock"}
