@@ -230,12 +230,13 @@ def _nested(fdef: Any) -> Any:
     return None
 
 
-def _schema_tables(schema: Any, path: str, level: int) -> list[str]:
-    """A table of the schema's keys, then one sub-section per nested schema."""
+def _schema_tables(schema: Any, path: str, level: int, implied: dict[str, str] | None = None) -> list[str]:
+    """A table of the schema's keys, then one sub-section per nested schema. ``implied``: what a key
+    without a doc of its own means anyway (``type`` and ``name`` of a plugin entry)."""
     out = ["| key | type | default | meaning |", "|---|---|---|---|"]
     nested: list[tuple[str, Any, Any]] = []
     for key, fdef in schema.fields.items():
-        extra = []
+        extra = [] if fdef.doc or not implied or key not in implied else [implied[key]]
         if fdef.choices is not None:
             extra.append("one of " + ", ".join(f"`{c}`" for c in fdef.choices))
         if fdef.minimum is not None:
@@ -293,7 +294,10 @@ def config_page() -> str:
                 out += ["", _rst_to_md(entry.doc)]
             schema = _type_schema(entry)
             if schema is not None:
-                out += [""] + _schema_tables(schema, f"{key}[].{entry.type}" if kind != "action" else entry.type, 4)
+                implied = {"type": f"`{entry.type}`",
+                           "name": f"unique among the {key} (default: the type); events and the cockpit use it"}
+                out += [""] + _schema_tables(schema, f"{key}[].{entry.type}" if kind != "action" else entry.type, 4,
+                                             implied)
             else:
                 out += ["", "Its options are described on the page of its feature."]
     failed = [i for i in host.list() if i.status == "failed"]

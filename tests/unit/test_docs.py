@@ -138,6 +138,14 @@ def test_every_cockpit_key_is_on_the_cockpit_page() -> None:
             assert f"`{binding.id}`" in page, f"key binding {binding.id!r} is not in docs/cockpit.md"
 
 
+def test_every_relative_link_of_the_readme_points_at_a_file() -> None:
+    """mkdocs checks the site's links; the README is read on its own (on a forge, in an editor)."""
+    readme = (ROOT / "README.md").read_text()
+    for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", readme):
+        if not re.match(r"[a-z]+:", target):
+            assert (ROOT / target).exists(), f"README links to {target}, which is not in the repository"
+
+
 def test_the_readme_short_config_loads_and_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from migtui.api import BuildContext
     from migtui.config import load_config
