@@ -101,8 +101,10 @@ def watch(config_path: Path, store_path: Path | None, headless: bool, duration: 
     if not headless:
         from migtui.tui.app import run_cockpit
 
-        run_cockpit(engine)
+        crashed = run_cockpit(engine)
         report_exit(engine)
+        if crashed:
+            sys.exit(1)  # the cockpit stopped on an error (the run went on headless until Ctrl-C)
         return
     run_headless(engine, duration, as_json=as_json)
     report_exit(engine)

@@ -816,8 +816,11 @@ def _hint(verb: str, exc: BaseException) -> str:
     return ""
 
 
-def run_cockpit(engine: Any) -> None:
-    """Start the engine thread, run the cockpit until quit, then stop and close the engine."""
+def run_cockpit(engine: Any) -> bool:
+    """Start the engine thread, run the cockpit until quit, then stop and close the engine.
+
+    A cockpit that stops on an error does not take the run with it: the engine, its triggers and
+    every pause in force go on, headless (see :func:`outlive_the_cockpit`). True when it crashed."""
     import os
 
     # Textual takes COLUMNS/LINES over the terminal's real size and would then ignore resizes
@@ -826,5 +829,40 @@ def run_cockpit(engine: Any) -> None:
     app = MigtuiApp(engine, start_engine=True, handle_signals=True)
     try:
         app.run()
+        if app.return_code and getattr(engine, "running", False):
+            outlive_the_cockpit(engine, app._exception)
     finally:
         engine.close()
+    return bool(app.return_code)
+
+
+def outlive_the_cockpit(engine: Any, error: BaseException | None) -> None:
+    """The cockpit crashed but the engine did not: say so (an ``error`` event, so the store has it),
+    keep the engine running with the headless printer, and wait for Ctrl-C, SIGTERM or SIGHUP. A
+    ``pg_pause`` holds its lock until then; the exit that follows releases it and records that."""
+    import signal
+    import sys
+    import threading
+
+    from migtui.headless import HeadlessPrinter
+    from migtui.safetext import one_line
+
+    what = one_line(f"{type(error).__name__}: {error}" if error is not None else "unknown error", 300)
+    engine.emit(Event("error", "cockpit", f"the cockpit stopped on an error ({what}); the engine, its triggers "
+                      "and any pause in force keep running headless until Ctrl-C", Level.ERROR,
+                      {"error": what, "front_end": "headless"}))
+    print(f"\nmigtui: the cockpit stopped on an error ({what}).\nThe run goes on headless: triggers, actions and "
+          "every pause in force stay. Ctrl-C (or SIGTERM) ends the run; a pg_pause ends with it.\n",
+          file=sys.stderr, flush=True)
+    HeadlessPrinter(engine, status_every=10.0)
+    stop = threading.Event()
+
+    def handler(signum: int, frame: Any) -> None:
+        engine.emit(Event("note", "cockpit", f"{signal.Signals(signum).name} received: closing the run",
+                          Level.WARN, {"signal": signal.Signals(signum).name}))
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, handler)
+    while not stop.is_set() and engine.running:
+        stop.wait(0.5)
