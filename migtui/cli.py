@@ -15,6 +15,7 @@ from migtui import __version__
 # name -> "module:attribute" of a click command
 COMMANDS: dict[str, tuple[str, str]] = {
     "watch": ("migtui.commands.watch:watch", "Watch a migration: live panels, or --headless lines."),
+    "run": ("migtui.commands.run:run", "Run a migration command under watch: baseline, command, post, report."),
     "baseline": ("migtui.commands.watch:baseline", "Record a baseline run for a while, then compute its statistics."),
     "sql": ("migtui.commands.sql:sql", "The monitoring SQL catalog: list, show, run."),
     "runs": ("migtui.commands.runs:runs", "List the runs in a store."),

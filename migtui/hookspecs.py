@@ -89,3 +89,16 @@ def migtui_panels(config: Any, register: Any) -> None:
 
     .. versionadded:: 0.1
     """
+
+
+@hookspec
+def migtui_command_env(config: Any, register: Any) -> None:
+    """Environment for the migration command that ``migtui run`` starts, so its sessions can be told
+    apart on the server (the bundled PostgreSQL plugin sets ``PGAPPNAME`` to the postgres source's
+    ``migration_application_name``).
+
+    :param config: the loaded :class:`migtui.config.Config`.
+    :param register: ``register(name: str, value: str)``, one environment variable.
+
+    .. versionadded:: 0.2
+    """

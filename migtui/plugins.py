@@ -195,6 +195,17 @@ class PluginHost:
             self._guarded_hook(impl, impl.plugin_name, config=config, register=out.append)
         return out
 
+    def command_env(self, config: Any) -> dict[str, str]:
+        """Environment variables plugins set for a migration command (``migtui_command_env``)."""
+        out: dict[str, str] = {}
+
+        def register(name: str, value: str) -> None:
+            out[str(name)] = str(value)
+
+        for impl in self.pm.hook.migtui_command_env.get_hookimpls():
+            self._guarded_hook(impl, impl.plugin_name, config=config, register=register)
+        return out
+
     def list(self) -> list[PluginInfo]:
         return sorted(self.infos.values(), key=lambda i: i.name)
 

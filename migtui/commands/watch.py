@@ -63,11 +63,14 @@ def report_exit(engine: Any) -> None:
 
 
 def build_engine(config_path: Path, store_path: Path | None, *, phase: str, baseline: str | None,
-                 headless: bool, name: str | None = None) -> Any:
+                 headless: bool, name: str | None = None, prepare: Any = None) -> Any:
+    """Load the config, open the store and build the engine (``prepare(config)`` runs in between)."""
     from migtui.engine import Engine
     from migtui.store import Store
 
     config, host = load(config_path)
+    if prepare is not None:
+        prepare(config)
     store = Store.open(store_path_for(config, store_path))
     for path, samples in store.imported:
         click.echo(f"migtui: imported {samples} samples that an earlier run could not store, from {path}", err=True)

@@ -74,6 +74,14 @@ def post_migration_checklist(report: dict[str, Any], con: Any = None) -> list[di
     status = "fail" if failed_actions else ("warn" if rollbacks else "pass")
     items.append(_item("Actions", status, f"{len(done)} ran, {len(failed_actions)} failed"
                        + (f", {len(rollbacks)} rollback(s)" if rollbacks else "")))
+    exits = [e for e in report["notes"] if e["data"].get("type") == "migration_command"
+             and e["data"].get("change") == "exited"]
+    if exits:  # `migtui run`: the command's exit code
+        ex = exits[-1]["data"]
+        how = f"exited with code {ex.get('exit_code')}" + (f" (stopped with {ex['stopped_by']})"
+                                                            if ex.get("stopped_by") else "")
+        items.append(_item("Migration command", "pass" if ex.get("exit_code") == 0 else "fail",
+                           f"{ex.get('command', '')} {how} after {ex.get('seconds', 0):g}s".strip()))
     tools = [e for e in report["notes"] if e["data"].get("type") == "migration" and e["data"].get("change") == "state"]
     last_state: dict[str, str] = {}
     for e in tools:

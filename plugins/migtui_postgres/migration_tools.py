@@ -75,7 +75,29 @@ MIGRATION_SCHEMA = Schema({
     "rate_window": Field("duration", default=60.0, minimum=1, doc="Window of the rate behind the ETAs."),
     "backfill": Field(BACKFILL_SCHEMA, doc="Backfill progress: table + predicate, or progress_table."),
     "preflight": Field(PREFLIGHT_SCHEMA, default=lambda: validate(PREFLIGHT_SCHEMA, {}), doc="Thresholds of `migtui check` (see migtui.preflight)."),
+    "command": Field(lambda v, parent, key, path: _command(v, parent, key, path), default=list,
+                     doc="The migration command `migtui run` starts when none is given after `--`: a list "
+                         "(argv, no shell) or a string split like a shell would (no expansion)."),
+    "baseline_for": Field("duration", default=60.0, doc="`migtui run`: how long to watch the baseline first."),
+    "post_for": Field("duration", default=60.0, doc="`migtui run`: how long to watch after the command exits."),
+    "stop_grace": Field("duration", default=10.0, minimum=0.1,
+                        doc="`migtui run`, Ctrl-C: how long the command gets after SIGINT before SIGTERM "
+                            "(and as long again before SIGKILL)."),
 }, doc="Migration-tool awareness, automatic phases, progress and ETA.")
+
+
+def _command(value: Any, parent: Any, key: Any, path: str) -> list[str]:
+    import shlex
+
+    if isinstance(value, str):
+        try:
+            value = shlex.split(value)
+        except ValueError as exc:
+            raise error_at(parent, key, path, f"cannot split the command: {exc}") from None
+    if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
+        raise error_at(parent, key, path, f"expected a command (a list of strings or a string), got "
+                                          f"{_type_name(value)}")
+    return [str(v) for v in value]
 
 
 def _check_tools(value: list[str]) -> None:
