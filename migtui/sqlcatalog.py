@@ -28,6 +28,8 @@ Header keys (``-- key: value`` lines before the statement):
 ``params`` (optional): ``name=default`` pairs, comma separated; the SQL uses ``:name``.
 ``rates`` (optional): counter columns reported as per-second rates (``<column>_per_s``).
 ``ratios`` (optional): ``out = num / den1 + den2`` over the deltas of counters.
+``cost`` (optional): ``cheap`` (the default: a look at sessions, locks or counters), ``moderate``
+    (a catalog scan) or ``expensive`` (per table or per index); see the postgres source's poll budget.
 ``panel``, ``render``, ``title``, ``columns``, ``show`` (optional): what the cockpit shows about
     the query (:mod:`migtui.sqlpanel`).
 
@@ -51,6 +53,7 @@ from migtui.sqlpanel import KEYS as PANEL_KEYS, REPEATABLE, Display, parse_displ
 
 TAG = "/* migtui */"
 KINDS = ("metrics", "table")
+COSTS = ("cheap", "moderate", "expensive")
 REQUIRED = ("name", "description", "kind", "min_version", "interval", "timeout", "privileges")
 KNOWN = (set(REQUIRED) | {"extension", "params", "rates", "ratios", "labels", "source", "changes", "cost", "locks"}
          | set(PANEL_KEYS))
@@ -108,6 +111,7 @@ class Query:
     variants: list[Variant] = field(default_factory=list)
     display: Display | None = None
     """What a panel shows about it (:mod:`migtui.sqlpanel`), or None."""
+    cost: str = "cheap"
 
     @property
     def min_version(self) -> int:
@@ -210,6 +214,8 @@ def parse_file(path: Path) -> tuple[dict[str, str], Variant, str | None]:
     if header["name"] != m.group("name"):
         raise CatalogError(f"{path}:{line_of('name')}: name {header['name']!r} does not match the file name "
                            f"{m.group('name')!r}")
+    if header.get("cost", "cheap") not in COSTS:
+        raise CatalogError(f"{path}:{line_of('cost')}: cost must be {', '.join(COSTS)}, got {header['cost']!r}")
     if header["kind"] not in KINDS:
         raise CatalogError(f"{path}:{line_of('kind')}: kind must be metrics or table, got {header['kind']!r}")
     try:
@@ -348,7 +354,8 @@ class Catalog:
                 privileges=tuple(p.strip() for p in header["privileges"].split(",") if p.strip() != "none"),
                 params=_parse_params(header.get("params", ""), variant.path, 1),
                 rates=rates, ratios=ratios,
-                extension=ext_name, ext_min=ext_min, origin=origin, variants=[variant], display=display)
+                extension=ext_name, ext_min=ext_min, origin=origin, variants=[variant], display=display,
+                cost=header.get("cost", "cheap"))
         for header, variant in variants:
             query = self.queries.get(header["name"])
             if query is None or query.origin != origin:

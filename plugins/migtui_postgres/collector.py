@@ -25,7 +25,7 @@ from migtui.model import Event, Level, PanelSpec, Sample, TableSnapshot
 from migtui.redact import redact
 from migtui.sqlcatalog import Catalog, Query, Variant, load_catalog, param_defaults
 from migtui.sqlpanel import catalog_panels
-from migtui_postgres.schedule import Cadence
+from migtui_postgres.schedule import GUESS_MS, Cadence, Stagger, plan_poll
 
 OLDEST_SUPPORTED = 13
 
@@ -44,6 +44,9 @@ SCHEMA = Schema({
     "intervals": Field("dict", items="duration", default=dict, doc="Per-query interval overrides."),
     "params": Field("dict", default=dict, doc="Values for the queries' :params."),
     "tables": Field("list", items="str", default=list, doc="The tables the migration touches."),
+    "poll_budget": Field("duration", default=0.0, minimum=0.0,
+                         doc="Server time one poll may spend on moderate and expensive queries (e.g. 20ms; "
+                             "0 = no cap): the least urgent wait for the next poll."),
     "application_name": Field("str", default="migtui"),
     "migration_application_name": Field("str", default="",
                                         doc="application_name of the migration's sessions (to spot them)."),
@@ -62,9 +65,20 @@ class QueryState:
     prev: dict[Any, tuple[float, float]] = field(default_factory=dict)  # (col, labels) -> (ts, value)
     runs: int = 0
     last_ms: float = 0.0
+    deferred: int = 0
+    """Polls this query has waited for (the poll budget)."""
 
     def __post_init__(self) -> None:
         self.cadence = Cadence(self.interval)
+
+    @property
+    def cost(self) -> str:
+        return self.query.cost
+
+    @property
+    def est_ms(self) -> float:
+        """Its server time in the next poll: the last run's, or its header's cost class before that."""
+        return self.last_ms if self.runs else GUESS_MS.get(self.query.cost, 1.0)
 
 
 def _num(value: Any) -> float | None:
@@ -97,6 +111,8 @@ class PostgresCollector:
         self._backoff = 0.0
         self._next_connect = 0.0
         self._connect_error = ""
+        self._timeout_ms = 0
+        self._stagger: Stagger | None = None
         self.connected = False
         self.params = {k: v for k, v in opts["params"].items()}
         if opts["tables"] and "tables" not in self.params:
@@ -138,6 +154,7 @@ class PostgresCollector:
                     pass
             cur.execute("SELECT /* migtui */ version()")
             self.server_version_text = str(cur.fetchone()[0])
+        self._timeout_ms = int(o["statement_timeout"] * 1000)
         self._plan()
         self.connected = True
         self._backoff = 0.0
@@ -165,6 +182,7 @@ class PostgresCollector:
                 st.skipped_reason = (f"needs extension {q.extension}" if q.extension else
                                      f"needs PostgreSQL {q.min_version}+")
             self.states[q.name] = st
+        self._stagger = None  # a new connection: the expensive queries start one per poll again
 
     def close(self) -> None:
         close_quietly(self.conn)
@@ -189,11 +207,12 @@ class PostgresCollector:
                 self._connect_error = str(exc)
                 raise SourceError(f"{self._connect_error}; reconnecting every {self._backoff:.0f}s") from None
         yield Sample(now, self.name, "pg.up", 1.0)
-        for st in list(self.states.values()):
-            if st.variant is None or st.skipped_reason.startswith("permission"):
-                continue
-            if not st.cadence.due(now, self.interval):
-                continue
+        runnable = [st for st in self.states.values()
+                    if st.variant is not None and not st.skipped_reason.startswith("permission")]
+        if self._stagger is None:
+            self._stagger = Stagger(runnable)
+        self._stagger.poll(now)
+        for st in plan_poll(runnable, now, self.interval, float(self.opts["poll_budget"]) * 1000):
             st.cadence.ran(now, self.interval)
             try:
                 yield from self._run(st, now)
@@ -253,19 +272,15 @@ class PostgresCollector:
 
     def _execute(self, st: QueryState) -> tuple[list[str], list[tuple[Any, ...]]]:
         timeout_ms = int(min(st.query.timeout, self.opts["statement_timeout"]) * 1000)
-        started = time.perf_counter()
         with self.conn.cursor() as cur:
-            cur.execute(f"SET statement_timeout = {timeout_ms}")
-            try:
-                cur.execute(st.variant.sql, self.params_for(st.query))
-                cols = [d.name for d in cur.description or ()]
-                rows = cur.fetchall() if cur.description else []
-            finally:
-                if not self.conn.closed:
-                    try:
-                        cur.execute(f"SET statement_timeout = {int(self.opts['statement_timeout'] * 1000)}")
-                    except Exception:  # noqa: BLE001
-                        pass
+            if timeout_ms != self._timeout_ms:  # the connection is only ours: set it when it changes
+                self._timeout_ms = 0
+                cur.execute(f"SET statement_timeout = {timeout_ms}")
+                self._timeout_ms = timeout_ms
+            started = time.perf_counter()
+            cur.execute(st.variant.sql, self.params_for(st.query))
+            cols = [d.name for d in cur.description or ()]
+            rows = cur.fetchall() if cur.description else []
         st.runs += 1
         st.last_ms = (time.perf_counter() - started) * 1000
         return cols, rows

@@ -9,9 +9,16 @@ the interval (the phase is kept), not "now plus the interval" (which drifts a li
 run and skips a poll whenever a tick is early). A query that fell behind (the source was down, or
 the poll budget deferred it) restarts its phase from now instead of running on every poll to
 catch up.
+
+The first poll and a per-poll budget keep it cheap on the server: see :class:`Stagger` and
+:func:`plan_poll`; a query's cost comes from its header (``-- cost: cheap | moderate | expensive``)
+until it has run once, then from its last run.
 """
 
 from __future__ import annotations
+
+import math
+from typing import Iterable, Protocol
 
 
 class Cadence:
@@ -39,3 +46,53 @@ class Cadence:
         if nxt - self.slack(poll) <= now:  # behind (a missed poll, a deferral): no catch-up burst
             nxt = now + self.interval
         self.next_due = nxt
+
+
+GUESS_MS = {"cheap": 1.0, "moderate": 5.0, "expensive": 25.0}
+"""Server time assumed for a query that has not run yet on this connection, by its header's cost."""
+
+
+class Job(Protocol):
+    cadence: Cadence
+    cost: str
+    est_ms: float
+    deferred: int
+
+
+class Stagger:
+    """Cheap from the first poll: the expensive jobs start one per poll after the first (shortest
+    interval first) instead of all landing in the first one. Call :meth:`poll` once per poll."""
+
+    def __init__(self, jobs: Iterable[Job]) -> None:
+        self.waiting = sorted((j for j in jobs if j.cost == "expensive"), key=lambda j: j.cadence.interval)
+        for job in self.waiting:
+            job.cadence.next_due = math.inf
+        self.first = True
+
+    def poll(self, now: float) -> None:
+        if self.first:
+            self.first = False
+        elif self.waiting:
+            self.waiting.pop(0).cadence.next_due = now
+
+
+def plan_poll(jobs: Iterable[Job], now: float, poll: float, budget_ms: float = 0.0) -> list[Job]:
+    """The due jobs to run in this poll, in order: the cheap ones (what keeps the cockpit live), then
+    the others most overdue first. With a budget (server milliseconds per poll, 0 = none), a
+    moderate or expensive job whose estimate does not fit in what is left waits for the next poll;
+    a job that has waited runs even if it alone exceeds the budget (one such per poll), so nothing
+    starves."""
+    due = [j for j in jobs if j.cadence.due(now, poll)]
+    due.sort(key=lambda j: (j.cost != "cheap", -j.deferred, -j.cadence.overdue(now), j.cadence.interval))
+    out: list[Job] = []
+    spent, over = 0.0, False
+    for job in due:
+        if budget_ms > 0 and job.cost != "cheap" and spent + job.est_ms > budget_ms:
+            if over or not job.deferred:
+                job.deferred += 1
+                continue
+            over = True
+        job.deferred = 0
+        spent += job.est_ms
+        out.append(job)
+    return out

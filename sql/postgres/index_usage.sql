@@ -4,6 +4,7 @@
 -- min_version: 13
 -- interval: 60s
 -- timeout: 2s
+-- cost: expensive
 -- privileges: none
 -- params: tables={}, limit=50
 -- rates: idx_scan, idx_tup_read, idx_tup_fetch

@@ -4,6 +4,7 @@
 -- min_version: 13
 -- interval: 30s
 -- timeout: 2s
+-- cost: moderate
 -- privileges: pg_read_all_stats
 -- locks: none (catalogs and pg_stat_progress_create_index only)
 WITH /* migtui */ building AS MATERIALIZED (

@@ -4,6 +4,7 @@
 -- min_version: 13
 -- interval: 60s
 -- timeout: 1s
+-- cost: moderate
 -- privileges: none
 -- locks: none (pg_class, pg_namespace and pg_attribute only)
 -- source: reference/postgres-sql.md section 5; schema_migrations with a dirty column is golang-migrate, without it Rails

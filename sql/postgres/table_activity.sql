@@ -4,6 +4,7 @@
 -- min_version: 13
 -- interval: 30s
 -- timeout: 2s
+-- cost: expensive
 -- privileges: none
 -- params: tables={}, limit=50
 -- rates: n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_newpage_upd, n_tup_del, seq_scan, seq_tup_read, idx_scan, idx_tup_fetch

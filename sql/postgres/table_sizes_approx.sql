@@ -4,6 +4,7 @@
 -- min_version: 13
 -- interval: 60s
 -- timeout: 2s
+-- cost: expensive
 -- privileges: none
 -- params: tables={}, limit=50
 -- locks: none (pg_class only; pg_relation_size and friends take AccessShareLock and queue behind a waiting ALTER TABLE)

@@ -4,6 +4,7 @@
 -- min_version: 13
 -- interval: 60s
 -- timeout: 2s
+-- cost: moderate
 -- privileges: pg_monitor
 -- locks: none
 SELECT /* migtui */

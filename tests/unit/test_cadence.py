@@ -27,3 +27,30 @@ def test_a_job_that_fell_behind_does_not_run_on_every_poll_to_catch_up() -> None
     cadence.ran(0.0, 1.0)
     ran = [t for t in range(60, 80) if cadence.due(t, 1.0) and (cadence.ran(t, 1.0) or True)]
     assert ran == [60, 65, 70, 75]
+
+
+class _Job:
+    def __init__(self, name: str, cost: str, interval: float, est_ms: float) -> None:
+        self.name, self.cost, self.est_ms, self.deferred = name, cost, est_ms, 0
+        self.cadence = Cadence(interval)
+
+
+def test_a_poll_budget_defers_the_costly_jobs_and_starves_none() -> None:
+    from migtui_postgres.schedule import Stagger, plan_poll
+
+    jobs = [_Job("sessions", "cheap", 1.0, 2.0), _Job("catalog", "moderate", 30.0, 5.0),
+            _Job("tables", "expensive", 60.0, 40.0), _Job("indexes", "expensive", 60.0, 40.0)]
+    stagger = Stagger(jobs)
+    polls = []
+    for t in range(6):
+        stagger.poll(float(t))
+        ran = plan_poll(jobs, float(t), 1.0, budget_ms=10.0)
+        for job in ran:
+            job.cadence.ran(float(t), 1.0)
+        polls.append([j.name for j in ran])
+    # the cheap job every poll; the expensive ones one per poll after the first, each once, though
+    # each alone is over the budget (it waits one poll, then runs)
+    assert polls[0] == ["sessions", "catalog"]
+    assert all(p[0] == "sessions" for p in polls)
+    assert sorted(n for p in polls for n in p if n in ("tables", "indexes")) == ["indexes", "tables"]
+    assert all(len([n for n in p if n in ("tables", "indexes")]) <= 1 for p in polls)
