@@ -146,6 +146,13 @@ def test_every_relative_link_of_the_readme_points_at_a_file() -> None:
             assert (ROOT / target).exists(), f"README links to {target}, which is not in the repository"
 
 
+def test_every_top_level_config_key_is_on_the_configuration_page() -> None:
+    """The reference lists keys by itself; the configuration page must say where each is explained."""
+    page = (ROOT / "docs" / "configuration.md").read_text()
+    for key in CONFIG_SCHEMA.fields:
+        assert f"`{key}" in page, f"config key {key!r} is not in docs/configuration.md's table"
+
+
 def test_the_readme_short_config_loads_and_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from migtui.api import BuildContext
     from migtui.config import load_config
