@@ -7,7 +7,7 @@ import re
 from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
-from migtui.config import CDict, Field, Schema, _join, _type_name, error_at, validate
+from migtui.schema import CDict, Field, Schema, _join, _type_name, error_at, validate
 from migtui.model import format_labels
 from migtui.triggers.rules import ACTIONS, AGGREGATES, POLICIES, STATS, Condition, TriggerSpec, fmt_num
 
