@@ -54,6 +54,14 @@ def parse_alerting(config: Any) -> dict[str, Any]:
     return validate(ALERTING_SCHEMA, raw or {}, "alerting")
 
 
+def config_field(value: Any, parent: Any, key: Any, path: str) -> dict[str, Any]:
+    """For ``migtui.config``: the ``alerting:`` section is checked when the config is loaded."""
+    return validate(ALERTING_SCHEMA, value if value is not None else {}, path)
+
+
+config_field.schema = ALERTING_SCHEMA  # type: ignore[attr-defined] # the config reference shows it
+
+
 def build_alerters(host: Any, config: Any) -> list[Any]:
     """Build every alerter of ``config['alerters']`` with the plugin host (errors name the entry)."""
     from migtui.api import BuildContext

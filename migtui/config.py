@@ -121,7 +121,8 @@ CONFIG_SCHEMA = Schema(
                           doc="Trigger rules: metric + condition -> warn, pause or rollback."),
         "trigger_defaults": Field("dict", default=dict, doc="Defaults merged into every trigger."),
         "alerters": Field(_typed_items("alerters"), default=list, doc="Where alerts go."),
-        "alerting": Field("dict", default=dict, doc="Alert grouping and repeat interval."),
+        "alerting": Field(_lazy("migtui.alerting:config_field"), default=dict,
+                          doc="Alert grouping and repeat interval."),
         "actions": Field(_actions, default=dict, doc="pause / resume / rollback implementations."),
         "baseline": Field("dict", default=dict,
                           doc="Reserved for baseline options; none is read yet (baselines are set with "

@@ -136,3 +136,10 @@ def test_cockpit_and_control_socket_keys_are_checked(tmp_path: Path) -> None:
         load_config(p)
     cfg = load_config(write(tmp_path, "ui: {keymap: {pause: P}}\ncontrol: {socket: run.sock}\n"))
     assert cfg["ui"]["keymap"] == {"pause": "P"} and cfg["control"] == {"enabled": True, "socket": "run.sock"}
+
+
+def test_alerting_keys_are_checked_when_the_config_loads(tmp_path: Path) -> None:
+    p = write(tmp_path, "alerting:\n  repeat_intervall: 1h\n")
+    with pytest.raises(ConfigError, match=r"migtui.yaml:2: alerting.repeat_intervall: unknown key \(did you mean 'repeat_interval'\?\)"):
+        load_config(p)
+    assert load_config(write(tmp_path, "alerting: {repeat_interval: 2h}\n"))["alerting"]["repeat_interval"] == 7200.0
