@@ -190,19 +190,7 @@ class Config:
                 return [plain(x) for x in v]
             return v
 
-        return redact_obj(_mask_secret_keys(plain(self.raw)))
-
-
-_SECRET_KEY = re.compile(r"(password|passwd|secret|token|api_key|apikey|routing_key|webhook|authorization)", re.I)
-
-
-def _mask_secret_keys(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: ("***" if _SECRET_KEY.search(str(k)) and isinstance(v, str) else _mask_secret_keys(v))
-                for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_mask_secret_keys(v) for v in obj]
-    return obj
+        return redact_obj(plain(self.raw))  # values of secret-named keys are masked whole
 
 
 def load_config(path: str | os.PathLike[str], *, env: Mapping[str, str] | None = None) -> Config:
