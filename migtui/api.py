@@ -13,14 +13,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Protocol, Sequence, runtime_checkable
+from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence, runtime_checkable
 
 from migtui import safetext
-from migtui.model import ActionResult, Level, PanelSpec, Phase, Sample, TableSnapshot
 from migtui.workers import DaemonExecutor  # noqa: F401 - for plugins: worker threads exit never waits on
 
-if TYPE_CHECKING:  # pragma: no cover
-    from migtui.config import Config, PluginItem
+# Re-exports: everything a plugin needs from migtui comes from this module (a test enforces it).
+from migtui.config import Config, Field, PluginItem, Schema, error_at, interpolate, parse_duration, validate
+from migtui.config import _type_name as type_name
+from migtui.errors import (ActionError, CatalogError, ConfigError, MigtuiError, PluginError, SourceError,
+                           StoreError)
+from migtui.hookspecs import hookimpl
+from migtui.model import (ActionResult, Event, Level, MetricSpec, PanelSpec, Phase, Sample, TableSnapshot,
+                          TableSpec, format_labels)
+from migtui.redact import redact, redact_obj, register_dsn, register_secret
+
+_LAZY = {
+    # name -> module: imported on first use (these modules import this one, or are heavier)
+    "common_fields": "migtui.actions",
+    "Catalog": "migtui.sqlcatalog", "Query": "migtui.sqlcatalog", "Variant": "migtui.sqlcatalog",
+    "load_catalog": "migtui.sqlcatalog", "param_defaults": "migtui.sqlcatalog", "catalog_panels": "migtui.sqlpanel",
+    "CheckItem": "migtui.preflight", "PrepareStep": "migtui.preflight",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'migtui.api' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
 
 
 @dataclass

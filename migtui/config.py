@@ -127,10 +127,6 @@ CONFIG_SCHEMA = Schema(
         "baseline": Field("dict", default=dict,
                           doc="Reserved for baseline options; none is read yet (baselines are set with "
                               "--baseline and the phase keys)."),
-        "integrity": Field(_lazy("migtui_postgres.integrity:config_field"), default=list,
-                           doc="Data integrity checks (SQL), compared between baseline and post."),
-        "migration": Field(_lazy("migtui_postgres.migration_tools:config_field"), default=dict,
-                           doc="Migration-tool awareness, automatic phases, backfill progress, preflight."),
         "ui": Field(Schema({
             "keymap": Field("dict", items="str", default=dict,
                             doc="Move cockpit keys: binding id -> key, e.g. {pause: P} (ids on the cockpit page)."),
@@ -193,8 +189,12 @@ class Config:
         return redact_obj(plain(self.raw))  # values of secret-named keys are masked whole
 
 
-def load_config(path: str | os.PathLike[str], *, env: Mapping[str, str] | None = None) -> Config:
-    """Read and validate a config file. Raises ConfigError (one line, with file:line: key: problem)."""
+def load_config(path: str | os.PathLike[str], *, env: Mapping[str, str] | None = None, host: Any = None) -> Config:
+    """Read and validate a config file. Raises ConfigError (one line, with file:line: key: problem).
+
+    Top-level sections owned by plugins (``migtui_config_sections``, e.g. the postgres plugin's
+    ``migration`` and ``integrity``) are validated with the rest; they come from ``host`` (a
+    :class:`migtui.plugins.PluginHost`), else from the installed plugins the file does not disable."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -210,8 +210,19 @@ def load_config(path: str | os.PathLike[str], *, env: Mapping[str, str] | None =
         raise ConfigError("the top level must be a mapping of keys", file=str(p), line=1)
     if env is not None:
         _attach_env(raw, env)
-    data = validate(CONFIG_SCHEMA, raw, "", env=env)
+    data = validate(CONFIG_SCHEMA.with_fields(_plugin_sections(raw, host, env)), raw, "", env=env)
     return Config(path=p, data=data, raw=raw)
+
+
+def _plugin_sections(raw: CDict, host: Any, env: Mapping[str, str] | None) -> dict[str, Field]:
+    if host is None and not (set(raw) - set(CONFIG_SCHEMA.fields)):
+        return {}  # no key beyond the core ones: no need to load plugins
+    if host is None:
+        from migtui.plugins import PluginHost
+
+        only_plugins = Schema({"plugins": CONFIG_SCHEMA.fields["plugins"]}, open=True)
+        host = PluginHost(disabled=validate(only_plugins, raw, "", env=env)["plugins"]["disable"])
+    return host.config_sections()
 
 
 def _attach_env(node: Any, env: Mapping[str, str]) -> None:

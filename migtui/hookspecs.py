@@ -102,3 +102,57 @@ def migtui_command_env(config: Any, register: Any) -> None:
 
     .. versionadded:: 0.2
     """
+
+
+@hookspec
+def migtui_config_sections(register: Any) -> None:
+    """Own a top-level section of the config file (the postgres plugin owns ``migration`` and
+    ``integrity``). The section is validated when the config loads, so a bad value fails with file,
+    line and key like any core key; while the plugin is disabled or missing the key is unknown.
+
+    :param register: ``register(key, field)``. ``key`` is a lower-case name (``[a-z][a-z0-9_]*``) that
+        neither the core schema nor another plugin uses; ``field`` is a :class:`migtui.api.Field` whose
+        type is a :class:`migtui.api.Schema` or a converter ``convert(value, parent, key, path)`` that
+        raises :class:`migtui.api.ConfigError` (use :func:`migtui.api.error_at`).
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def migtui_preflight_checks(register: Any) -> None:
+    """Add items to the preflight checklist (``migtui check``, the cockpit's preflight screen).
+
+    :param register: ``register(name, check, *, doc="")``. ``check(config)`` returns an iterable of
+        :class:`migtui.api.CheckItem` (``pass``, ``warn``, ``fail`` or ``skip``, each with its evidence).
+        Plugin checks run before the host's own items (baseline, alerters, actions); one that raises
+        becomes a single ``fail`` item naming the plugin, and the rest of the checklist still runs.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def migtui_prepare_steps(register: Any) -> None:
+    """Point-in-time recovery preparation for a source type (``migtui prepare``).
+
+    :param register: ``register(source_type, prepare, *, doc="")``. ``prepare(config, *, source,
+        restore_point, make_restore_point, slot, slot_plugin)`` (``source`` is the config's source name
+        or None for the first source of that type) returns a list of :class:`migtui.api.PrepareStep`
+        (``ok``, ``warn``, ``failed`` or ``info``); the host prints them and records them in the store.
+        It raises :class:`migtui.api.MigtuiError` for a request it cannot carry out.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def migtui_role_sql(register: Any) -> None:
+    """The SQL (or other text) that creates least-privilege roles for a source type (``migtui role-sql``).
+
+    :param register: ``register(source_type, role_sql, *, doc="")``. ``role_sql(monitor_role,
+        action_role, *, server_version, connection_limit)`` returns the text to print; ``action_role``
+        and ``server_version`` may be None.
+
+    .. versionadded:: 0.2
+    """

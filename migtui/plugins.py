@@ -15,6 +15,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import importlib.metadata as md
 import os
+import re
 import threading
 import time
 import traceback
@@ -63,6 +64,23 @@ class TypeEntry:
     type); optional, shown in the config reference of the docs."""
 
 
+@dataclass
+class Contribution:
+    """A named thing a plugin contributes through a register hook other than the type hooks: a config
+    section, a preflight check, a ``prepare`` or ``role-sql`` implementation for a source type."""
+
+    kind: str  # config_section | preflight_check | prepare | role_sql
+    name: str
+    obj: Any
+    plugin: str
+    doc: str = ""
+
+
+CONTRIBUTION_HOOKS = {"config_section": "migtui_config_sections", "preflight_check": "migtui_preflight_checks",
+                      "prepare": "migtui_prepare_steps", "role_sql": "migtui_role_sql"}
+_CONTRIBUTION_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
+
+
 class PluginHost:
     """Owns the pluggy manager and the registries of source, alerter and action types."""
 
@@ -75,6 +93,7 @@ class PluginHost:
         self.infos: dict[str, PluginInfo] = {}
         self.types: dict[tuple[str, str], TypeEntry] = {}
         self.sql_dirs: list[tuple[str, Any, str]] = []  # (plugin, path, target)
+        self.contributions: dict[str, dict[str, Contribution]] = {kind: {} for kind in CONTRIBUTION_HOOKS}
         if load_entry_points:
             self._load_entry_points()
         for name, obj in extra_plugins:
@@ -132,6 +151,33 @@ class PluginHost:
                 self.sql_dirs.append((_p, path, target))
 
             self._guarded_hook(impl, plugin_name, register=reg)
+        for kind, hook in CONTRIBUTION_HOOKS.items():
+            for impl in getattr(self.pm.hook, hook).get_hookimpls():
+                self._guarded_hook(impl, impl.plugin_name, register=self._contribution_register(kind, impl.plugin_name))
+
+    def _contribution_register(self, kind: str, plugin_name: str) -> Callable[..., None]:
+        def register(name: str, obj: Any, *, doc: str = "") -> None:
+            name = str(name)
+            if not _CONTRIBUTION_NAME.match(name):
+                raise PluginError(f"{kind} name {name!r} must match [a-z][a-z0-9_]*")
+            if kind == "config_section" and name in _core_config_keys():
+                raise PluginError(f"config section {name!r} is a core key; a plugin cannot own it")
+            have = self.contributions[kind].get(name)
+            if have is not None and have.plugin != plugin_name:
+                raise PluginError(f"{kind} {name!r} is registered by both {have.plugin!r} and {plugin_name!r}")
+            self.contributions[kind][name] = Contribution(kind, name, obj, plugin_name, doc)
+            if plugin_name in self.infos:
+                self.infos[plugin_name].types.append(f"{kind}:{name}")
+
+        return register
+
+    def contributed(self, kind: str) -> list[Contribution]:
+        """What loaded plugins registered through the hook of ``kind`` (see :data:`CONTRIBUTION_HOOKS`)."""
+        return list(self.contributions[kind].values())
+
+    def config_sections(self) -> dict[str, Any]:
+        """Top-level config keys owned by plugins: ``{key: Field}``."""
+        return {c.name: c.obj for c in self.contributed("config_section")}
 
     def _hooks_of(self, plugin: Any) -> list[Any]:
         out = []
@@ -208,6 +254,12 @@ class PluginHost:
 
     def list(self) -> list[PluginInfo]:
         return sorted(self.infos.values(), key=lambda i: i.name)
+
+
+def _core_config_keys() -> set[str]:
+    from migtui.config import CONFIG_SCHEMA
+
+    return set(CONFIG_SCHEMA.fields)
 
 
 # --------------------------------------------------------------------------- isolation

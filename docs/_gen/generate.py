@@ -279,8 +279,8 @@ def config_page() -> str:
            "what the keys do.", "", "## The config file", ""]
     if CONFIG_SCHEMA.doc:
         out += [_rst_to_md(CONFIG_SCHEMA.doc), ""]
-    out += _schema_tables(CONFIG_SCHEMA, "", 3)
     host = PluginHost(disabled=())
+    out += _schema_tables(CONFIG_SCHEMA.with_fields(host.config_sections()), "", 3)  # + plugin-owned sections
     sections = (("source", "sources"), ("alerter", "alerters"), ("action", "actions"))
     for kind, key in sections:
         entries = sorted((e for (k, _t), e in host.types.items() if k == kind), key=lambda e: e.type)

@@ -1,8 +1,12 @@
-"""``migtui check`` (preflight), ``migtui prepare`` (PITR preparation), ``migtui role-sql``."""
+"""``migtui check`` (preflight), ``migtui prepare`` (PITR preparation), ``migtui role-sql``.
+
+The database-specific parts come from plugins: ``migtui_preflight_checks``, ``migtui_prepare_steps``
+and ``migtui_role_sql`` (the postgres plugin implements all three)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -21,7 +25,7 @@ _MARK = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "skip": "SKIP", "ok": "
 @click.option("--no-actions", is_flag=True, help="Do not dry-run the actions.")
 def check(config_path: Path, store_path: Path | None, as_json: bool, no_alerts: bool, no_actions: bool) -> None:
     """Preflight checklist: each item pass / warn / fail with its evidence. Exits 1 on any fail."""
-    from migtui_postgres.preflight import overall, run_preflight
+    from migtui.preflight import overall, run_preflight
 
     config, host = load(config_path)
     items = run_preflight(config, host, store_path=store_path_for(config, store_path),
@@ -56,11 +60,11 @@ def prepare(config_path: Path, store_path: Path | None, source: str | None, rest
     """Point-in-time recovery preparation: a named restore point and, optionally, a logical slot.
     Each step is printed and recorded in the store as an action event. Exits 1 when a step failed."""
     from migtui.errors import StoreError
-    from migtui_postgres.pitr import prepare as do_prepare
-    from migtui_postgres.pitr import record
+    from migtui.preflight import record_prepare
     from migtui.store import Store
 
-    config, _host = load(config_path)
+    config, host = load(config_path)
+    _type, do_prepare = _for_source(host, "prepare", config, source)
     steps = do_prepare(config, source=source, restore_point=restore_point, make_restore_point=not no_restore_point,
                        slot=slot, slot_plugin=slot_plugin)
     run_id = None
@@ -70,7 +74,7 @@ def prepare(config_path: Path, store_path: Path | None, source: str | None, rest
         try:
             store = Store.open(path)
             try:
-                run_id = record(store, config, steps)
+                run_id = record_prepare(store, config, steps)
             finally:
                 store.close()
         except StoreError as exc:
@@ -89,15 +93,45 @@ def prepare(config_path: Path, store_path: Path | None, source: str | None, rest
 
 
 @click.command("role-sql")
+@click.option("--type", "source_type", default="postgres", show_default=True,
+              help="Source type whose roles to print (a plugin implements migtui_role_sql for it).")
 @click.option("--monitor-role", default="migtui_monitor", show_default=True, help="Name of the monitoring role.")
 @click.option("--action-role", default=None, help="Also a separate action role with this name.")
 @click.option("--server-version", type=int, default=None,
               help="Major version (e.g. 15) to pick the backup function names; default: print both.")
 @click.option("--connection-limit", type=int, default=5, show_default=True)
-def role_sql(monitor_role: str, action_role: str | None, server_version: int | None, connection_limit: int) -> None:
+def role_sql(source_type: str, monitor_role: str, action_role: str | None, server_version: int | None,
+             connection_limit: int) -> None:
     """Print the SQL for a monitoring role (pg_monitor, CONNECTION LIMIT) and an optional action role
     (pg_signal_backend, EXECUTE on the restore-point and backup functions). Run it as a superuser."""
-    from migtui_postgres.preflight import grants_sql
+    from migtui.plugins import PluginHost
 
-    click.echo(grants_sql(monitor_role, action_role, server_version=server_version,
-                          connection_limit=connection_limit), nl=False)
+    impl = _implementation(PluginHost(), "role_sql", source_type)
+    click.echo(impl(monitor_role, action_role, server_version=server_version,
+                    connection_limit=connection_limit), nl=False)
+
+
+def _implementation(host: Any, kind: str, source_type: str) -> Any:
+    """The plugin's implementation of ``kind`` for a source type, or a clear error naming the hook."""
+    from migtui.errors import ConfigError
+    from migtui.plugins import CONTRIBUTION_HOOKS
+
+    found = host.contributions[kind].get(source_type)
+    if found is None:
+        have = ", ".join(sorted(host.contributions[kind])) or "none"
+        raise ConfigError(f"no installed plugin implements {CONTRIBUTION_HOOKS[kind]} for source type "
+                          f"{source_type!r} (available: {have})")
+    return found.obj
+
+
+def _for_source(host: Any, kind: str, config: Any, source: str | None) -> tuple[str, Any]:
+    """The source type ``--source`` names (else the first source whose type has ``kind``) and its implementation."""
+    from migtui.errors import ConfigError
+
+    items = [s for s in config["sources"] if source is None or s.name == source]
+    if source is not None and not items:
+        raise ConfigError(f"no source named {source!r} in the config", file=str(config.path))
+    usable = [s for s in items if s.type in host.contributions[kind]] or items
+    if not usable:
+        raise ConfigError("the config has no source", file=str(config.path))
+    return usable[0].type, _implementation(host, kind, usable[0].type)

@@ -7,7 +7,7 @@
    ``ALTER TABLE`` without lock_timeout queues behind it, and the order workload queues behind the
    ALTER, until the report session ends;
 4. a batched backfill of ``total_cents`` that checks the cooperative pause
-   (:func:`migtui.pause.wait_if_paused`) between batches. Part-way through, the API suffers
+   (:func:`migtui_postgres.pause.wait_if_paused`) between batches. Part-way through, the API suffers
    (injected latency, then HTTP 500s) so the seed triggers fire: warn, then pause. A pause relieves
    the API; resume continues the backfill; rollback (``demo/rollback.sql``) ends it;
 5. post: the feature flag that reads the new column is rolled out.
@@ -79,7 +79,7 @@ STEPS = ("baseline", "add column", "create index concurrently", "lock trouble", 
 
 def _load_pause() -> Callable[..., Any] | None:
     try:
-        from migtui.pause import wait_if_paused
+        from migtui_postgres.pause import wait_if_paused
     except ImportError:
         return None
     return wait_if_paused
@@ -291,7 +291,7 @@ class ScriptedMigration:
         top = int(conn.execute("SELECT coalesce(max(id), 0) FROM orders").fetchone()[0])
         self.state.rows_total = top
         pause_note = "between batches it checks the cooperative pause" if self._wait_if_paused else \
-            "the cooperative pause (migtui.pause) is not available in this install"
+            "the cooperative pause (migtui_postgres.pause) is not available in this install"
         self.note(f"data: backfill orders.total_cents in batches of {sc.batch_rows:,} rows ({top:,} rows); "
                   f"{pause_note}", act="backfill", rows=top)
         lo = 1

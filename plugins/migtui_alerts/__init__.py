@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from migtui.hookspecs import hookimpl
+from migtui.api import hookimpl
 
 __version__ = "0.1.0"
 

@@ -20,10 +20,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 import httpx
 
-from migtui.api import Alert, BuildContext, DeliveryResult, safetext
-from migtui.config import Field, Schema, validate
-from migtui.model import Level
-from migtui.redact import redact, register_secret
+from migtui.api import (Alert, BuildContext, DeliveryResult, Field, Level, Schema, redact, register_secret, safetext,
+                        validate)
 
 LEVELS = ("info", "warn", "pause", "rollback")
 

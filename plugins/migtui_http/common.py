@@ -7,9 +7,7 @@ import re
 import time
 from typing import Any
 
-from migtui.config import Field
-from migtui.errors import SourceError
-from migtui.redact import redact, register_secret
+from migtui.api import Field, SourceError, redact, register_secret
 
 DEFAULT_INTERVAL = 5.0
 DEFAULT_TIMEOUT = 5.0
@@ -52,7 +50,7 @@ def auth_fields() -> dict[str, Field]:
 
 def check_auth(opts: dict[str, Any], node: Any, path: str) -> None:
     """Bearer token or basic auth, not both; a password needs a username."""
-    from migtui.config import error_at
+    from migtui.api import error_at
 
     if opts.get("bearer_token") and opts.get("username") is not None:
         raise error_at(node, "username", f"{path}.username", "use bearer_token or username/password, not both")
@@ -139,7 +137,7 @@ def url_field(doc: str) -> Field:
 
 def _interp(v: Any, node: Any, key: Any, path: str) -> Any:
     """``${ENV}`` in values the schema does not interpolate itself (inside custom converters)."""
-    from migtui.config import interpolate
+    from migtui.api import interpolate
 
     if not isinstance(v, str):
         return v

@@ -39,10 +39,8 @@ import math
 from collections import defaultdict
 from typing import Any, Iterable
 
-from migtui.api import BuildContext, CollectContext
-from migtui.config import Field, Schema, error_at, validate
-from migtui.errors import SourceError
-from migtui.model import MetricSpec, PanelSpec, Sample, TableSnapshot
+from migtui.api import (BuildContext, CollectContext, Field, MetricSpec, PanelSpec, Sample, Schema, SourceError,
+                        TableSnapshot, error_at, validate)
 
 from migtui_http.common import check_auth, MAX_BYTES, _interp, common_fields, fetch, make_client, url_field
 from migtui_http.textformat import Exposition, Labels, Selector, TextFormatError, parse, parse_selector

@@ -17,11 +17,8 @@ import re
 import time
 from typing import Any, Iterable
 
-from migtui.api import BuildContext, CollectContext
-from migtui.config import Field, Schema, error_at, validate
-from migtui.errors import SourceError
-from migtui.model import MetricSpec, PanelSpec, Sample, TableSnapshot
-from migtui.redact import redact
+from migtui.api import (BuildContext, CollectContext, Field, MetricSpec, PanelSpec, Sample, Schema, SourceError,
+                        TableSnapshot, error_at, redact, validate)
 
 from migtui_http.common import check_auth, _interp, _check_url, common_fields, fetch, make_client
 

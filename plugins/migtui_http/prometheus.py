@@ -14,11 +14,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from migtui.api import BuildContext, CollectContext
-from migtui.config import Field, Schema, validate
-from migtui.errors import SourceError
-from migtui.model import MetricSpec, PanelSpec, Sample
-from migtui.redact import redact
+from migtui.api import (BuildContext, CollectContext, Field, MetricSpec, PanelSpec, Sample, Schema, SourceError,
+                        redact, validate)
 
 from migtui_http.common import check_auth, _interp, common_fields, fetch, make_client, url_field
 
@@ -129,7 +126,7 @@ QUERY_SCHEMA = Schema({
 
 
 def _queries(value: Any, parent: Any, key: Any, path: str) -> dict[str, dict[str, Any]]:
-    from migtui.config import error_at
+    from migtui.api import error_at
 
     if not isinstance(value, dict) or not value:
         raise error_at(parent, key, path, "expected a mapping of metric name -> PromQL query")

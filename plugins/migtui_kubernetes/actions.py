@@ -24,10 +24,8 @@ import json
 import threading
 from typing import Any
 
-from migtui.api import ActionRequest, BuildContext
-from migtui.config import Field, Schema, error_at, validate
-from migtui.errors import ActionError, MigtuiError
-from migtui.model import ActionResult
+from migtui.api import (ActionError, ActionRequest, ActionResult, BuildContext, Field, MigtuiError, Schema, error_at,
+                        validate)
 
 from migtui_kubernetes import decode as d
 from migtui_kubernetes.connect import Kube, Target, connect, connection_fields

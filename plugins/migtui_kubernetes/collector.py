@@ -14,9 +14,8 @@ from __future__ import annotations
 import time
 from typing import Any, Iterable
 
-from migtui.api import BuildContext, CollectContext
-from migtui.config import Field, Schema, error_at, validate
-from migtui.model import MetricSpec, PanelSpec, Sample, TableSnapshot
+from migtui.api import (BuildContext, CollectContext, Field, MetricSpec, PanelSpec, Sample, Schema, TableSnapshot,
+                        error_at, validate)
 
 from migtui_kubernetes import decode as d
 from migtui_kubernetes.connect import Kube, Target, connect, connection_fields, label_selector

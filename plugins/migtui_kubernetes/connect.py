@@ -13,9 +13,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from migtui.config import Field, error_at
-from migtui.errors import ConfigError, MigtuiError, SourceError
-from migtui.redact import redact
+from migtui.api import ConfigError, Field, MigtuiError, SourceError, error_at, redact
 
 SA_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
 
@@ -232,7 +230,7 @@ def connect(opts: dict[str, Any], node: Any, path: str, *, config_dir: Any = Non
 
 def _register_credentials(api_client: Any) -> None:
     """Keep the kubeconfig's token and password out of events, logs and the store."""
-    from migtui.redact import register_secret
+    from migtui.api import register_secret
 
     conf = getattr(api_client, "configuration", None)
     for value in (getattr(conf, "api_key", None) or {}).values():

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from migtui.errors import SourceError
+from migtui.api import SourceError
 
 DEPLOYMENT_STATES = {"complete": 0, "progressing": 1, "paused": 2, "failed": 3}
 ROLLOUT_STATES = {"healthy": 0, "progressing": 1, "paused": 2, "degraded": 3, "aborted": 4}

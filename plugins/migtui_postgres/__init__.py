@@ -1,15 +1,23 @@
-"""Bundled plugin: the PostgreSQL collector (source type ``postgres``).
+"""Bundled plugin: everything PostgreSQL.
 
-It runs the SQL catalog (``sql/postgres`` plus folders from ``sql_dirs`` and other plugins) on a
-read-only monitoring connection. PostgreSQL actions (cooperative pause, cancel/terminate, rollback
-SQL) live in :mod:`migtui_postgres.actions`.
+- source type ``postgres`` (:mod:`~migtui_postgres.collector`): the SQL catalog on a read-only
+  monitoring connection (:mod:`~migtui_postgres.pgconn` opens every connection);
+- actions ``pg_pause``, ``pg_cancel``, ``pg_terminate``, ``pg_sql`` (:mod:`~migtui_postgres.actions`)
+  and the cooperative pause helper for migrations (:mod:`~migtui_postgres.pause`);
+- config sections ``migration`` (migration-tool awareness, :mod:`~migtui_postgres.migration_tools`)
+  and ``integrity`` (data checks, :mod:`~migtui_postgres.integrity`);
+- preflight checks (:mod:`~migtui_postgres.preflight`), point-in-time recovery preparation
+  (:mod:`~migtui_postgres.pitr`) and the role SQL for ``migtui role-sql``.
+
+It imports only :mod:`migtui.api` from migtui; modules that need psycopg import it when used, so
+loading the plugin stays cheap.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from migtui.hookspecs import hookimpl
+from migtui.api import Field, hookimpl
 
 __version__ = "0.1.0"
 
@@ -29,7 +37,7 @@ DEFAULT_MIGRATION_APP = "migration"
 def migration_application_name(config: Any) -> str:
     """The ``migration_application_name`` of the postgres source the migration watch uses (``migration.source``,
     default the first), or "" when there is none."""
-    from migtui.config import validate
+    from migtui.api import validate
     from migtui_postgres.collector import SCHEMA
 
     wanted = str((config.get("migration") or {}).get("source") or "")
@@ -47,3 +55,51 @@ def migtui_command_env(config: Any, register: Any) -> None:
 
 
 from migtui_postgres.actions import migtui_action_types  # noqa: E402,F401 - the actions hook
+
+
+def _section(module: str) -> Any:
+    def convert(value: Any, parent: Any, key: Any, path: str) -> Any:
+        import importlib
+
+        return importlib.import_module(f"migtui_postgres.{module}").config_field(value, parent, key, path)
+
+    return convert
+
+
+@hookimpl
+def migtui_config_sections(register: Any) -> None:
+    register("integrity", Field(_section("integrity"), default=list,
+                                doc="Data integrity checks (SQL), compared between baseline and post."))
+    register("migration", Field(_section("migration_tools"), default=dict,
+                                doc="Migration-tool awareness, automatic phases, backfill progress, preflight."))
+
+
+@hookimpl
+def migtui_preflight_checks(register: Any) -> None:
+    def checks(config: Any) -> Any:
+        from migtui_postgres.preflight import postgres_checks
+
+        return postgres_checks(config)
+
+    register("postgres", checks, doc="Connectivity, privileges, catalog, WAL, slots, archiving, blockers, "
+                                     "connection headroom of every postgres source.")
+
+
+@hookimpl
+def migtui_prepare_steps(register: Any) -> None:
+    def prepare(config: Any, **kw: Any) -> Any:
+        from migtui_postgres.pitr import prepare as run
+
+        return run(config, **kw)
+
+    register("postgres", prepare, doc="A named restore point and, optionally, a logical replication slot.")
+
+
+@hookimpl
+def migtui_role_sql(register: Any) -> None:
+    def role_sql(monitor_role: str, action_role: str | None, **kw: Any) -> str:
+        from migtui_postgres.preflight import grants_sql
+
+        return grants_sql(monitor_role, action_role, **kw)
+
+    register("postgres", role_sql, doc="A pg_monitor role (read-only, timeouts) and an optional action role.")

@@ -11,7 +11,7 @@ Types:
 ``pg_pause`` (verbs pause, resume)
     pause: the dedicated connection takes ``pg_advisory_lock(key)`` and keeps it; resume releases
     it and closes the connection. Both are idempotent. Migrations check between batches with
-    :func:`migtui.pause.wait_if_paused` (or the SQL in :data:`migtui.pause.CHECK_SQL`).
+    :func:`migtui_postgres.pause.wait_if_paused` (or the SQL in :data:`migtui_postgres.pause.CHECK_SQL`).
 ``pg_cancel`` / ``pg_terminate`` (verbs pause, rollback, cancel, terminate)
     the migration's backend by ``pid`` (or the request's target pid), ``application_name`` or a
     ``query`` regular expression; cancel acts on active statements (an idle-in-transaction session
@@ -31,14 +31,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from migtui.actions import common_fields
-from migtui.config import Field, Schema, error_at, validate
-from migtui.errors import ActionError, ConfigError
-from migtui.hookspecs import hookimpl
-from migtui.model import ActionResult
-from migtui.pause import DEFAULT_KEY
+from migtui.api import (ActionError, ActionResult, ConfigError, Field, Schema, common_fields, error_at, hookimpl,
+                        redact, validate)
+from migtui_postgres.pause import DEFAULT_KEY
 from migtui_postgres.pgconn import close_quietly, describe_target
-from migtui.redact import redact
 
 ACTION_APP = "migtui-action"
 PAUSE_APP = "migtui-pause"
@@ -150,7 +146,7 @@ def _release_holder(h: _PauseHolder) -> None:
 
 PAUSE_SCHEMA_FIELDS = {
     "key": Field("int", default=DEFAULT_KEY,
-                 doc=f"Advisory lock key the migration checks (default {DEFAULT_KEY}, see migtui.pause)."),
+                 doc=f"Advisory lock key the migration checks (default {DEFAULT_KEY}, see migtui_postgres.pause)."),
     "lock_timeout": Field("duration", default=5.0, minimum=0.01,
                           doc="How long taking the pause lock may wait (a migration holds it only for an instant)."),
 }

@@ -18,13 +18,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
 
-from migtui.config import Field, Schema, validate
-from migtui.errors import SourceError
+from migtui.api import (Catalog, Event, Field, Level, PanelSpec, Query, Sample, Schema, SourceError, TableSnapshot,
+                        Variant, catalog_panels, load_catalog, param_defaults, redact, validate)
 from migtui_postgres.pgconn import close_quietly, describe_target, first_line
-from migtui.model import Event, Level, PanelSpec, Sample, TableSnapshot
-from migtui.redact import redact
-from migtui.sqlcatalog import Catalog, Query, Variant, load_catalog, param_defaults
-from migtui.sqlpanel import catalog_panels
 from migtui_postgres.schedule import GUESS_MS, Cadence, Stagger, plan_poll
 
 OLDEST_SUPPORTED = 13
@@ -354,7 +350,7 @@ def _check_tables(opts: dict[str, Any], node: Any, path: str) -> None:
     """Every ``tables:`` entry must be a table name as SQL writes it (``orders``, ``app.orders``,
     ``"Odd Name"``): the queries pass them to ``to_regclass``, where one malformed name would fail
     the whole query for every table."""
-    from migtui.config import error_at
+    from migtui.api import error_at
 
     items = node.get("tables") if isinstance(node, dict) else None
     for i, name in enumerate(opts["tables"]):

@@ -30,11 +30,9 @@ import concurrent.futures as cf
 from decimal import Decimal
 from typing import Any
 
-from migtui.api import DaemonExecutor
-from migtui.config import Field, Schema, _type_name, error_at, validate
+from migtui.api import DaemonExecutor, Event, Field, Level, Phase, Schema, error_at, redact, validate
+from migtui.api import type_name as _type_name
 from migtui.engine import Engine, register_extension
-from migtui.model import Event, Level, Phase
-from migtui.redact import redact
 
 MAX_ROWS = 1000
 

@@ -40,14 +40,13 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from migtui.config import Field, Schema, _type_name, error_at, validate
+from migtui.api import (Event, Field, Level, MetricSpec, PanelSpec, Phase, Sample, Schema, SourceError, TableSnapshot,
+                        TableSpec, error_at, redact, validate)
+from migtui.api import type_name as _type_name
 from migtui.engine import Engine, register_extension
-from migtui.errors import SourceError
-from migtui.model import Event, Level, MetricSpec, PanelSpec, Phase, Sample, TableSnapshot, TableSpec
 from migtui_postgres.pgconn import close_quietly, connect_monitor, describe_target, first_line, scrub_query
 from migtui_postgres.preflight import PREFLIGHT_SCHEMA
 from migtui_postgres.progress import BACKFILL_SCHEMA, BackfillCounter, RateTracker, TableLimits, j as _j
-from migtui.redact import redact
 
 SOURCE_NAME = "migration"
 TOOLS = ("alembic", "flyway", "django", "rails", "prisma", "golang-migrate", "goose", "sqitch", "liquibase",

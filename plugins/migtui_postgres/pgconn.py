@@ -17,9 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from migtui.config import Config, Field, Schema, validate
-from migtui.errors import ConfigError, SourceError
-from migtui.redact import redact
+from migtui.api import Config, ConfigError, Field, Schema, SourceError, redact, validate
 
 APPLICATION_NAME = "migtui"
 
@@ -81,7 +79,7 @@ def source_dsn(config: Config, name: str | None = None, *, node: Any = None, pat
                 return n, dsn
         known = ", ".join(n for n, _ in sources) or "none"
         if node is not None:
-            from migtui.config import error_at
+            from migtui.api import error_at
 
             raise error_at(node, "source", path, f"no postgres source named {name!r} (postgres sources: {known})")
         raise ConfigError(f"no postgres source named {name!r} (postgres sources: {known})", file=str(config.path))

@@ -13,21 +13,18 @@ the monitoring one):
 3. optionally a logical replication slot (``temporary false``, pgoutput or test_decoding), with the
    reminder that it retains WAL until dropped and the exact command to drop it.
 
-:func:`record` stores the steps as ``action`` events of a run named ``<config name> prepare``.
+The host (``migtui prepare``, through ``migtui_prepare_steps``) prints the steps and records them as
+``action`` events of a run named ``<config name> prepare`` (:func:`migtui.preflight.record_prepare`).
 """
 
 from __future__ import annotations
 
-import getpass
 import re
-import socket
-from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from migtui.config import Config
-from migtui.errors import MigtuiError
-from migtui.redact import redact
+from migtui.api import Config, MigtuiError, redact
+from migtui.api import PrepareStep as Step
 
 SLOT_NAME = re.compile(r"^[a-z0-9_]{1,63}$")
 SLOT_PLUGINS = ("pgoutput", "test_decoding")
@@ -37,17 +34,6 @@ class PrepareError(MigtuiError):
     """prepare was asked for something it cannot do (bad slot name ...)."""
 
     exit_code = 2
-
-
-@dataclass
-class Step:
-    step: str
-    status: str  # ok | warn | failed | info
-    message: str
-    data: dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def backup_functions(server_version: int) -> tuple[str, str]:
@@ -166,20 +152,3 @@ def _slot(conn: Any, slot: str, plugin: str, wal_level: str, user: str, dsn: str
     return Step("slot", "ok", f"logical slot {slot!r} ({plugin}) created at LSN {lsn}. REMINDER: it retains WAL and "
                 "catalog rows until dropped (a forgotten slot can fill pg_wal); `migtui watch` shows its retained WAL. "
                 f"Drop it after the migration: {drop}", data)
-
-
-def record(store: Any, config: Config, steps: list[Step]) -> str:
-    """Store the steps as ``action`` events of a new run ``<name> prepare``; returns its id."""
-    from migtui.model import Event, Level, Phase
-
-    run = store.create_run(f"{config.name} prepare", config.snapshot())
-    who = f"{getpass.getuser()}@{socket.gethostname()}"
-    level = {"ok": Level.INFO, "info": Level.INFO, "warn": Level.WARN, "failed": Level.ERROR}
-    for st in steps:
-        store.add_event(Event("action", f"prepare:{st.step}", st.message, level[st.status],
-                              {"who": who, "why": "migtui prepare", "verb": "prepare", "action": st.step,
-                               "ok": st.status != "failed", "status": st.status, "stage": "result",
-                               "message": st.message, **st.data}, run=run, phase=Phase.BASELINE))
-    store.flush()
-    store.finish_run(run, "finished")
-    return run

@@ -1,31 +1,22 @@
-"""Preflight checklist before a migration (``migtui check``, and a screen in the cockpit).
-
-:func:`run_preflight` returns :class:`CheckItem` s, each ``pass``, ``warn`` or ``fail`` with its
-evidence. No click, no Textual: the CLI prints them, the TUI shows them, :func:`record` stores them
-as ``check`` events of a run.
+"""PostgreSQL items of the preflight checklist (``migtui check``) and the role SQL (``migtui role-sql``).
 
 Per postgres source: connectivity and privileges (pg_monitor, pg_signal_backend), server version and
 which catalog entries run on it, WAL space (pg_ls_waldir, needs pg_monitor; a warn without it),
 replication slots and the WAL they retain, archiving (pg_stat_archiver), idle-in-transaction and
-long transactions that would block the migration's DDL, max_connections headroom. Then: a fresh
-baseline in the store, every alerter test-fired, every action dry-run.
+long transactions that would block the migration's DDL, max_connections headroom. The host
+(:mod:`migtui.preflight`) adds the baseline, alerter and action items.
 
 Every query runs on a read-only monitoring connection with statement and lock timeouts.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from migtui.config import Config, Field, Schema, validate
-from migtui.errors import MigtuiError
-from migtui.redact import redact
+from migtui.api import CheckItem, Config, Field, MigtuiError, Schema, load_catalog, redact, validate
 
 GiB = 1024 ** 3
 
@@ -43,18 +34,6 @@ PREFLIGHT_SCHEMA = Schema({
     "test_alerts": Field("bool", default=True, doc="Test-fire every alerter."),
     "dry_run_actions": Field("bool", default=True, doc="Dry-run every action."),
 }, doc="Preflight thresholds (`migration.preflight`).")
-
-
-@dataclass
-class CheckItem:
-    group: str
-    name: str
-    status: str  # pass | warn | fail | skip
-    evidence: str
-    data: dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def preflight_options(config: Config) -> dict[str, Any]:
@@ -152,8 +131,6 @@ class _PgChecks:
         return self.item("Privileges", "pass", f"has {', '.join(has)}", **data)
 
     def catalog(self) -> CheckItem:
-        from migtui.sqlcatalog import load_catalog
-
         catalog = load_catalog()
         major = self.version // 10000
         exts: dict[str, tuple[int, ...]] = {}
@@ -310,164 +287,21 @@ class _PgChecks:
                          f"({ratio:.0%}; max_connections {mx})", used=used, usable=usable, ratio=ratio)
 
 
-# --------------------------------------------------------------------------- other checks
+# --------------------------------------------------------------------------- the hook
 
 
-def baseline_check(store_path: Path | None, config: Config, max_age: float, now: float | None = None) -> CheckItem:
-    from migtui.errors import StoreError, StoreLockedError
-    from migtui.store import Store
-
-    group = "baseline"
-    if store_path is None or not Path(store_path).exists():
-        return CheckItem(group, "Baseline", "warn", f"no store at {store_path}: record a baseline first: "
-                         f"`migtui baseline --config {config.path}`")
-    try:
-        store = Store.open(store_path, read_only=True)
-    except StoreLockedError:
-        return CheckItem(group, "Baseline", "warn", f"{store_path} is held by a running migtui; cannot look for a "
-                         "baseline now")
-    except StoreError as exc:
-        return CheckItem(group, "Baseline", "warn", str(exc))
-    try:
-        cur = store.cursor()
-        row = cur.execute("SELECT b.run_id, max(b.computed_at), count(*) FROM baselines b JOIN runs r USING (run_id) "
-                          "WHERE r.name = ? GROUP BY b.run_id ORDER BY 2 DESC LIMIT 1", [config.name]).fetchone()
-        how = "baseline statistics"
-        if row is None:
-            row = cur.execute("SELECT s.run_id, max(s.ts), count(DISTINCT s.series_id) FROM samples s JOIN runs r "
-                              "USING (run_id) WHERE r.name = ? AND s.phase = 'baseline' GROUP BY s.run_id "
-                              "ORDER BY 2 DESC LIMIT 1", [config.name]).fetchone()
-            how = "baseline-phase samples (statistics not computed)"
-    finally:
-        store.close()
-    if row is None:
-        return CheckItem(group, "Baseline", "warn", f"no baseline for {config.name!r} in {store_path}: "
-                         f"`migtui baseline --config {config.path}`")
-    run_id, at, n = row
-    age = (now or time.time()) - at.timestamp()
-    data = {"run_id": run_id, "at": at.isoformat(), "age_seconds": age, "series": n}
-    if age > max_age:
-        return CheckItem(group, "Baseline", "warn", f"baseline of run {run_id} is {_dur(age)} old (older than "
-                         f"{_dur(max_age)}): record a fresh one", data)
-    return CheckItem(group, "Baseline", "pass", f"{how} of run {run_id}, {n} series, {_dur(age)} old", data)
-
-
-def alerter_checks(config: Config, host: Any) -> list[CheckItem]:
-    if not config["alerters"]:
-        return [CheckItem("alerting", "Alerters", "warn", "no alerters configured: nobody is told when a trigger "
-                          "fires")]
-    from migtui.alerting import build_alerters, parse_alerting, send_test_alert
-
-    opts = parse_alerting(config)
-    alerters = build_alerters(host, config)
-    results = send_test_alert(alerters, run="preflight", timeout=opts["timeout"],
-                              key_prefix=opts.get("key_prefix") or config.name)
-    return [CheckItem("alerting", f"Alerter {name}", "pass" if r.ok else "fail",
-                      redact(f"test alert {'delivered' if r.ok else 'FAILED'}: {r.message}"),
-                      {"attempts": r.attempts, "status": r.status}) for name, r in results]
-
-
-def action_checks(config: Config, host: Any, timeout: float = 60.0) -> list[CheckItem]:
-    try:
-        import migtui.actions  # noqa: F401
-    except ImportError:
-        return [CheckItem("actions", "Actions", "skip", "actions are not available in this installation")]
-    from migtui.engine import Engine
-
-    engine = Engine(config, store=None, host=host, headless=True)
-    try:
-        runner = engine.extensions.get("actions")
-        if runner is None:
-            return [CheckItem("actions", "Actions", "skip", "no action runner")]
-        items = []
-        verbs = [v for v in runner.verbs() if v in ("pause", "resume", "rollback")]
-        if not verbs:
-            return [CheckItem("actions", "Actions", "warn", "no pause/resume/rollback action configured: the "
-                              "operator can only cancel or terminate backends")]
-        for verb in verbs:
-            described = runner.describe(verb)
-            try:
-                results = runner.request(verb, who="migtui check", why="preflight dry run", confirmed=True,
-                                         dry_run=True).result(timeout=timeout)
-            except Exception as exc:  # noqa: BLE001
-                items.append(CheckItem("actions", f"Action {verb}", "fail", f"dry run failed: {redact(exc)}"))
-                continue
-            ok = all(r.ok for r in results)
-            items.append(CheckItem("actions", f"Action {verb}", "pass" if ok else "fail",
-                                   redact("; ".join(described) + " — " + "; ".join(r.message for r in results)),
-                                   {"results": [{"ok": r.ok, "message": redact(r.message)} for r in results]}))
-        return items
-    finally:
-        engine.finish()
-
-
-# --------------------------------------------------------------------------- entry points
-
-
-def run_preflight(config: Config, host: Any = None, *, store_path: Path | None = None,
-                  now: float | None = None, alerts: bool | None = None, actions: bool | None = None) -> list[CheckItem]:
-    """The whole checklist. ``alerts`` / ``actions`` override ``migration.preflight.test_alerts`` /
-    ``dry_run_actions``."""
+def postgres_checks(config: Config) -> list[CheckItem]:
+    """``migtui_preflight_checks``: the checks above for every postgres source of the config."""
     from migtui_postgres.pgconn import postgres_sources
 
     opts = preflight_options(config)
-    items: list[CheckItem] = []
     sources = postgres_sources(config)
     if not sources:
-        items.append(CheckItem("postgres", "PostgreSQL", "warn", "the config has no `type: postgres` source"))
+        return [CheckItem("postgres", "PostgreSQL", "warn", "the config has no `type: postgres` source")]
+    items: list[CheckItem] = []
     for name, dsn in sources:
         items.extend(_PgChecks(name, dsn, opts, config).run())
-    if store_path is None and config.get("store"):
-        store_path = config.resolve_path(config["store"])
-    items.append(baseline_check(store_path, config, float(opts["baseline_max_age"]), now))
-    if host is None:
-        from migtui.plugins import PluginHost
-
-        host = PluginHost(disabled=config["plugins"]["disable"])
-    if opts["test_alerts"] if alerts is None else alerts:
-        items.extend(_guarded("alerting", "Alerters", lambda: alerter_checks(config, host)))
-    if opts["dry_run_actions"] if actions is None else actions:
-        items.extend(_guarded("actions", "Actions", lambda: action_checks(config, host)))
     return items
-
-
-def _guarded(group: str, name: str, fn: Callable[[], list[CheckItem]]) -> list[CheckItem]:
-    try:
-        return fn()
-    except MigtuiError as exc:
-        return [CheckItem(group, name, "fail", str(exc))]
-    except Exception as exc:  # noqa: BLE001
-        return [CheckItem(group, name, "fail", f"{type(exc).__name__}: {redact(exc)}")]
-
-
-def overall(items: list[CheckItem]) -> str:
-    statuses = {i.status for i in items}
-    return "fail" if "fail" in statuses else "warn" if "warn" in statuses else "pass"
-
-
-def record(engine_or_store: Any, items: list[CheckItem], *, run_id: str | None = None) -> None:
-    """Store the checklist as ``check`` events (data.type = "preflight") of an engine's run, or of
-    ``run_id`` in a store."""
-    from migtui.model import Event, Level
-
-    level = {"pass": Level.INFO, "skip": Level.INFO, "warn": Level.WARN, "fail": Level.ERROR}
-    for it in items:
-        ev = Event("check", f"preflight:{it.name}", f"{it.name}: {it.status}: {it.evidence}", level[it.status],
-                   {"type": "preflight", "group": it.group, "check": it.name, "result": it.status,
-                    "evidence": it.evidence})
-        if hasattr(engine_or_store, "emit"):
-            engine_or_store.emit(ev)
-        else:
-            ev.run = run_id or ""
-            engine_or_store.add_event(ev)
-
-
-def now_utc() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _env_user() -> str:
-    return os.environ.get("USER") or os.environ.get("LOGNAME") or "operator"
 
 
 # --------------------------------------------------------------------------- role-sql

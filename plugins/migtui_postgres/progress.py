@@ -29,9 +29,7 @@ import math
 import re
 from typing import Any
 
-from migtui.config import Field, Schema, error_at
-from migtui.model import Event, Level, Sample
-from migtui.redact import redact
+from migtui.api import Event, Field, Level, Sample, Schema, error_at, redact
 from migtui_postgres.pgconn import first_line, scrub_query
 from migtui_postgres.schedule import Cadence
 

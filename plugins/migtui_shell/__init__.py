@@ -26,7 +26,7 @@ import subprocess
 import time
 from typing import Any
 
-from migtui.hookspecs import hookimpl
+from migtui.api import hookimpl
 
 __version__ = "0.1.0"
 
@@ -35,7 +35,7 @@ _SECRET_NAME = re.compile(r"(password|passwd|secret|token|key|dsn|url|auth)", re
 
 
 def _command(value: Any, parent: Any, key: Any, path: str) -> list[str]:
-    from migtui.config import error_at, interpolate
+    from migtui.api import error_at, interpolate
 
     if isinstance(value, str):
         raise error_at(parent, key, path, f"expected an argument list like {shlex.split(value)!r}, not a shell "
@@ -52,8 +52,7 @@ def _command(value: Any, parent: Any, key: Any, path: str) -> list[str]:
 
 
 def _schema(verb: str) -> Any:
-    from migtui.actions import common_fields
-    from migtui.config import Field, Schema
+    from migtui.api import Field, Schema, common_fields
 
     return Schema({
         **common_fields(verb, timeout=300.0),
@@ -66,7 +65,7 @@ def _schema(verb: str) -> Any:
 
 class ShellAction:
     def __init__(self, name: str, verb: str, opts: dict[str, Any], cwd: str) -> None:
-        from migtui.redact import register_secret
+        from migtui.api import register_secret
 
         self.name, self.verb = name, verb
         self.confirm, self.dry_run, self.timeout = opts["confirm"], opts["dry_run"], float(opts["timeout"])
@@ -79,14 +78,13 @@ class ShellAction:
                 register_secret(v)
 
     def describe(self, request: Any) -> str:
-        from migtui.redact import redact
+        from migtui.api import redact
 
         env = f" with {', '.join(sorted(self.env))} set" if self.env else ""
         return redact(f"run {shlex.join(self.command)} in {self.cwd}{env} (timeout {self.timeout:g}s)")
 
     def run(self, request: Any) -> Any:
-        from migtui.model import ActionResult
-        from migtui.redact import redact
+        from migtui.api import ActionResult, redact
 
         env = {**os.environ, **self.env, "MIGTUI_VERB": request.verb, "MIGTUI_WHO": request.who,
                "MIGTUI_WHY": request.why, "MIGTUI_RUN": request.run, "MIGTUI_PHASE": str(getattr(request.phase, "value", request.phase))}
@@ -128,12 +126,12 @@ def _clip(out: bytes, limit: int) -> bytes:
 
 
 def build(ctx: Any, verb: str = "rollback") -> ShellAction:
-    from migtui.config import validate
+    from migtui.api import validate
 
     opts = validate(_schema(verb), ctx.options, ctx.path)
     cwd = ctx.config.resolve_path(opts["cwd"]) if opts.get("cwd") else ctx.config.path.parent
     if not cwd.is_dir():
-        from migtui.config import error_at
+        from migtui.api import error_at
 
         raise error_at(ctx.options, "cwd", f"{ctx.path}.cwd", f"not a folder: {cwd}")
     return ShellAction(ctx.name, verb, opts, str(cwd.resolve()))

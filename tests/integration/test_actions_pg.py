@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from migtui.errors import ActionError, ConfigError
-from migtui.pause import DEFAULT_KEY, check_sql, is_paused, wait_if_paused
+from migtui_postgres.pause import DEFAULT_KEY, check_sql, is_paused, wait_if_paused
 
 pytestmark = pytest.mark.pg
 

@@ -94,7 +94,8 @@ def test_check_passes_and_fails_on_an_idle_in_transaction_session(pg: Any, tmp_p
 def test_unprivileged_role_degrades_with_warnings_and_role_sql_fixes_it(pg: Any, tmp_path: Path) -> None:
     from psycopg import sql
 
-    from migtui_postgres.preflight import grants_sql, run_preflight
+    from migtui.preflight import run_preflight
+    from migtui_postgres.preflight import grants_sql
 
     role = f"migtui_t_{secrets.token_hex(3)}"
     dsn = pg.dsn + f" user={role}"

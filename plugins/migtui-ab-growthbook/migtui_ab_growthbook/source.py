@@ -9,10 +9,7 @@ import time
 from typing import Any, Iterator, Mapping
 from urllib.parse import quote
 
-from migtui.config import Field, Schema, validate
-from migtui.errors import SourceError
-from migtui.model import MetricSpec, PanelSpec, Sample
-from migtui.redact import redact
+from migtui.api import Field, MetricSpec, PanelSpec, Sample, Schema, SourceError, redact, validate
 
 MAX_BYTES = 8 * 1024 * 1024
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from migtui.actions import common_fields
-from migtui.config import Field, Schema, validate
-from migtui.model import ActionResult
+from migtui.api import ActionResult, Field, Schema, common_fields, validate
 
 from migtui_flags_unleash.web import ActionError, check_url, request, snippet
 

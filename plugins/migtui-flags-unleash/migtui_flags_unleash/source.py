@@ -6,8 +6,7 @@ import collections
 import time
 from typing import Any, Iterator
 
-from migtui.config import Field, Schema, validate
-from migtui.model import Event, Level, MetricSpec, PanelSpec, Sample
+from migtui.api import Event, Field, Level, MetricSpec, PanelSpec, Sample, Schema, validate
 
 from migtui_flags_unleash.web import check_url
 from migtui_flags_unleash.provider import DISABLED_VARIANT, UnleashProvider

@@ -6,8 +6,7 @@ import json
 import re
 from typing import Any
 
-from migtui.errors import ActionError, SourceError
-from migtui.redact import redact
+from migtui.api import ActionError, SourceError, redact
 
 MAX_BYTES = 8 * 1024 * 1024
 
