@@ -49,6 +49,19 @@ def test_no_page_shows_an_escaped_pipe(site: Path) -> None:
         assert "\\|" not in _text(page), f"{page.relative_to(site)} shows a literal \\| (write | inside code spans)"
 
 
+def test_no_page_hides_text_as_html() -> None:
+    """``<store>.sock`` outside backticks is an HTML tag to Markdown: the words vanish from the page."""
+    for md in (ROOT / "docs").glob("*.md"):
+        in_fence = False
+        for number, line in enumerate(md.read_text().splitlines(), 1):
+            if line.lstrip().startswith("```"):
+                in_fence = not in_fence
+                continue
+            outside_code = line.split("`")[::2]
+            if not in_fence and any(re.search(r"<[A-Za-z/!]", part) for part in outside_code):
+                pytest.fail(f"{md.name}:{number}: '<' outside code would be read as HTML: {line.strip()}")
+
+
 def test_the_site_loads_nothing_from_the_network(site: Path) -> None:
     """No web fonts, scripts, styles or images from elsewhere: the site works offline, as the build does."""
     for page in site.rglob("*.html"):
