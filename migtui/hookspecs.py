@@ -1,8 +1,8 @@
 """The hooks a migtui plugin can implement.
 
 A plugin is a module or object with functions named after these specs, decorated with
-``migtui.hookimpl`` (``from migtui.hookspecs import hookimpl``), and published under the
-``migtui`` entry-point group::
+``hookimpl`` (``from migtui.api import hookimpl``: ``migtui.api`` is the one module a plugin
+imports), and published under the ``migtui`` entry-point group::
 
     [project.entry-points.migtui]
     myplugin = "myplugin"
@@ -34,9 +34,9 @@ def migtui_source_types(register: Any) -> None:
         a :class:`migtui.api.Collector`: an object with ``name``, ``interval``, ``timeout``,
         ``collect(ctx) -> iterable of Sample | TableSnapshot | Event``, ``panels() -> list[PanelSpec]``
         and ``close()``; an optional ``open()`` is called at start, so a wrong address is one clear
-        error. The factory validates ``ctx.options`` and raises :class:`migtui.errors.ConfigError`
-        (use :func:`migtui.config.validate`) for bad options. ``schema``, the
-        :class:`migtui.config.Schema` of those options (or a function returning it, so a slow import
+        error. The factory validates ``ctx.options`` and raises :class:`migtui.api.ConfigError`
+        (use :func:`migtui.api.validate`) for bad options. ``schema``, the
+        :class:`migtui.api.Schema` of those options (or a function returning it, so a slow import
         can wait), puts every option with its ``doc`` into the generated config reference.
 
     .. versionadded:: 0.1
@@ -84,8 +84,8 @@ def migtui_sql_dirs(register: Any) -> None:
 def migtui_panels(config: Any, register: Any) -> None:
     """Describe panels as data (migration type, title, metrics, units, thresholds); the TUI draws them.
 
-    :param config: the loaded :class:`migtui.config.Config`.
-    :param register: ``register(panel: migtui.model.PanelSpec)``.
+    :param config: the loaded :class:`migtui.api.Config`.
+    :param register: ``register(panel: migtui.api.PanelSpec)``.
 
     .. versionadded:: 0.1
     """
@@ -97,7 +97,7 @@ def migtui_command_env(config: Any, register: Any) -> None:
     apart on the server (the bundled PostgreSQL plugin sets ``PGAPPNAME`` to the postgres source's
     ``migration_application_name``).
 
-    :param config: the loaded :class:`migtui.config.Config`.
+    :param config: the loaded :class:`migtui.api.Config`.
     :param register: ``register(name: str, value: str)``, one environment variable.
 
     .. versionadded:: 0.2
