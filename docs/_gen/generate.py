@@ -71,10 +71,11 @@ def _rst_to_md(text: str) -> str:
 
 
 def _literal(text: str) -> str:
-    """Plain text as Markdown: ``<`` outside code spans (the even parts) is shown, not taken as HTML."""
+    """Plain text as Markdown: outside code spans (the even parts) ``<`` is shown, not taken as HTML,
+    and ``*`` / ``_`` are shown, not taken as emphasis."""
     parts = str(text).split("`")
     for i in range(0, len(parts), 2):
-        parts[i] = parts[i].replace("<", "&lt;")
+        parts[i] = parts[i].replace("<", "&lt;").replace("*", "\\*").replace("_", "\\_")
     return "`".join(parts)
 
 
