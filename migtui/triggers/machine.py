@@ -124,7 +124,8 @@ class TriggerEngine:
                 threshold=spec.threshold_text(), action=spec.action,
                 level=st.level.value if st.state in ("firing", "inconclusive") else "info",
                 reason=st.reason, silenced_until=sil[0] if sil else None, silenced_by=sil[1] if sil else "",
-                acked_by=st.acked_by, dry_run=spec.dry_run, metric=spec.metric))
+                acked_by=st.acked_by, dry_run=spec.dry_run, metric=spec.metric, source=spec.source or "",
+                labels=dict(spec.labels)))
         return rows
 
     def _any_silence(self, spec: TriggerSpec) -> tuple[float, str] | None:

@@ -117,6 +117,10 @@ class TriggerStatus:
     acked_by: str
     dry_run: bool
     metric: str
+    source: str = ""
+    """The source the trigger watches ("" = every source with the metric)."""
+    labels: dict[str, str] = field(default_factory=dict)
+    """The labels a series must have for the trigger to watch it."""
 
     def as_dict(self) -> dict[str, Any]:
         return {k: (_json_num(v) if k == "value" else v) for k, v in self.__dict__.items()}

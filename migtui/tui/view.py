@@ -187,6 +187,18 @@ class TriggerRow:
     acked_by: str = ""
     dry_run: bool = False
     metric: str = ""
+    source: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def watches(self, source: str, metric: str, labels: Mapping[str, str]) -> bool:
+        """True when this trigger watches the series (its metric, its source if it names one, and its labels)."""
+        if not self.metric:
+            return False
+        if not (self.metric == metric or metric.endswith("." + self.metric) or self.metric.endswith("." + metric)):
+            return False
+        if self.source and source and self.source != source:
+            return False
+        return all(str(labels.get(k)) == str(v) for k, v in self.labels.items())
 
     @property
     def display_state(self) -> str:
@@ -231,7 +243,8 @@ def trigger_rows(engine: Any, now: float | None = None) -> list[TriggerRow] | No
             action=str(_field(r, "action", "") or ""), level=str(_field(r, "level", "") or ""),
             reason=str(_field(r, "reason", "") or ""), silenced_until=_num(_field(r, "silenced_until")),
             acked_by=str(_field(r, "acked_by", "") or ""), dry_run=bool(_field(r, "dry_run", False)),
-            metric=str(_field(r, "metric", "") or "")))
+            metric=str(_field(r, "metric", "") or ""), source=str(_field(r, "source", "") or ""),
+            labels=dict(_field(r, "labels", None) or {})))
     return rows
 
 
@@ -243,13 +256,13 @@ def worst_trigger(rows: Iterable[TriggerRow] | None) -> TriggerRow | None:
     return best
 
 
-def trigger_state_for_metric(rows: Iterable[TriggerRow] | None, metric: str) -> str | None:
-    """The strongest firing/pending state of triggers watching ``metric`` (exact or dotted suffix)."""
+def trigger_state_for_metric(rows: Iterable[TriggerRow] | None, metric: str, source: str = "",
+                             labels: Mapping[str, str] | None = None) -> str | None:
+    """The strongest firing/pending state of the triggers watching one series: ``metric`` (exact or
+    dotted suffix) of ``source`` with ``labels`` (a trigger naming another source or other labels does not)."""
     best: TriggerRow | None = None
     for r in rows or ():
-        if not r.metric:
-            continue
-        if r.metric == metric or metric.endswith("." + r.metric) or r.metric.endswith("." + metric):
+        if r.watches(source, metric, labels or {}):
             if r.rank > 0 and (best is None or r.rank > best.rank):
                 best = r
     return best.display_state if best else None
@@ -321,6 +334,32 @@ class MetricRow:
     state: str
     source: str = ""
     metric: str = ""
+    age: float | None = None
+    """Seconds since the last point, set when the row is ``stale`` (its source cannot be reached)."""
+
+    @property
+    def state_label(self) -> str:
+        """What the state column reads: ``ok``, ``warn``, ``stale 42s`` / ``stale 3m``, ``-`` (no data)."""
+        if self.state == "stale":
+            return f"stale {fmt_coarse(self.age)}" if self.age is not None else "stale"
+        return "-" if self.state == "nodata" else self.state
+
+
+def fmt_coarse(seconds: float | None) -> str:
+    """An age in at most three characters, for narrow columns: ``42s``, ``3m``, ``5h``, ``2d``."""
+    if seconds is None:
+        return "-"
+    s = int(max(0, seconds))
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
+        if s >= size:
+            return f"{s // size}{unit}"
+    return f"{s}s"
+
+
+def source_reachable(engine: Any, source: str) -> bool:
+    """False while a source cannot be polled (error, stale, quarantined): its last values are old."""
+    st = getattr(engine, "sources", {}).get(source)
+    return st is None or st.state in ("ok", "starting")
 
 
 def _threshold_state(spec: MetricSpec, v: float | None) -> str:
@@ -360,16 +399,19 @@ def metric_rows(engine: Any, panel: PanelSpec, triggers: list[TriggerRow] | None
             vals = [float(v) for ts, v in pts if ts >= t_end - window]
             value = _num(pts[-1][1]) if pts else None
             base = baseline_value(engine, s.source, s.metric, s.labels)
-            state = _threshold_state(spec, value)
-            tstate = trigger_state_for_metric(triggers, s.metric)
+            state, age = _threshold_state(spec, value), None
+            tstate = trigger_state_for_metric(triggers, s.metric, s.source, s.labels)
             if tstate and _STATE_RANK.get(tstate, 0) > _STATE_RANK.get(state, 0):
                 state = tstate
+            if not source_reachable(engine, s.source):  # old values never read as ok (or warn)
+                state = "stale" if value is not None else "nodata"
+                age = (t_end - last_ts) if last_ts is not None and now is not None else None
             name = title
             if prefix is not None:
                 name = s.metric[len(prefix):] or title
             if s.labels:
                 name += " " + ",".join(cell_str(v) for _, v in sorted(s.labels.items()))
-            rows.append(MetricRow(name, unit, value, base, vals, state, s.source, s.metric))
+            rows.append(MetricRow(name, unit, value, base, vals, state, s.source, s.metric, age))
         if len(matched) > max_series:
             rows.append(MetricRow(f"  … {len(matched) - max_series} more", "", None, None, [], "nodata"))
     return rows

@@ -134,14 +134,14 @@ def migration_apps(engine: Any, source: str) -> tuple[str, ...]:
 
 def _spark_width(rows: Sequence[Any], width: int) -> tuple[int, int]:
     name_w = min(24, max((len(r.title) for r in rows), default=10))
-    return name_w, max(8, min(180, width - name_w - 8 - 10 - 10 - 6 - 13))
+    return name_w, max(8, min(180, width - name_w - 9 - 10 - 10 - 6 - 13))
 
 
 def _metrics_key(engine: Any, rows: Sequence[Any], width: int) -> Any:
     """What the metrics table shows (its sparklines draw the last ``spark_w`` points)."""
     _, spark_w = _spark_width(rows, width)
     return (getattr(engine.config, "interval", 2.0), spark_w,
-            [(r.title, r.unit, r.value, r.baseline, r.state, r.points[-spark_w:]) for r in rows])
+            [(r.title, r.unit, r.value, r.baseline, r.state_label, r.points[-spark_w:]) for r in rows])
 
 
 def _snapshot_key(name: str, snap: Any, now: float) -> Any:
@@ -161,7 +161,7 @@ def render_metrics(engine: Any, spec: PanelSpec, triggers: list[TriggerRow] | No
     name_w, spark_w = _spark_width(rows, width)
     table = Table(box=None, expand=False, padding=(0, 1), show_edge=False, header_style="bold dim")
     table.add_column("metric", width=name_w, no_wrap=True, overflow="ellipsis")
-    table.add_column("state", width=8, no_wrap=True)
+    table.add_column("state", width=9, no_wrap=True)
     table.add_column("now", justify="right", width=10, no_wrap=True)
     table.add_column("base", justify="right", width=10, no_wrap=True)
     table.add_column("Δ", justify="right", width=6, no_wrap=True)
@@ -169,7 +169,7 @@ def render_metrics(engine: Any, spec: PanelSpec, triggers: list[TriggerRow] | No
                      no_wrap=True)
     for r in rows:
         style = STATE_STYLE.get(r.state, "")
-        table.add_row(safetext.rich(r.title), Text(r.state if r.state != "nodata" else "-", style=style),
+        table.add_row(safetext.rich(r.title, style=style if r.state == "stale" else ""), Text(r.state_label, style=style),
                       safetext.rich(fmt_value(r.value, r.unit), style=style if r.state not in ("ok", "nodata") else ""),
                       safetext.rich(fmt_value(r.baseline, r.unit)), safetext.rich(fmt_delta(r.value, r.baseline, r.unit)),
                       sparkline(r.points, spark_w, style=style or "green", baseline=r.baseline))
