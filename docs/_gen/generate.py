@@ -5,11 +5,14 @@
 - ``reference/cli.md`` from the ``migtui`` command itself: every command and subcommand with its
   usage, help and options;
 - ``reference/config.md`` from the config schema's own field docs (``Field(doc=...)``): the top-level
-  keys of a config file, then every source, alerter and action type the installed plugins register,
-  with the options of the types that hand their schema to ``register(..., schema=...)``.
+  keys of a config file (the core's and the plugins' sections), then every source, alerter and action
+  type of this tree's plugins, with the options of the types that hand their schema to
+  ``register(..., schema=...)``.
 
-The tree being built is imported (its root and ``plugins/`` go first on ``sys.path``), so a hook or
-a config key added in this tree is in its site. A page of the same path under docs/ would be
+The tree being built is imported (its root, ``plugins/`` and the example plugin packages under
+``plugins/`` go first on ``sys.path``), so a hook or a config key added in this tree is in its site.
+Only this tree's plugins are documented (the bundled ones and the examples, installed or not): the
+site does not change with whatever else happens to be installed. A page of the same path under docs/ would be
 replaced; keep hand-written text in the other pages.
 """
 
@@ -24,7 +27,8 @@ from typing import Any, Iterator
 from mkdocs.structure.files import File
 
 ROOT = Path(__file__).resolve().parents[2]
-for _p in (ROOT / "plugins", ROOT):
+EXAMPLE_PLUGINS = sorted(p.parent for p in (ROOT / "plugins").glob("*/pyproject.toml"))
+for _p in (*EXAMPLE_PLUGINS, ROOT / "plugins", ROOT):
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
 
@@ -269,9 +273,43 @@ def _type_schema(entry: Any) -> Any:
     return schema(entry.verbs[0]) if entry.kind == "action" else schema()
 
 
+def _in_tree(module: str) -> bool:
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return False
+    origin = getattr(spec, "origin", None) if spec is not None else None
+    return bool(origin) and Path(origin).resolve().is_relative_to(ROOT)
+
+
+def _tree_host() -> Any:
+    """A plugin host with this tree's plugins: the bundled ones, and the example packages under
+    ``plugins/`` (from their own pyproject's entry points) whether they are installed or not."""
+    import importlib
+    import importlib.metadata as md
+
+    from migtui.plugins import ENTRY_POINT_GROUP, PluginHost
+
+    installed = {ep.name for ep in md.entry_points(group=ENTRY_POINT_GROUP)}
+    examples = []
+    for folder in EXAMPLE_PLUGINS:
+        text = (folder / "pyproject.toml").read_text() + "\n"
+        table = text.partition("[project.entry-points.migtui]\n")[2].split("\n[", 1)[0]
+        for name, module in re.findall(r'^([\w-]+)\s*=\s*"([\w.]+)"', table, re.M):
+            if name not in installed:
+                examples.append((name, importlib.import_module(module)))
+    host = PluginHost(disabled=(), extra_plugins=examples)
+    ours = {i.name for i in host.list() if _in_tree(i.module.partition(":")[0])}
+    failed = [i for i in host.list() if i.name in ours and i.status == "failed"]
+    if failed:  # a plugin of this tree that cannot be imported must not leave a silent hole in the reference
+        raise RuntimeError("plugins failed to load: " + "; ".join(f"{i.name}: {i.error}" for i in failed))
+    return host, ours
+
+
 def config_page() -> str:
     from migtui.config import CONFIG_SCHEMA
-    from migtui.plugins import PluginHost
 
     out = ["# Config reference", "",
            "Generated at every build of this site from the schema's own field docs "
@@ -280,11 +318,13 @@ def config_page() -> str:
            "what the keys do.", "", "## The config file", ""]
     if CONFIG_SCHEMA.doc:
         out += [_rst_to_md(CONFIG_SCHEMA.doc), ""]
-    host = PluginHost(disabled=())
-    out += _schema_tables(CONFIG_SCHEMA.with_fields(host.config_sections()), "", 3)  # + plugin-owned sections
+    host, ours = _tree_host()
+    owned = {c.name: c.obj for c in host.contributed("config_section") if c.plugin in ours}
+    out += _schema_tables(CONFIG_SCHEMA.with_fields(owned), "", 3)  # the core's keys, then the plugins' sections
     sections = (("source", "sources"), ("alerter", "alerters"), ("action", "actions"))
     for kind, key in sections:
-        entries = sorted((e for (k, _t), e in host.types.items() if k == kind), key=lambda e: e.type)
+        entries = sorted((e for (k, _t), e in host.types.items() if k == kind and e.plugin in ours),
+                         key=lambda e: e.type)
         out += ["", f"## {key.capitalize()}: every `type:`", ""]
         if not entries:
             out += ["None installed.", ""]
@@ -301,7 +341,4 @@ def config_page() -> str:
                                              implied)
             else:
                 out += ["", "Its options are described on the page of its feature."]
-    failed = [i for i in host.list() if i.status == "failed"]
-    if failed:  # a plugin that cannot be imported must not leave a silent hole in the reference
-        raise RuntimeError("plugins failed to load: " + "; ".join(f"{i.name}: {i.error}" for i in failed))
     return "\n".join(out) + "\n"

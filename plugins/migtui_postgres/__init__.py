@@ -57,20 +57,31 @@ def migtui_command_env(config: Any, register: Any) -> None:
 from migtui_postgres.actions import migtui_action_types  # noqa: E402,F401 - the actions hook
 
 
-def _section(module: str) -> Any:
-    def convert(value: Any, parent: Any, key: Any, path: str) -> Any:
+class _Section:
+    """The converter of a config section, in a submodule imported only when the section is present.
+    Its ``schema`` (shown by the config reference of the docs) is that converter's own."""
+
+    def __init__(self, module: str) -> None:
+        self.module = module
+
+    def _convert(self) -> Any:
         import importlib
 
-        return importlib.import_module(f"migtui_postgres.{module}").config_field(value, parent, key, path)
+        return importlib.import_module(f"migtui_postgres.{self.module}").config_field
 
-    return convert
+    def __call__(self, value: Any, parent: Any, key: Any, path: str) -> Any:
+        return self._convert()(value, parent, key, path)
+
+    @property
+    def schema(self) -> Any:
+        return getattr(self._convert(), "schema", None)
 
 
 @hookimpl
 def migtui_config_sections(register: Any) -> None:
-    register("integrity", Field(_section("integrity"), default=list,
+    register("integrity", Field(_Section("integrity"), default=list,
                                 doc="Data integrity checks (SQL), compared between baseline and post."))
-    register("migration", Field(_section("migration_tools"), default=dict,
+    register("migration", Field(_Section("migration_tools"), default=dict,
                                 doc="Migration-tool awareness, automatic phases, backfill progress, preflight."))
 
 

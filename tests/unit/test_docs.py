@@ -78,26 +78,43 @@ def test_the_benchmark_page_shows_the_latest_results(site: Path) -> None:
     assert figure in _text(site / "benchmarks" / "index.html")
 
 
+def _bundled_sections() -> dict[str, object]:
+    """The top-level config sections the bundled plugins own (``migration``, ``integrity``)."""
+    from migtui.plugins import PluginHost
+
+    return {c.name: c.obj for c in PluginHost().contributed("config_section") if c.plugin in BUNDLED_PLUGINS}
+
+
 def test_the_config_reference_lists_every_top_level_key(site: Path) -> None:
     text = _text(site / "reference" / "config" / "index.html")
-    for key, field in CONFIG_SCHEMA.fields.items():
+    flat = " ".join(text.split())
+    for key, field in {**CONFIG_SCHEMA.fields, **_bundled_sections()}.items():
         assert key in text, f"config key {key!r} is not in the config reference"
-        if field.doc:
-            assert " ".join(field.doc.split()).rstrip(".")[:40] in " ".join(text.split()), key
+        if field.doc:  # type: ignore[attr-defined]
+            assert " ".join(field.doc.split()).rstrip(".")[:40] in flat, key  # type: ignore[attr-defined]
+
+
+def test_the_config_reference_lists_the_keys_of_the_plugin_sections(site: Path) -> None:
+    text = _text(site / "reference" / "config" / "index.html")
+    sections = _bundled_sections()
+    assert {"migration", "integrity"} <= set(sections)
+    for name, field in sections.items():
+        schema = getattr(field.type, "schema", None)  # type: ignore[attr-defined]
+        assert schema is not None, f"config section {name!r}: its converter carries no schema for the reference"
+        part = text.split(f"{name}[]" if field.default is list else name, 1)[1]  # type: ignore[attr-defined]
+        for key in schema.fields:
+            assert key in part, f"{name}.{key} is not in the config reference"
 
 
 def test_the_config_reference_lists_every_option_of_every_registered_schema(site: Path) -> None:
     from migtui.plugins import PluginHost
 
     text = _text(site / "reference" / "config" / "index.html")
-    host = PluginHost()
-    bundled = [e for e in host.types.values() if e.plugin in BUNDLED_PLUGINS]
-    assert {e.type for e in bundled} >= {"postgres", "prometheus", "slack", "pg_pause", "k8s_deployment", "shell"}
-    assert not [e.type for e in bundled if e.schema is None], "a bundled type registers no schema"
-    with_schema = [e for e in host.types.values() if e.schema is not None]
-    for entry in host.types.values():
+    ours = [e for e in PluginHost().types.values() if e.plugin in BUNDLED_PLUGINS]
+    assert {e.type for e in ours} >= {"postgres", "prometheus", "slack", "pg_pause", "k8s_deployment", "shell"}
+    assert not [e.type for e in ours if e.schema is None], "a bundled type registers no schema"
+    for entry in ours:
         assert entry.type in text, f"{entry.kind} type {entry.type!r} is not in the config reference"
-    for entry in with_schema:
         schema = entry.schema if hasattr(entry.schema, "fields") else (
             entry.schema(entry.verbs[0]) if entry.kind == "action" else entry.schema())
         section = text.split(entry.type, 1)[1]
@@ -162,7 +179,7 @@ def test_every_relative_link_of_the_readme_points_at_a_file() -> None:
 def test_every_top_level_config_key_is_on_the_configuration_page() -> None:
     """The reference lists keys by itself; the configuration page must say where each is explained."""
     page = (ROOT / "docs" / "configuration.md").read_text()
-    for key in CONFIG_SCHEMA.fields:
+    for key in [*CONFIG_SCHEMA.fields, *_bundled_sections()]:
         assert f"`{key}" in page, f"config key {key!r} is not in docs/configuration.md's table"
 
 

@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 
 @hookimpl
 def migtui_source_types(register: Any) -> None:
-    from migtui_ab_growthbook.source import build
+    from migtui_ab_growthbook.source import SCHEMA, build
 
-    register("growthbook_experiment", build,
+    register("growthbook_experiment", build, schema=SCHEMA,
              doc="GrowthBook experiment results: users, conversion, lift, p-value, SRM per variant.")

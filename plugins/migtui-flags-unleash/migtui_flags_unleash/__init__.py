@@ -19,14 +19,14 @@ __version__ = "0.1.0"
 
 @hookimpl
 def migtui_source_types(register: Any) -> None:
-    from migtui_flags_unleash.source import build
+    from migtui_flags_unleash.source import SCHEMA, build
 
-    register("unleash_flags", build, doc="Unleash feature flags (state, per-variant exposure) through OpenFeature.")
+    register("unleash_flags", build, schema=SCHEMA, doc="Unleash feature flags (state, per-variant exposure) through OpenFeature.")
 
 
 @hookimpl
 def migtui_action_types(register: Any) -> None:
-    from migtui_flags_unleash.action import build
+    from migtui_flags_unleash.action import build, options_schema
 
-    register("unleash_flag_off", build, verbs=("pause", "resume", "rollback"),
+    register("unleash_flag_off", build, verbs=("pause", "resume", "rollback"), schema=options_schema,
              doc="Turn an Unleash flag off in one environment (resume turns it back on).")

@@ -10,7 +10,7 @@ from migtui.api import ActionResult, Field, Schema, common_fields, validate
 from migtui_flags_unleash.web import ActionError, check_url, request, snippet
 
 
-def _schema(verb: str) -> Schema:
+def options_schema(verb: str) -> Schema:
     return Schema({
         **common_fields(verb, timeout=10.0),
         "url": Field("str", required=True, check=check_url, doc="Unleash API base, e.g. https://unleash.example.com/api"),
@@ -56,4 +56,4 @@ class UnleashFlagOff:
 
 
 def build(ctx: Any, verb: str = "rollback") -> UnleashFlagOff:
-    return UnleashFlagOff(ctx.name, verb, validate(_schema(verb), ctx.options, ctx.path))
+    return UnleashFlagOff(ctx.name, verb, validate(options_schema(verb), ctx.options, ctx.path))
