@@ -35,6 +35,7 @@ for _p in (*EXAMPLE_PLUGINS, ROOT / "plugins", ROOT):
 HOOKS_PAGE = "reference/hooks.md"
 CONFIG_PAGE = "reference/config.md"
 CLI_PAGE = "reference/cli.md"
+EXAMPLE_FOLDERS: dict[str, str] = {}  # example plugin name -> its folder under plugins/
 
 
 def on_files(files: Any, config: Any) -> Any:
@@ -293,11 +294,12 @@ def _tree_host() -> Any:
     from migtui.plugins import ENTRY_POINT_GROUP, PluginHost
 
     installed = {ep.name for ep in md.entry_points(group=ENTRY_POINT_GROUP)}
-    examples = []
+    examples: list[tuple[str, Any]] = []
     for folder in EXAMPLE_PLUGINS:
         text = (folder / "pyproject.toml").read_text() + "\n"
         table = text.partition("[project.entry-points.migtui]\n")[2].split("\n[", 1)[0]
         for name, module in re.findall(r'^([\w-]+)\s*=\s*"([\w.]+)"', table, re.M):
+            EXAMPLE_FOLDERS[name] = folder.name
             if name not in installed:
                 examples.append((name, importlib.import_module(module)))
     host = PluginHost(disabled=(), extra_plugins=examples)
@@ -329,8 +331,10 @@ def config_page() -> str:
         if not entries:
             out += ["None installed.", ""]
         for entry in entries:
+            example = EXAMPLE_FOLDERS.get(entry.plugin)
             out += ["", f"### `{entry.type}`", "",
-                    f"Plugin `{entry.plugin}`." + (f" Verbs: {', '.join(entry.verbs)}." if kind == "action" else "")]
+                    f"Plugin `{entry.plugin}`" + (f" (an example: `pip install ./plugins/{example}`)" if example else "")
+                    + "." + (f" Verbs: {', '.join(entry.verbs)}." if kind == "action" else "")]
             if entry.doc:
                 out += ["", _rst_to_md(entry.doc)]
             schema = _type_schema(entry)
