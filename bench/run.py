@@ -53,6 +53,9 @@ def run_figure(name: str, ctx: Context) -> dict[str, Any]:
         res = {"status": f"not measured: {type(exc).__name__}: {exc}",
                "traceback": traceback.format_exc()[-2000:]}
     res["elapsed_s"] = round(time.monotonic() - t, 1)
+    res["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    if ctx.note:
+        res["note"] = ctx.note
     res["loadavg_before"] = load0
     res["loadavg_after"] = _loadavg()
     return res
@@ -65,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="smaller sizes and shorter windows (a few minutes)")
     ap.add_argument("--out", type=Path, default=RESULTS, help="folder for latest.json and latest.md")
     ap.add_argument("--keep", action="store_true", help="keep the scratch folder (stores, screens, server log)")
+    ap.add_argument("--note", default="", help="a note kept with the figures measured now (e.g. the host was shared)")
     args = ap.parse_args(argv)
     names = []
     for n in args.only or ORDER:
@@ -80,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
-    ctx = Context(quick=args.quick, workdir=work, log=log)
+    ctx = Context(quick=args.quick, workdir=work, log=log, note=args.note)
     out_json = args.out / "latest.json"
     previous: dict[str, Any] = {}
     if args.only and out_json.exists():

@@ -127,8 +127,11 @@ class PostgresCollector:
         options = (f"-c statement_timeout={ms(o['statement_timeout'])} -c lock_timeout={ms(o['lock_timeout'])} "
                    f"-c default_transaction_read_only=on -c idle_in_transaction_session_timeout=10s")
         try:
+            # prepare_threshold=0: each statement is parsed once per connection (and planned once where
+            # it has no parameters), not at every run
             self.conn = psycopg.connect(self.dsn, autocommit=True, application_name=o["application_name"],
-                                        connect_timeout=max(1, int(o["connect_timeout"])), options=options)
+                                        connect_timeout=max(1, int(o["connect_timeout"])), options=options,
+                                        prepare_threshold=0)
         except psycopg.Error as exc:
             raise SourceError(f"cannot connect to PostgreSQL ({describe_target(self.dsn)}): "
                               f"{redact(first_line(exc))}") from None
@@ -207,7 +210,7 @@ class PostgresCollector:
                     if st.variant is not None and not st.skipped_reason.startswith("permission")]
         if self._stagger is None:
             self._stagger = Stagger(runnable)
-        self._stagger.poll(now)
+        self._stagger.poll(now, self.interval)
         for st in plan_poll(runnable, now, self.interval, float(self.opts["poll_budget"]) * 1000):
             st.cadence.ran(now, self.interval)
             try:

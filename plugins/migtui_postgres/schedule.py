@@ -60,19 +60,21 @@ class Job(Protocol):
 
 
 class Stagger:
-    """Cheap from the first poll: the expensive jobs start one per poll after the first (shortest
-    interval first) instead of all landing in the first one. Call :meth:`poll` once per poll."""
+    """Cheap from the first poll: the moderate and expensive jobs do not all land in the first
+    poll. Each starts at half its own interval at the earliest (a 60 s query's first run about 30 s
+    in: its data is never fresher than a minute anyway), shortest interval first, one per poll.
+    Call :meth:`poll` once per poll."""
 
     def __init__(self, jobs: Iterable[Job]) -> None:
-        self.waiting = sorted((j for j in jobs if j.cost == "expensive"), key=lambda j: j.cadence.interval)
+        self.waiting = sorted((j for j in jobs if j.cost != "cheap"), key=lambda j: j.cadence.interval)
         for job in self.waiting:
             job.cadence.next_due = math.inf
-        self.first = True
+        self.start: float | None = None
 
-    def poll(self, now: float) -> None:
-        if self.first:
-            self.first = False
-        elif self.waiting:
+    def poll(self, now: float, poll: float) -> None:
+        if self.start is None:
+            self.start = now
+        elif self.waiting and now >= self.start + self.waiting[0].cadence.interval / 2 - poll / 2:
             self.waiting.pop(0).cadence.next_due = now
 
 

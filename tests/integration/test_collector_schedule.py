@@ -80,24 +80,26 @@ def _first_poll(runs: dict[str, list[float]], name: str) -> int:
     return runs["poll"].index(runs[name][0])
 
 
-def test_expensive_queries_start_one_per_poll_not_all_in_the_first(pg, tmp_path: Path, cli_env: dict) -> None:
+def test_costly_queries_start_one_per_poll_and_the_budget_defers_them(pg, tmp_path: Path, cli_env: dict) -> None:
     table = f"sched_{uuid.uuid4().hex[:8]}"
     with pg.connect() as conn:  # something for the per-table and per-index queries to report
         conn.execute(f"CREATE TABLE {table} (id int PRIMARY KEY)")
+    costly = EXPENSIVE + MODERATE
+    include = f"    include: [activity_summary, {', '.join(costly)}]\n"
     try:
-        runs = watch(tmp_path, cli_env, pg.dsn,
-                     f"    include: [activity_summary, {', '.join(EXPENSIVE + MODERATE)}]\n", "3s")
+        # moderate and expensive queries (every 1 s here) start at half their interval, one per poll
+        runs = watch(tmp_path, cli_env, pg.dsn, include + "    intervals: {"
+                     + ", ".join(f"{q}: 1s" for q in costly) + "}\n", "3s")
         assert _first_poll(runs, "activity_summary") == 0
-        assert all(_first_poll(runs, q) == 0 for q in MODERATE)
-        starts = sorted(_first_poll(runs, q) for q in EXPENSIVE)
-        assert starts == [1, 2, 3], {q: _first_poll(runs, q) for q in EXPENSIVE}
+        starts = {q: _first_poll(runs, q) for q in costly}
+        assert min(starts.values()) >= 1 and len(set(starts.values())) == len(costly), starts
 
-        # a budget smaller than any moderate or expensive query: one of them per poll at most
-        runs = watch(tmp_path, cli_env, pg.dsn, "    poll_budget: 1ms\n"
-                     f"    include: [activity_summary, {', '.join(EXPENSIVE + MODERATE)}]\n", "3s")
-        assert _first_poll(runs, "activity_summary") == 0
-        starts = sorted(_first_poll(runs, q) for q in EXPENSIVE + MODERATE)
-        assert len(set(starts)) == len(starts), {q: _first_poll(runs, q) for q in EXPENSIVE + MODERATE}
+        # all due on every poll, and a budget smaller than any of them: one per poll at most, none starves
+        runs = watch(tmp_path, cli_env, pg.dsn, include + "    poll_budget: 0.000001\n    intervals: {"
+                     + ", ".join(f"{q}: 250ms" for q in costly) + "}\n", "4s")
+        per_poll = {ts: [q for q in costly if ts in runs.get(q, [])] for ts in runs["poll"]}
+        assert max(len(qs) for qs in per_poll.values()) == 1, per_poll
+        assert all(len(runs[q]) >= 2 for q in costly), {q: len(runs.get(q, [])) for q in costly}
     finally:
         with pg.connect() as conn:
             conn.execute(f"DROP TABLE {table}")
