@@ -214,10 +214,8 @@ def run(ctx: Context) -> dict[str, Any]:
         srv.start()
         srv.populate()
         srv.open_idle_sessions()
-        srv.start_load(3)
-        time.sleep(2)
+        srv.warm_up()
         out["server"] = srv.info()
-        srv.stop_load()
         phases: dict[str, Any] = {}
 
         def phase(name: str, fn: Any) -> None:
