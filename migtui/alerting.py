@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
 from migtui.api import Alert, DeliveryResult
-from migtui.config import Field, Schema, validate
+from migtui.config import Field, Schema, error_at, validate
+from migtui.schema import _type_name
 from migtui.model import Event, Level, Phase
 from migtui.plugins import Guard, GuardError
 from migtui.redact import redact
@@ -56,6 +57,8 @@ def parse_alerting(config: Any) -> dict[str, Any]:
 
 def config_field(value: Any, parent: Any, key: Any, path: str) -> dict[str, Any]:
     """For ``migtui.config``: the ``alerting:`` section is checked when the config is loaded."""
+    if value is not None and not isinstance(value, dict):
+        raise error_at(parent, key, path, f"expected a mapping, got {_type_name(value)}")
     return validate(ALERTING_SCHEMA, value if value is not None else {}, path)
 
 

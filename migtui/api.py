@@ -33,6 +33,7 @@ _LAZY = {
     "common_fields": "migtui.actions",
     "Catalog": "migtui.sqlcatalog", "Query": "migtui.sqlcatalog", "Variant": "migtui.sqlcatalog",
     "load_catalog": "migtui.sqlcatalog", "param_defaults": "migtui.sqlcatalog", "catalog_panels": "migtui.sqlpanel",
+    "check_params": "migtui.sqlparams",
     "CheckItem": "migtui.preflight", "PrepareStep": "migtui.preflight",
 }
 

@@ -203,9 +203,9 @@ def load_config(path: str | os.PathLike[str], *, env: Mapping[str, str] | None =
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config: {exc}", file=str(p)) from None
     raw = parse_yaml(text, str(p))
-    if raw is None:
-        raw = CDict()
-        raw.file, raw.line, raw.key_lines = str(p), 1, {}
+    if raw is None or raw == {}:
+        raise ConfigError("the config is empty: it needs `sources:` (what to watch, e.g. a postgres source with "
+                          "its dsn) and usually `triggers:`; see sample_configs/", file=str(p), line=1)
     if not isinstance(raw, CDict):
         raise ConfigError("the top level must be a mapping of keys", file=str(p), line=1)
     if env is not None:

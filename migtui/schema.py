@@ -10,6 +10,7 @@ reach it through :mod:`migtui.api`.
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -103,17 +104,23 @@ def parse_yaml(text: str, file: str) -> Any:
 
 # --------------------------------------------------------------------------- ${ENV} interpolation
 
-_ENV_REF = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}|\$\$")
+_ENV_REF = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}|\$\$"
+                      r"|(?P<bad>\$\{[^}\s]*\}?)")
 
 
 def interpolate(value: str, *, file: str | None, line: int | None, path: str,
                 env: Mapping[str, str] | None = None) -> str:
-    """Replace ``${NAME}`` and ``${NAME:-default}``; ``$$`` is a literal ``$``."""
+    """Replace ``${NAME}`` and ``${NAME:-default}``; ``$$`` is a literal ``$``. Any other ``${`` (not
+    closed, or not a variable name) is an error: it would otherwise reach a DSN or a URL as text."""
     env = os.environ if env is None else env
 
     def sub(m: re.Match[str]) -> str:
         if m.group(0) == "$$":
             return "$"
+        if m.group("bad") is not None:
+            raise ConfigError(f"unterminated or malformed reference {m.group('bad')!r}: write ${{NAME}} or "
+                              "${NAME:-default} with a variable name, or $$ for a literal $",
+                              file=file, line=line, path=path)
         name = m.group("name")
         if name in env:
             return env[name]
@@ -131,11 +138,31 @@ _DURATION = re.compile(r"^\s*(?P<n>\d+(?:\.\d+)?)\s*(?P<u>ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 
 
+MIN_TIMING = 0.1
+"""The least ``interval``, ``intervals`` item, ``timeout`` or ``*_timeout`` a config may set (100ms),
+unless its Field says otherwise with ``minimum``."""
+
+
+def _least(fdef: Field | None, key: Any) -> float | None:
+    """The minimum of a value: its Field's, else :data:`MIN_TIMING` for a timing key, else none."""
+    if fdef is not None and fdef.minimum is not None:
+        return fdef.minimum
+    k = str(key)
+    return MIN_TIMING if k in ("interval", "intervals", "timeout") or k.endswith("_timeout") else None
+
+
+def fmt_duration(seconds: float) -> str:
+    """``0.1`` -> ``100ms``, ``2`` -> ``2s``, ``90`` -> ``90s`` (for messages)."""
+    return f"{seconds * 1000:g}ms" if seconds < 1 else f"{seconds:g}s"
+
+
 def parse_duration(value: Any) -> float:
     """``30`` / ``"30s"`` / ``"5m"`` / ``"250ms"`` / ``"1h"`` -> seconds. Raises ValueError."""
     if isinstance(value, bool):
         raise ValueError("expected a duration like 30s, 5m or 250ms")
     if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise ValueError(f"expected a finite duration like 30s, 5m or 250ms, got {value!r}")
         if value < 0:
             raise ValueError("a duration cannot be negative")
         return float(value)
@@ -244,27 +271,33 @@ def _convert(ftype: Any, value: Any, parent: Any, key: Any, path: str, fdef: Fie
             raise bad(f"expected {'an integer' if ftype == 'int' else 'a number'}, got {value!r}") from None
         if ftype == "int" and isinstance(value, float) and not value.is_integer():
             raise bad(f"expected an integer, got {value!r}")
+        if not math.isfinite(num):
+            raise bad(f"expected a finite number, got {value!r}")
         if fdef is not None and fdef.minimum is not None and num < fdef.minimum:
             raise bad(f"must be at least {fdef.minimum:g}, got {value!r}")
         return num
     if ftype == "duration":
         try:
-            return parse_duration(value)
+            seconds = parse_duration(value)
         except ValueError as exc:
             raise bad(str(exc)) from None
+        least = _least(fdef, key)
+        if least is not None and seconds < least:
+            raise bad(f"must be at least {fmt_duration(least)}, got {value}")
+        return seconds
     if ftype == "list":
         if not isinstance(value, list):
             raise bad(f"expected a list, got {_type_name(value)}")
         if fdef is None or fdef.items is None:
             return list(value)
-        return [_convert(fdef.items, item, value, i, _join(path, i), Field(type=fdef.items), env)
+        return [_convert(fdef.items, item, value, i, _join(path, i), Field(fdef.items, minimum=_least(fdef, key)), env)
                 for i, item in enumerate(value)]
     if ftype == "dict":
         if not isinstance(value, dict):
             raise bad(f"expected a mapping, got {_type_name(value)}")
         if fdef is None or fdef.items is None:
             return dict(value)
-        return {k: _convert(fdef.items, v, value, k, _join(path, k), Field(type=fdef.items), env)
+        return {k: _convert(fdef.items, v, value, k, _join(path, k), Field(fdef.items, minimum=_least(fdef, key)), env)
                 for k, v in value.items()}
     if ftype == "any":
         return value

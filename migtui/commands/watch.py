@@ -69,6 +69,11 @@ def build_engine(config_path: Path, store_path: Path | None, *, phase: str, base
     from migtui.store import Store
 
     config, host = load(config_path)
+    if not config["sources"]:
+        from migtui.errors import ConfigError
+
+        raise ConfigError("no sources: nothing to watch; add a `sources:` list (see sample_configs/)",
+                          file=str(config.path), line=config.raw.line_of("sources"), path="sources")
     if prepare is not None:
         prepare(config)
     store = Store.open(store_path_for(config, store_path))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import replace
 from typing import Any, Mapping, Sequence
@@ -35,8 +36,8 @@ def _range(value: Any, parent: Any, key: Any, path: str) -> tuple[float, float]:
         raise error_at(parent, key, path, f"expected a range [low, high], got {value!r}")
     nums = []
     for i, v in enumerate(value):
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise error_at(value, i, _join(path, i), f"expected a number, got {v!r}")
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise error_at(value, i, _join(path, i), f"expected a finite number, got {v!r}")
         nums.append(float(v))
     if nums[0] > nums[1]:
         raise error_at(parent, key, path, f"low must not be above high, got [{fmt_num(nums[0])}, {fmt_num(nums[1])}]")
@@ -46,8 +47,8 @@ def _range(value: Any, parent: Any, key: Any, path: str) -> tuple[float, float]:
 def _clear(value: Any, parent: Any, key: Any, path: str) -> Any:
     if isinstance(value, list):
         return _range(value, parent, key, path)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise error_at(parent, key, path, f"expected a number (or [low, high] for outside), got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise error_at(parent, key, path, f"expected a finite number (or [low, high] for outside), got {value!r}")
     return float(value)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from migtui.api import (Catalog, Event, Field, Level, PanelSpec, Query, Sample, Schema, SourceError, TableSnapshot,
-                        Variant, catalog_panels, load_catalog, param_defaults, redact, validate)
+                        Variant, catalog_panels, check_params, load_catalog, param_defaults, redact, validate)
 from migtui_postgres.pgconn import close_quietly, describe_target, first_line
 from migtui_postgres.schedule import GUESS_MS, Cadence, Stagger, plan_poll
 
@@ -368,4 +368,6 @@ def build(ctx: Any) -> PostgresCollector:
     _check_tables(opts, ctx.options, ctx.path)
     extra: list[tuple[str, Path]] = [(f"sql_dirs:{p}", Path(p)) for p in ctx.sql_dirs]
     catalog = load_catalog([*ctx.plugin_sql_dirs, *extra])
+    params_node = ctx.options.get("params") if isinstance(ctx.options.get("params"), dict) else ctx.options
+    opts["params"] = check_params(catalog.queries.values(), opts["params"], params_node, f"{ctx.path}.params")
     return PostgresCollector(ctx.name, opts, catalog, default_interval=ctx.config.interval)

@@ -63,7 +63,7 @@ def test_a_leaking_plugin_does_not_stop_monitoring(make_engine: Any) -> None:
     host = PluginHost(extra_plugins=[("leaky", LeakPlugin())])
     engine = make_engine("""
     name: leak
-    interval: 0.05s
+    interval: 0.1s
     sources:
       - {type: leaky, name: hog}
       - {type: steady, name: good}
