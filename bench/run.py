@@ -89,9 +89,14 @@ def main(argv: list[str] | None = None) -> int:
     previous: dict[str, Any] = {}
     if args.only and out_json.exists():
         try:
-            previous = json.loads(out_json.read_text()).get("figures", {})
+            prev_run = json.loads(out_json.read_text())
         except ValueError:
-            previous = {}
+            prev_run = {}
+        previous = prev_run.get("figures", {})
+        for fig in previous.values():  # figures kept from an earlier run say when and under what load
+            if isinstance(fig, dict):
+                fig.setdefault("measured_at", (prev_run.get("machine") or {}).get("date"))
+                fig.setdefault("loadavg_before", prev_run.get("loadavg_at_start"))
     results: dict[str, Any] = {
         "command": "python -m bench.run" + (" --quick" if args.quick else "")
                    + "".join(f" --only {n}" for n in (args.only or [])),

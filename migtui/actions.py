@@ -1,6 +1,6 @@
 """The action runner: pause, resume, rollback (and cancel/terminate of a backend) for one engine.
 
-It is an engine extension (``engine.extensions["actions"]``). At build time it turns the config's
+The engine builds one (``engine.parts.actions``, also ``engine.extensions["actions"]``). At build time it turns the config's
 ``actions:`` section (``pause`` / ``resume`` / ``rollback`` -> a list of typed items) into action
 objects through the plugin host. A key in the cockpit, a ``migtui ctl`` command and a trigger all
 go through :meth:`ActionRunner.request`, so they behave the same and are audited the same:
@@ -31,16 +31,18 @@ import threading
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from migtui.api import ActionRequest, BuildContext
 from migtui.config import CDict, Field, PluginItem
-from migtui.engine import Engine, register_extension
 from migtui.errors import ActionError
 from migtui.model import ActionResult, Event, Level
 from migtui.plugins import Guard, GuardError
 from migtui.redact import redact, redact_obj
 from migtui.workers import DaemonExecutor
+
+if TYPE_CHECKING:  # pragma: no cover
+    from migtui.engine import Engine
 
 VERBS = ("pause", "resume", "rollback", "cancel", "terminate")
 CONFIGURABLE_VERBS = ("pause", "resume", "rollback")
@@ -455,7 +457,3 @@ def _jsonable(obj: Any) -> Any:
     except (TypeError, ValueError):
         return str(obj)
 
-
-@register_extension("actions")
-def _actions_extension(engine: Engine) -> ActionRunner:
-    return ActionRunner(engine)

@@ -183,3 +183,72 @@ class Action(Protocol):
 
 
 Register = Callable[..., None]
+
+
+class RunContext:
+    """What a :func:`~migtui.hookspecs.migtui_run_components` factory gets: the run, seen from a
+    plugin. Built by the engine; only the members below are for plugins."""
+
+    def __init__(self, engine: Any, plugin: str) -> None:
+        self._engine = engine
+        self.plugin = plugin
+        """The name of the plugin that registered the component."""
+
+    @property
+    def config(self) -> "Config":
+        return self._engine.config
+
+    @property
+    def run_id(self) -> str:
+        return self._engine.run_id
+
+    @property
+    def baseline_run(self) -> str | None:
+        """The run whose baseline this run compares with (``--baseline RUN_ID``), if any."""
+        return self._engine.baseline_run
+
+    @property
+    def phase(self) -> Phase:
+        return self._engine.phase
+
+    def now(self) -> float:
+        """The run's clock (wall time, seconds)."""
+        return self._engine.clock()
+
+    def emit(self, event: Event) -> Event:
+        """Record an event (any thread): stamped with run and phase, stored and shown."""
+        return self._engine.emit(event)
+
+    def set_phase(self, phase: Phase | str, *, who: str, why: str = "") -> None:
+        """Switch the run's phase (call from ``on_step``: it runs on the engine thread)."""
+        self._engine.set_phase(phase, who=who, why=why)
+
+    def add_source(self, collector: Collector, *, type: str) -> None:
+        """Poll ``collector`` like a configured source (its own interval, timeout, failure isolation;
+        its panels are shown). Call from the factory only."""
+        self._engine.add_source(collector, type=type, plugin=self.plugin)
+
+    def stored_events(self, run_id: str, kinds: Sequence[str]) -> list[Event]:
+        """Events of kinds ``kinds`` of an earlier run in this run's store ([] without a store)."""
+        store = self._engine.store
+        return list(store.events(run_id, list(kinds))) if store is not None else []
+
+
+class RunComponent:
+    """What a :func:`~migtui.hookspecs.migtui_run_components` factory returns. Subclass it and
+    override what the component needs; the defaults do nothing."""
+
+    name: str = ""
+
+    def on_step(self, now: float, samples: Sequence[Sample], snapshots: Sequence[TableSnapshot]) -> None:
+        """After every tick and every poll result, on the engine thread (be quick)."""
+
+    def on_phase(self, old: Phase, new: Phase) -> None:
+        """After each phase change, on the engine thread."""
+
+    def status(self) -> dict[str, Any]:
+        """What ``migtui ctl status`` shows about the component (plain JSON values)."""
+        return {}
+
+    def close(self) -> None:
+        """At exit; must not block."""

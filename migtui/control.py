@@ -38,14 +38,16 @@ import stat
 import struct
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from migtui.config import parse_duration
-from migtui.engine import Engine, register_extension
 from migtui.errors import MigtuiError
 from migtui.model import Event, Phase
 from migtui.redact import redact, redact_obj
 from migtui.runtime_dir import is_private, private_dir, runtime_dir
+
+if TYPE_CHECKING:  # pragma: no cover
+    from migtui.engine import Engine
 
 MAX_SOCKET_PATH = 100
 """Unix socket paths are limited to 107 bytes on Linux (103 on macOS); keep a margin."""
@@ -431,8 +433,8 @@ def request(store_path: str | os.PathLike[str], req: dict[str, Any], *, timeout:
 # --------------------------------------------------------------------------- engine extension
 
 
-@register_extension("control")
-def _control_extension(engine: Engine) -> ControlServer | None:
+def start_control(engine: Engine) -> ControlServer | None:
+    """Serve the run's control socket (built by the engine; None when disabled or without a store)."""
     opts = engine.config.get("control") or {}
     if engine.store is None or opts.get("enabled", True) is False:
         return None

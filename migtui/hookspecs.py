@@ -156,3 +156,23 @@ def migtui_role_sql(register: Any) -> None:
 
     .. versionadded:: 0.2
     """
+
+
+@hookspec
+def migtui_run_components(register: Any) -> None:
+    """Contribute a part of every run that is more than one source: it follows the whole run, may
+    add sources, move the phase forward and record events (the postgres plugin's migration-tool
+    awareness and integrity checks are built this way).
+
+    :param register: ``register(name, factory, *, doc="")``. ``name`` names the component (in events,
+        ``migtui ctl status`` and errors). When a run starts, the engine calls
+        ``factory(run: migtui.api.RunContext)`` once, after it has built the configured sources; the
+        factory returns None when the run does not need it (its config section is absent), or a
+        :class:`migtui.api.RunComponent`. The engine calls the component's ``on_step(now, samples,
+        snapshots)`` on its own thread after every tick and every poll result (be quick: hand slow
+        work to a thread), ``on_phase(old, new)`` after each phase change, ``status()`` for
+        ``migtui ctl status``, and ``close()`` at exit (it must not block). A factory or a method that
+        raises is reported as an ``error`` event naming the plugin; the run goes on without it.
+
+    .. versionadded:: 0.2
+    """

@@ -252,6 +252,17 @@ class PluginHost:
             self._guarded_hook(impl, impl.plugin_name, config=config, register=register)
         return out
 
+    def run_components(self) -> list[tuple[str, str, Callable[..., Any]]]:
+        """``(plugin, name, factory)`` of every component registered through
+        :func:`migtui.hookspecs.migtui_run_components`, in plugin order."""
+        out: list[tuple[str, str, Callable[..., Any]]] = []
+        for impl in self.pm.hook.migtui_run_components.get_hookimpls():
+            def register(name: str, factory: Callable[..., Any], *, doc: str = "", _p: str = impl.plugin_name) -> None:
+                out.append((_p, str(name), factory))
+
+            self._guarded_hook(impl, impl.plugin_name, register=register)
+        return out
+
     def list(self) -> list[PluginInfo]:
         return sorted(self.infos.values(), key=lambda i: i.name)
 

@@ -5,7 +5,8 @@ its commands; nothing here imports Textual.
 
 Modules: :mod:`~migtui.engine.loop` (build, tick, run, finish), :mod:`~migtui.engine.polling`
 (launching collectors, taking results, source health), :mod:`~migtui.engine.commands` (phase,
-actions, baseline, notes, views), :mod:`~migtui.engine.state` (source states, series, updates).
+actions, baseline, notes, views), :mod:`~migtui.engine.parts` (the run's parts, built explicitly),
+:mod:`~migtui.engine.state` (source states, series, updates).
 
 Threads: ``run()`` (or ``start()``) drives ticks on one engine thread. Each collector's ``collect``
 runs in that collector's own worker thread under a :class:`~migtui.plugins.Guard` (timeout,
@@ -14,9 +15,7 @@ overlap. Commands from other threads (keys, the control socket) are queued and r
 thread; actions run in their own worker thread and report back as events.
 """
 
-from migtui.engine.extensions import ENGINE_EXTENSIONS, EXTENSION_MODULES, load_extensions, register_extension
 from migtui.engine.loop import Engine
 from migtui.engine.state import DUE_SLACK, HISTORY, EngineUpdate, Series, SourceState
 
-__all__ = ["DUE_SLACK", "ENGINE_EXTENSIONS", "EXTENSION_MODULES", "HISTORY", "Engine", "EngineUpdate", "Series",
-           "SourceState", "load_extensions", "register_extension"]
+__all__ = ["DUE_SLACK", "HISTORY", "Engine", "EngineUpdate", "Series", "SourceState"]

@@ -24,28 +24,24 @@ class Commands:
             self.phase = new
             ev = self.emit(Event("phase", new.value, f"phase {old.value} -> {new.value}" + (f" ({why})" if why else ""),
                                  Level.INFO, {"from": old.value, "to": new.value, "who": who, "why": why}))
-            for ext in list(self.extensions.values()):
-                hook = getattr(ext, "on_phase", None)
-                if hook is not None:
-                    hook(old, new)
+            if self.parts is not None:
+                self.parts.phase_changed(old, new)
             return ev
 
         return self.call(do)
 
     def request_action(self, verb: str, *, who: str = "operator", why: str = "", confirmed: bool = False,
                        dry_run: bool | None = None, target: dict[str, Any] | None = None) -> Any:
-        """Ask the actions extension to run every action configured for ``verb`` (pause, resume,
-        rollback, or cancel/terminate with a ``target`` pid). Returns what the extension returns (a
-        Future of the results); raises ActionError when no action is configured."""
-        actions = self.extensions.get("actions")
-        if actions is None:
-            raise ActionError(f"no actions are available for {verb!r}")
-        return actions.request(verb, who=who, why=why, confirmed=confirmed, dry_run=dry_run, target=target or {})
+        """Ask the action runner to run every action configured for ``verb`` (pause, resume,
+        rollback, or cancel/terminate with a ``target`` pid). Returns a Future of the results;
+        raises ActionError when no action is configured."""
+        if self.parts is None:
+            raise ActionError(f"no actions are available for {verb!r} (the run is still being built)")
+        return self.parts.actions.request(verb, who=who, why=why, confirmed=confirmed, dry_run=dry_run, target=target or {})
 
     def describe_actions(self, verb: str, target: dict[str, Any] | None = None) -> list[str]:
         """Exactly what ``verb`` would run, one line per configured action (for confirmations)."""
-        actions = self.extensions.get("actions")
-        return actions.describe(verb, target=target or {}) if actions is not None else []
+        return self.parts.actions.describe(verb, target=target or {}) if self.parts is not None else []
 
     def pause(self, who: str = "operator", why: str = "") -> Any:
         return self.request_action("pause", who=who, why=why, confirmed=True)
@@ -58,10 +54,10 @@ class Commands:
 
     def capture_baseline(self, who: str = "operator") -> Any:
         """Compute and store baseline statistics from this run's baseline phase so far."""
-        ext = self.extensions.get("baseline")
-        if ext is None:
+        if self.parts is None:
             raise MigtuiError("baseline statistics are not available")
-        return self.call(lambda: ext.capture(who=who))
+        keeper = self.parts.baseline
+        return self.call(lambda: keeper.capture(who=who))
 
     def note(self, message: str, *, who: str = "operator") -> Event:
         return self.call(lambda: self.emit(Event("note", who, message, Level.INFO, {"who": who})))

@@ -14,7 +14,7 @@ from typing import Any, Callable
 from migtui.api import BuildContext
 from migtui.config import Config
 from migtui.engine.commands import Commands
-from migtui.engine.extensions import ENGINE_EXTENSIONS, load_extensions
+from migtui.engine.parts import RunParts
 from migtui.engine.polling import Polling
 from migtui.engine.state import EngineUpdate, Series, SourceState
 from migtui.errors import MigtuiError, StoreError
@@ -76,7 +76,9 @@ class Engine(Polling, Commands):
         self.frozen = False
         self.panels: list[PanelSpec] = []
         self.extensions: dict[str, Any] = {}
-        """Components attached by other modules (triggers, alerting, actions), by name."""
+        """The run's parts by name (actions, baseline, triggers, control, plugin components); see
+        :class:`migtui.engine.parts.RunParts`, built explicitly by :meth:`_build`."""
+        self.parts: RunParts | None = None
         self._build()
         if connect_check:
             self._connect_check()
@@ -94,26 +96,30 @@ class Engine(Polling, Commands):
                                plugin_sql_dirs=plugin_sql)
             collector = self.host.build("source", item, ctx)
             built[item.name] = collector
-            self.collectors[item.name] = collector
-            self.guards[item.name] = Guard(item.name)
-            self.sources[item.name] = SourceState(
-                name=item.name, type=item.type, plugin=self.host.plugin_of("source", item.type),
-                interval=float(getattr(collector, "interval", self.config.interval) or self.config.interval),
-                timeout=float(getattr(collector, "timeout", 5.0) or 5.0))
-            try:
-                self.panels.extend(collector.panels())
-            except Exception as exc:  # noqa: BLE001
-                self.emit(Event("error", item.name, f"panels() failed: {redact(exc)}", Level.WARN))
+            self.add_source(collector, type=item.type, plugin=self.host.plugin_of("source", item.type),
+                            name=item.name)
         self.panels.extend(self.host.panels(self.config))
-        load_extensions()
-        for name, factory in ENGINE_EXTENSIONS.items():
-            try:
-                ext = factory(self)
-            except MigtuiError:  # e.g. a squatted control socket: the run fails, its parts are closed
-                self.finish("failed")
-                raise
-            if ext is not None:
-                self.extensions[name] = ext
+        try:
+            self.parts = RunParts(self)
+        except MigtuiError:  # e.g. a squatted control socket: the run fails, its parts are closed
+            self.finish("failed")
+            raise
+
+    def add_source(self, collector: Any, *, type: str, plugin: str, name: str | None = None) -> None:
+        """Poll ``collector`` as a source of this run (configured sources, and those a run component
+        adds through :meth:`migtui.api.RunContext.add_source`)."""
+        name = name or collector.name
+        if name in self.collectors:
+            raise MigtuiError(f"a source is already named {name!r}")
+        self.collectors[name] = collector
+        self.guards[name] = Guard(name)
+        self.sources[name] = SourceState(name=name, type=type, plugin=plugin,
+                                         interval=float(getattr(collector, "interval", None) or self.config.interval),
+                                         timeout=float(getattr(collector, "timeout", None) or 5.0))
+        try:
+            self.panels.extend(collector.panels())
+        except Exception as exc:  # noqa: BLE001
+            self.emit(Event("error", name, f"panels() failed: {redact(exc)}", Level.WARN))
 
     def _connect_check(self) -> None:
         """Open every collector that can be opened, so a wrong DSN, password or database is one
@@ -220,14 +226,8 @@ class Engine(Polling, Commands):
 
     def _evaluate(self, now: float, samples: list[Sample], snaps: list[TableSnapshot]) -> None:
         """Triggers, phase requests, pause watching: on every tick and on every result."""
-        for ext in list(self.extensions.values()):
-            hook = getattr(ext, "on_tick", None)
-            if hook is not None:
-                try:
-                    hook(now, samples, snaps)
-                except Exception as exc:  # noqa: BLE001 - a bug in one part must not stop monitoring
-                    self.emit(Event("error", type(ext).__name__, f"{type(exc).__name__}: {exc}", Level.ERROR,
-                                    {"traceback": traceback.format_exc()[-2000:]}))
+        if self.parts is not None:
+            self.parts.step(now, samples, snaps)
 
     def _publish(self, now: float, samples: list[Sample], snaps: list[TableSnapshot], kind: str) -> EngineUpdate:
         with self._events_lock:
@@ -330,13 +330,8 @@ class Engine(Polling, Commands):
         if self._closed:
             return
         self._closed = True
-        for ext in list(self.extensions.values()):
-            closer = getattr(ext, "close", None)
-            if closer is not None:
-                try:
-                    closer()
-                except Exception:  # noqa: BLE001
-                    pass
+        if self.parts is not None:
+            self.parts.close()
         self.busy_at_exit = self._close_collectors()
         if self.busy_at_exit:
             self.emit(Event("error", "plugins", f"not waiting for {', '.join(self.busy_at_exit)}: still busy "

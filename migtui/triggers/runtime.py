@@ -1,4 +1,4 @@
-"""Wires triggers, baselines and alert delivery into the engine (engine extensions).
+"""Triggers, baselines and alert delivery for one run (built by the engine: ``engine.parts``).
 
 - ``triggers``: every tick, evaluates the config's triggers against the engine's in-memory series
   (:class:`EngineMetricView`), emits every transition as a ``trigger`` event, hands transitions to
@@ -16,15 +16,17 @@ The keeper is built first and handed to the runtime, whose view reads baselines 
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from migtui.engine import Engine, register_extension
 from migtui.errors import ActionError, MigtuiError
 from migtui.model import Event, Level, Phase, Sample, TableSnapshot, labels_key
 from migtui.redact import redact
 from migtui.triggers.baseline import BaselineKey, compute_baseline, load_baselines
 from migtui.triggers.machine import TriggerEngine
 from migtui.triggers.view import BaselineStats, SourceStatus
+
+if TYPE_CHECKING:  # pragma: no cover
+    from migtui.engine import Engine
 
 
 class EngineMetricView:
@@ -248,13 +250,3 @@ class TriggerRuntime:
             self.engine.emit(ev)
         self.dispatcher.close()
 
-
-@register_extension("baseline")
-def _baseline_extension(engine: Engine) -> BaselineKeeper:
-    return BaselineKeeper(engine)
-
-
-@register_extension("triggers")
-def _triggers_extension(engine: Engine) -> TriggerRuntime:
-    """Registered after ``baseline``, so the engine has built its keeper already."""
-    return TriggerRuntime(engine, engine.extensions["baseline"])

@@ -54,6 +54,15 @@ def migtui_command_env(config: Any, register: Any) -> None:
         register("PGAPPNAME", migration_application_name(config) or DEFAULT_MIGRATION_APP)
 
 
+@hookimpl
+def migtui_run_components(register: Any) -> None:
+    from migtui_postgres import integrity, migration_tools
+
+    register("migration", migration_tools.build_component,
+             doc="Migration-tool awareness: Alembic, Django, Flyway, Liquibase, ... runs, phases and progress.")
+    register("integrity", integrity.build_component, doc="Integrity checks: baseline values compared after the migration.")
+
+
 from migtui_postgres.actions import migtui_action_types  # noqa: E402,F401 - the actions hook
 
 

@@ -30,9 +30,9 @@ import concurrent.futures as cf
 from decimal import Decimal
 from typing import Any
 
-from migtui.api import DaemonExecutor, Event, Field, Level, Phase, Schema, error_at, redact, validate
+from migtui.api import (DaemonExecutor, Event, Field, Level, Phase, RunComponent, RunContext, Schema, error_at,
+                        redact, validate)
 from migtui.api import type_name as _type_name
-from migtui.engine import Engine, register_extension
 
 MAX_ROWS = 1000
 
@@ -131,15 +131,17 @@ def _short(v: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-class IntegrityChecks:
-    """``engine.extensions["integrity"]``."""
+class IntegrityChecks(RunComponent):
+    """The run component ``integrity`` (registered through ``migtui_run_components``)."""
 
-    def __init__(self, engine: Engine, checks: list[dict[str, Any]]) -> None:
+    name = "integrity"
+
+    def __init__(self, run: RunContext, checks: list[dict[str, Any]]) -> None:
         from migtui_postgres.pgconn import source_dsn
 
-        self.engine = engine
+        self.run_ctx = run
         self.checks = checks
-        self.dsns = {c["name"]: source_dsn(engine.config, c["source"] or None)[1] for c in checks}
+        self.dsns = {c["name"]: source_dsn(run.config, c["source"] or None)[1] for c in checks}
         self.baseline: dict[str, Any] = {}
         self.results: dict[str, dict[str, Any]] = {}
         self._pool = DaemonExecutor(max_workers=1, thread_name_prefix="migtui-integrity")
@@ -155,7 +157,7 @@ class IntegrityChecks:
 
     def run(self, who: str = "operator") -> cf.Future[list[dict[str, Any]]]:
         """Run every check now (the cockpit's key): record in baseline, compare later."""
-        phase = self.engine.phase
+        phase = self.run_ctx.phase
         self.last = self._pool.submit(self._run_all, phase, who, record=phase == Phase.BASELINE)
         return self.last
 
@@ -168,11 +170,10 @@ class IntegrityChecks:
     # -- work (worker thread)
 
     def _stored_baseline(self, name: str) -> Any:
-        run = self.engine.baseline_run
-        store = self.engine.store
-        if not run or store is None:
+        run = self.run_ctx.baseline_run
+        if not run:
             return _MISSING
-        for ev in reversed(store.events(run, ["check"])):
+        for ev in reversed(self.run_ctx.stored_events(run, ["check"])):
             d = ev.data
             if d.get("type") == "integrity" and d.get("check") == name and d.get("result") == "recorded":
                 return d.get("value")
@@ -215,7 +216,7 @@ class IntegrityChecks:
 
     def _emit(self, name: str, message: str, level: Level, data: dict[str, Any]) -> None:
         self.results[name] = data
-        self.engine.emit(Event("check", f"integrity:{name}", message, level, data))
+        self.run_ctx.emit(Event("check", f"integrity:{name}", message, level, data))
 
 
 class _Missing:
@@ -225,13 +226,12 @@ class _Missing:
 _MISSING = _Missing()
 
 
-@register_extension("integrity")
-def _attach(engine: Engine) -> IntegrityChecks | None:
-    node = engine.config.raw.get("integrity")
-    checks = parse_integrity_config(node, "integrity")
+def build_component(run: RunContext) -> IntegrityChecks | None:
+    """The ``migtui_run_components`` factory: None without ``integrity:`` checks."""
+    checks = parse_integrity_config(run.config.raw.get("integrity"), "integrity")
     if not checks:
         return None
-    return IntegrityChecks(engine, checks)
+    return IntegrityChecks(run, checks)
 
 
 def config_field(value: Any, parent: Any, key: Any, path: str) -> list[dict[str, Any]]:

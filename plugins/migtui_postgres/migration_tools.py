@@ -1,4 +1,4 @@
-"""Migration-tool awareness, automatic phases, and progress / ETA (engine extension ``migration``).
+"""Migration-tool awareness, automatic phases, and progress / ETA (run component ``migration``).
 
 Every few seconds, on its own monitoring connection (read-only, ``statement_timeout``,
 ``lock_timeout``, application_name ``migtui``), a collector named ``migration``:
@@ -38,12 +38,11 @@ import queue
 import time
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
-from migtui.api import (Event, Field, Level, MetricSpec, PanelSpec, Phase, Sample, Schema, SourceError, TableSnapshot,
-                        TableSpec, error_at, redact, validate)
+from migtui.api import (Event, Field, Level, MetricSpec, MigtuiError, PanelSpec, Phase, RunComponent, RunContext,
+                        Sample, Schema, SourceError, TableSnapshot, TableSpec, error_at, redact, validate)
 from migtui.api import type_name as _type_name
-from migtui.engine import Engine, register_extension
 from migtui_postgres.pgconn import close_quietly, connect_monitor, describe_target, first_line, scrub_query
 from migtui_postgres.preflight import PREFLIGHT_SCHEMA
 from migtui_postgres.progress import BACKFILL_SCHEMA, BackfillCounter, RateTracker, TableLimits, j as _j
@@ -753,26 +752,29 @@ class MigrationCollector:
         self.ddl_progress = progress_rows
 
 
-# --------------------------------------------------------------------------- the engine extension
+# --------------------------------------------------------------------------- the run component
 
 
-class MigrationTools:
-    """Attached to the engine as ``extensions["migration"]``; applies the collector's phase requests on
-    the engine thread."""
+class MigrationTools(RunComponent):
+    """The run component ``migration`` (registered through ``migtui_run_components``): polls the
+    :class:`MigrationCollector` as the source ``migration`` and applies its phase requests on the
+    engine thread."""
 
-    def __init__(self, engine: Engine, collector: MigrationCollector) -> None:
-        self.engine = engine
+    name = "migration"
+
+    def __init__(self, run: RunContext, collector: MigrationCollector) -> None:
+        self.run = run
         self.collector = collector
 
-    def on_tick(self, now: float, samples: list[Sample], snaps: list[TableSnapshot]) -> None:
+    def on_step(self, now: float, samples: Sequence[Sample], snapshots: Sequence[TableSnapshot]) -> None:
         order = [Phase.BASELINE, Phase.MIGRATION, Phase.POST]
         while True:
             try:
                 req = self.collector.phase_requests.get_nowait()
             except queue.Empty:
                 return
-            if order.index(req.to) > order.index(self.engine.phase):  # forward only
-                self.engine.set_phase(req.to, who="migtui", why=req.why)
+            if order.index(req.to) > order.index(self.run.phase):  # forward only
+                self.run.set_phase(req.to, who="migtui", why=req.why)
 
     def status(self) -> dict[str, Any]:
         return {"tools": {t: dict(s.__dict__) for t, s in self.collector.states.items()},
@@ -782,35 +784,29 @@ class MigrationTools:
         self.collector.close()
 
 
-@register_extension("migration")
-def _attach(engine: Engine) -> MigrationTools | None:
-    from migtui.plugins import Guard
-
-    node = engine.config.raw.get("migration")
+def build_component(run: RunContext) -> MigrationTools | None:
+    """The ``migtui_run_components`` factory: None when migration-tool awareness is off."""
+    config = run.config
+    node = config.raw.get("migration")
     opts = parse_migration_config(node if node is not None else {}, "migration")
     if not opts["enabled"]:
         return None
-    if not engine.config.sources_of_type("postgres"):
+    if not config.sources_of_type("postgres"):
         if node:
-            engine.emit(Event("error", SOURCE_NAME, "migration: needs a `type: postgres` source; migration-tool "
-                              "awareness is off", Level.WARN))
+            run.emit(Event("error", SOURCE_NAME, "migration: needs a `type: postgres` source; migration-tool "
+                           "awareness is off", Level.WARN))
         return None
     from migtui_postgres.pgconn import source_dsn
 
-    name, dsn = source_dsn(engine.config, opts["source"] or None, node=node, path="migration.source")
-    if SOURCE_NAME in engine.collectors:
-        engine.emit(Event("error", SOURCE_NAME, f"a source is already named {SOURCE_NAME!r}; migration-tool "
-                          "awareness is off", Level.WARN))
-        return None
+    name, dsn = source_dsn(config, opts["source"] or None, node=node, path="migration.source")
     collector = MigrationCollector(opts, dsn, source=name)
-    from migtui.engine import SourceState
-
-    engine.collectors[SOURCE_NAME] = collector
-    engine.guards[SOURCE_NAME] = Guard(SOURCE_NAME)
-    engine.sources[SOURCE_NAME] = SourceState(name=SOURCE_NAME, type="migration", plugin="migtui",
-                                              interval=collector.interval, timeout=collector.timeout)
-    engine.panels.extend(collector.panels())
-    return MigrationTools(engine, collector)
+    try:
+        run.add_source(collector, type="migration")
+    except MigtuiError as exc:
+        collector.close()
+        run.emit(Event("error", SOURCE_NAME, f"{exc}; migration-tool awareness is off", Level.WARN))
+        return None
+    return MigrationTools(run, collector)
 
 
 def config_field(value: Any, parent: Any, key: Any, path: str) -> dict[str, Any]:

@@ -16,13 +16,6 @@ import pytest
 from tests.conftest import migtui_cmd
 
 
-def _triggers_wired() -> bool:
-    from migtui.engine import ENGINE_EXTENSIONS, load_extensions
-
-    load_extensions()
-    return "triggers" in ENGINE_EXTENSIONS and "actions" in ENGINE_EXTENSIONS
-
-
 def _processes_mentioning(text: str) -> list[str]:
     found = []
     for entry in os.listdir("/proc"):
@@ -107,7 +100,6 @@ def test_demo_leaves_no_process_or_folder_behind(demo_run: dict[str, Any]) -> No
     assert not Path(data_dir).exists()
 
 
-@pytest.mark.skipif(not _triggers_wired(), reason="the triggers engine extension is not installed yet")
 def test_demo_error_burst_trips_warn_then_pause_and_the_backfill_pauses(demo_run: dict[str, Any]) -> None:
     events = demo_run["events"]
     firing = [e for e in events if e["kind"] == "trigger" and e["data"].get("state") == "firing"]
@@ -128,7 +120,6 @@ def test_demo_error_burst_trips_warn_then_pause_and_the_backfill_pauses(demo_run
     assert resumed and resumed[0]["data"]["ok"] is True
 
 
-@pytest.mark.skipif(not _triggers_wired(), reason="the triggers engine extension is not installed yet")
 def test_headless_rollback_runs_the_rollback_sql_and_ends_the_backfill(tmp_path: Path) -> None:
     """--rollback: after the trigger's pause, the scripted operator rolls back through demo/rollback.sql."""
     env = {k: v for k, v in os.environ.items() if k not in ("MIGTUI_DSN", "MIGTUI_DISABLE_PLUGINS")}

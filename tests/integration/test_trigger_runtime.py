@@ -11,26 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from migtui import engine as engine_mod
-from migtui.triggers import runtime as trigger_runtime
 from migtui.model import Phase
-
-if "migtui.triggers.runtime" not in engine_mod.EXTENSION_MODULES:
-    # importing the module registered its extensions for every engine: undo that for other tests
-    for _name in ("baseline", "triggers"):
-        engine_mod.ENGINE_EXTENSIONS.pop(_name, None)
-
-
-@pytest.fixture(autouse=True)
-def trigger_extensions():
-    """Enable the triggers and baseline extensions for these tests only (other tests see the engine
-    exactly as configured by EXTENSION_MODULES)."""
-    saved = dict(engine_mod.ENGINE_EXTENSIONS)
-    engine_mod.ENGINE_EXTENSIONS["baseline"] = trigger_runtime._baseline_extension
-    engine_mod.ENGINE_EXTENSIONS["triggers"] = trigger_runtime._triggers_extension
-    yield
-    engine_mod.ENGINE_EXTENSIONS.clear()
-    engine_mod.ENGINE_EXTENSIONS.update(saved)
 
 
 class App:

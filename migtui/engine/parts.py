@@ -1,0 +1,81 @@
+"""The parts of a run the engine builds explicitly, in this order: the action runner, the baseline
+keeper, the trigger runtime (with alert delivery), the control socket, then the components plugins
+contribute through :func:`migtui.hookspecs.migtui_run_components` (the postgres plugin's
+migration-tool awareness and integrity checks).
+
+No registry keyed by module names and no import-order wiring: what a run has is written here.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any, Sequence
+
+from migtui.api import RunComponent, RunContext
+from migtui.errors import MigtuiError
+from migtui.model import Event, Level, Phase, Sample, TableSnapshot
+from migtui.redact import redact
+
+
+class RunParts:
+    """Built by the engine after its sources. ``engine.extensions`` maps each part's name to it
+    (``actions``, ``baseline``, ``triggers``, ``control`` when served, then plugin components)."""
+
+    def __init__(self, engine: Any) -> None:
+        # imported here, not at module import: these modules are heavier than the loop itself
+        from migtui.actions import ActionRunner
+        from migtui.control import start_control
+        from migtui.triggers.runtime import BaselineKeeper, TriggerRuntime
+
+        self.engine = engine
+        named = engine.extensions
+        self.actions = named["actions"] = ActionRunner(engine)
+        self.baseline = named["baseline"] = BaselineKeeper(engine)
+        self.triggers = named["triggers"] = TriggerRuntime(engine, self.baseline)
+        self.control = start_control(engine)
+        if self.control is not None:
+            named["control"] = self.control
+        self.components: dict[str, RunComponent] = {}
+        for plugin, name, factory in engine.host.run_components():
+            try:
+                component = factory(RunContext(engine, plugin))
+            except MigtuiError:
+                raise  # a bad config section: one clear error, like any other
+            except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the run
+                engine.emit(Event("error", name, f"plugin {plugin!r} failed to build {name}: "
+                                  f"{type(exc).__name__}: {redact(exc)}", Level.ERROR, {"plugin": plugin}))
+                continue
+            if component is not None:
+                self.components[name] = named[name] = component
+
+    def step(self, now: float, samples: Sequence[Sample], snapshots: Sequence[TableSnapshot]) -> None:
+        """After every tick and every poll result (engine thread): the pause watch, the triggers on
+        what just arrived, then the plugin components."""
+        self._guarded("actions", self.actions.on_tick, now, samples, snapshots)
+        self._guarded("triggers", self.triggers.on_tick, now, samples, snapshots)
+        for name, component in list(self.components.items()):
+            self._guarded(name, component.on_step, now, samples, snapshots)
+
+    def phase_changed(self, old: Phase, new: Phase) -> None:
+        self.baseline.on_phase(old, new)
+        for name, component in list(self.components.items()):
+            self._guarded(name, component.on_phase, old, new)
+
+    def close(self) -> None:
+        """At exit: every part, each isolated from the others' failures."""
+        parts: list[tuple[str, Any]] = [("actions", self.actions), ("triggers", self.triggers)]
+        if self.control is not None:
+            parts.append(("control", self.control))
+        parts += list(self.components.items())
+        for _name, part in parts:
+            try:
+                part.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def _guarded(self, name: str, fn: Any, *args: Any) -> None:
+        try:
+            fn(*args)
+        except Exception as exc:  # noqa: BLE001 - a bug in one part must not stop monitoring
+            self.engine.emit(Event("error", name, f"{type(exc).__name__}: {redact(exc)}", Level.ERROR,
+                                   {"traceback": traceback.format_exc()[-2000:]}))
