@@ -42,10 +42,7 @@ CORE_PG_EXEMPT = {
     "migtui/testing.py": "pytest fixtures that create real PostgreSQL databases for the test suite",
     "migtui/demo": "the demo plays a PostgreSQL shop, its workload and its migration on an embedded server",
 }
-CORE_PG_PENDING = {
-    "migtui/engine/extensions.py": "EXTENSION_MODULES names the plugin's engine extensions until the engine builds run "
-                        "components through a hook",
-}
+CORE_PG_PENDING: dict[str, str] = {}
 """Core files allowed to reach psycopg or migtui_postgres, with the reason; each must exist."""
 
 MOVED = {"migtui.pause": "migtui_postgres.pause"}
