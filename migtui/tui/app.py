@@ -131,6 +131,8 @@ class MigtuiApp(App[None]):
     COMMANDS = App.COMMANDS | {CockpitCommands}
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        # help first: the footer is cut on the right in a small window, and ? lists every key
+        Binding("question_mark", "help", "Help", id="help", key_display="?", tooltip="Help: every key"),
         Binding("p", "pause", "Pause", id="pause", tooltip="Pause the migration (runs every configured pause action)"),
         Binding("u", "resume", "Resume", id="resume", tooltip="Resume the migration"),
         Binding("r", "rollback", "Rollback", id="rollback",
@@ -155,7 +157,6 @@ class MigtuiApp(App[None]):
         Binding("S", "unsilence", "Unsilence", id="unsilence", show=False, tooltip="Lift a silence"),
         *[Binding(str(n), f"panel({n})", f"panel {n}", id=f"panel-{n}", group=_PANELS,
                   tooltip=f"Show panel {n}") for n in range(1, 7)],
-        Binding("question_mark", "help", "Help", id="help", key_display="?", tooltip="Help: every key"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit (asks first while the phase is migration)"),
     ]
 

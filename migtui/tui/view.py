@@ -92,7 +92,7 @@ def _si(v: float, base: float, units: Sequence[str]) -> str:
         i += 1
     if i == 0:
         return f"{v:.0f}{units[0]}" if float(v).is_integer() else f"{v:.1f}{units[0]}"
-    return f"{v:.1f}{units[i]}"
+    return f"{v:.0f}{units[i]}" if abs(v) >= 100 else f"{v:.1f}{units[i]}"  # 1023KiB, not 1023.4KiB
 
 
 def display_unit(metric: str, unit: str) -> str:
@@ -132,13 +132,28 @@ def fmt_value(value: Any, unit: str = "") -> str:
     return text + (unit if unit and unit not in ("",) else "")
 
 
+def _compact(v: float) -> str:
+    """``v`` >= 1000 in at most four characters and a suffix: ``19k``, ``2.0M``, ``100G``."""
+    for unit in ("k", "M", "G", "T", "P"):
+        v /= 1000.0
+        if abs(v) < 1000 or unit == "P":
+            return f"{v:.0f}{unit}" if abs(v) >= 10 else f"{v:.1f}{unit}"
+    return f"{v:.0f}P"  # not reached
+
+
 def fmt_delta(value: float | None, base: float | None, unit: str = "") -> str:
     """``+12.0%`` relative to the baseline (or the absolute difference when the baseline is 0)."""
     if value is None or base is None:
         return "-"
     diff = value - base
     if base != 0:
-        return f"{diff / abs(base) * 100:+.0f}%"
+        pct = diff / abs(base) * 100
+        if abs(pct) < 1000:
+            return f"{pct:+.0f}%"
+        ratio = value / base
+        if ratio > 0:  # ten times and more: as a factor, never cut (x194, x19.4k)
+            return "x" + (f"{ratio:.0f}" if ratio < 10000 else _compact(ratio))
+        return ("+" if pct > 0 else "-") + _compact(abs(pct)) + "%"  # +19k%
     if diff == 0:
         return "0"
     text = fmt_value(abs(diff), unit)
@@ -475,8 +490,9 @@ def cell_str(value: Any, width: int = 60) -> str:
 
 
 def cell(value: Any, width: int = 60, style: str = "") -> Text:
-    """A table cell: :func:`cell_str` as a ``Text``, which Rich never parses as markup."""
-    return Text(cell_str(value, width), style=style, end="")
+    """A table cell: :func:`cell_str` as a ``Text``, which Rich never parses as markup. It never wraps:
+    in a column narrower than itself it ends in ``…`` (numbers and pids get columns that fit them)."""
+    return Text(cell_str(value, width), style=style, end="", no_wrap=True, overflow="ellipsis")
 
 
 def visible_columns(preferred: Sequence[str], columns: Sequence[str]) -> list[str]:

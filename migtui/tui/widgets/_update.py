@@ -27,7 +27,9 @@ def line_count(renderable: Any, width: int) -> int | None:
             return None  # may wrap
         return len(lines)
     if isinstance(renderable, Table):
-        return renderable.row_count + (1 if renderable.show_header else 0) if renderable.box is None else None
+        if renderable.box is not None or not all(_one_line_cells(c) for c in renderable.columns):
+            return None  # borders, or a column whose cells may wrap
+        return renderable.row_count + (1 if renderable.show_header else 0)
     if isinstance(renderable, Group):
         total = 0
         for part in renderable.renderables:
@@ -37,6 +39,12 @@ def line_count(renderable: Any, width: int) -> int | None:
             total += n
         return total
     return None
+
+
+def _one_line_cells(column: Any) -> bool:
+    """Every cell of ``column`` (its header too) takes one line: the column or each cell is no_wrap."""
+    return column.no_wrap or all(isinstance(c, Text) and c.no_wrap and "\n" not in c.plain
+                                 for c in [column.header, *column._cells])
 
 
 def set_content(widget: Any, key: Any, build: Callable[[], Any]) -> bool:

@@ -19,13 +19,14 @@ from textual.widgets import Static
 
 from migtui import safetext
 from migtui.model import PanelSpec, TableSpec
-from migtui.tui.view import (STATE_STYLE, TriggerRow, cell, fmt_age, fmt_delta, fmt_value, metric_rows,
+from migtui.tui.view import (STATE_STYLE, TriggerRow, cell, cell_str, fmt_age, fmt_delta, fmt_value, metric_rows,
                              progress_bar, progress_rows, rows_from_series, source_badge, sparkline,
                              visible_columns, with_eta)
 from migtui.tui.widgets._update import set_content
 from migtui.tui.widgets.blocking import BlockingTree
 
-MAX_TABLE_ROWS = 12
+MAX_TABLE_ROWS = 50
+"""Rows a table shows (the panel scrolls); the rest are counted in a last line."""
 
 
 class KindPanel(VerticalScroll):
@@ -37,6 +38,8 @@ class KindPanel(VerticalScroll):
     KindPanel .section-title.first { margin-top: 0; }
     KindPanel .table-title { text-style: bold; margin-top: 1; }
     KindPanel Static { width: 100%; }
+    KindPanel #more-hint { dock: bottom; height: 1; background: $panel; color: $text; display: none; }
+    KindPanel #more-hint.-shown { display: block; }
     """
 
     def __init__(self, kind: str, specs: Sequence[PanelSpec], **kw: Any) -> None:
@@ -56,11 +59,37 @@ class KindPanel(VerticalScroll):
                 else:
                     yield Static(Text("no data yet", style="dim"), id=f"table-{i}-{ts.name}", classes="snapshot")
 
+        yield Static("", id="more-hint")
+
     def on_resize(self) -> None:
         """Tables are laid out for a width: redraw for the new one (unless the display is frozen)."""
         app: Any = self.app
         if self.display and not getattr(app, "frozen", False) and hasattr(app, "render_now"):
             self.call_after_refresh(app.render_now)
+        self.call_after_refresh(self.update_hint)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self.update_hint()
+
+    def update_hint(self) -> None:
+        """A line at the bottom while sections are below the fold: which ones, and how to scroll there."""
+        try:
+            hint = self.query_one("#more-hint", Static)
+        except Exception:  # noqa: BLE001 - not composed yet, or closing
+            return
+        bottom = self.scroll_y + self.scrollable_content_region.height
+        below = [getattr(w.content, "plain", str(w.content)) for w in self.query(".table-title")
+                 if w.virtual_region.y >= bottom - 1] if self.max_scroll_y > self.scroll_y else []
+        text = ""
+        if self.max_scroll_y > self.scroll_y:
+            what = ", ".join(below[:2]) + (f" +{len(below) - 2}" if len(below) > 2 else "") if below else "more rows"
+            tabs = list(getattr(self.app, "tab_ids", []))
+            key = f"{tabs.index(f'tab-{self.kind}') + 1}, then " if f"tab-{self.kind}" in tabs else ""
+            text = f"↓ more below: {what} · {key}PgDn / End"
+        if getattr(hint.content, "plain", hint.content) != text:
+            hint.update(safetext.rich(text))
+        hint.set_class(bool(text), "-shown")
 
     def show(self, engine: Any, triggers: list[TriggerRow] | None, *, now: float) -> None:
         """Redraw from the engine's state; only the parts whose content changed are updated."""
@@ -102,6 +131,7 @@ class KindPanel(VerticalScroll):
                     continue
                 set_content(widget, _snapshot_key(table, snap, now),
                             lambda t=ts, s=snap: render_snapshot(t, s, width=width, now=now))
+        self.call_after_refresh(self.update_hint)  # heights may have changed
 
     def _widgets(self) -> dict[str, Any]:
         """The panel's widgets by id (looked up once, not with a query per refresh)."""
@@ -132,9 +162,16 @@ def migration_apps(engine: Any, source: str) -> tuple[str, ...]:
     return tuple(p for p in pats if p)
 
 
+def _value_widths(rows: Sequence[Any]) -> tuple[int, int, int]:
+    """Widths of the now, base and Δ columns: their usual size, or wider, so a number is never cut."""
+    return (max([10, *(len(fmt_value(r.value, r.unit)) for r in rows)]),
+            max([10, *(len(fmt_value(r.baseline, r.unit)) for r in rows)]),
+            max([6, *(len(fmt_delta(r.value, r.baseline, r.unit)) for r in rows)]))
+
+
 def _spark_width(rows: Sequence[Any], width: int) -> tuple[int, int]:
     name_w = min(24, max((len(r.title) for r in rows), default=10))
-    return name_w, max(8, min(180, width - name_w - 9 - 10 - 10 - 6 - 13))
+    return name_w, max(8, min(180, width - name_w - 9 - sum(_value_widths(rows)) - 13))
 
 
 def _metrics_key(engine: Any, rows: Sequence[Any], width: int) -> Any:
@@ -162,9 +199,10 @@ def render_metrics(engine: Any, spec: PanelSpec, triggers: list[TriggerRow] | No
     table = Table(box=None, expand=False, padding=(0, 1), show_edge=False, header_style="bold dim")
     table.add_column("metric", width=name_w, no_wrap=True, overflow="ellipsis")
     table.add_column("state", width=9, no_wrap=True)
-    table.add_column("now", justify="right", width=10, no_wrap=True)
-    table.add_column("base", justify="right", width=10, no_wrap=True)
-    table.add_column("Δ", justify="right", width=6, no_wrap=True)
+    now_w, base_w, delta_w = _value_widths(rows)
+    table.add_column("now", justify="right", width=now_w, no_wrap=True)
+    table.add_column("base", justify="right", width=base_w, no_wrap=True)
+    table.add_column("Δ", justify="right", width=delta_w, no_wrap=True)
     table.add_column(f"last {int(spark_w * getattr(engine.config, 'interval', 2.0) // 60) or 1}m", width=spark_w,
                      no_wrap=True)
     for r in rows:
@@ -183,11 +221,14 @@ def render_snapshot(ts: TableSpec, snap: Any, *, width: int, now: float) -> Any:
     age = fmt_age(now - snap.ts) if snap.ts else "-"
     if not rows:
         return Text(f"none (as of {age} ago)" if now - snap.ts > 10 else "none", style="dim")
-    return render_rows(ts, rows, snap.columns)
+    return render_rows(ts, rows, snap.columns, width=width)
 
 
-def render_rows(ts: TableSpec, rows: list[dict[str, Any]], columns: Sequence[str] | None = None) -> Any:
-    """A snapshot's rows (or rows built from a metrics query) as a table; progress gets bars and ETA."""
+def render_rows(ts: TableSpec, rows: list[dict[str, Any]], columns: Sequence[str] | None = None, *,
+                width: int | None = None) -> Any:
+    """A snapshot's rows (or rows built from a metrics query) as a table; progress gets bars and ETA.
+    Given the ``width``, text columns that would get fewer than 8 cells are left out (last first,
+    ``query`` last of all), so what is shown is readable."""
     if not rows:
         return Text("none", style="dim")
     if ts.render == "progress":
@@ -196,22 +237,49 @@ def render_rows(ts: TableSpec, rows: list[dict[str, Any]], columns: Sequence[str
         columns = list(dict.fromkeys(c for r in rows for c in r))
     cols = visible_columns(ts.columns, columns)
     table = Table(box=None, expand=True, padding=(0, 1), show_edge=False, header_style="bold dim")
+    shown = rows[:MAX_TABLE_ROWS]
+    cols = _fitting_columns(cols, shown, width)
     for c in cols:
-        num = c.endswith(("_seconds", "_age", "pid", "_bytes")) or c in ("pid",)
-        table.add_column(safetext.rich(c.replace("_seconds", " s")), justify="right" if num else "left", no_wrap=True,
-                         overflow="ellipsis", ratio=3 if c == "query" else None)
-    for r in rows[:MAX_TABLE_ROWS]:
+        # pids and numbers keep their width (a cut pid is useless to `k`/`t` or psql); text columns give way
+        # (no_wrap=False lets Rich narrow them; their cells still never wrap, they end in "…")
+        num = _is_number_column(c)
+        table.add_column(cell(c.replace("_seconds", " s")), justify="right" if num else "left",
+                         no_wrap=num, overflow="ellipsis", ratio=3 if c == "query" else None,
+                         min_width=max((len(cell_str(r.get(c))) for r in shown), default=1) if num else None)
+    for r in shown:
         table.add_row(*[cell(r.get(c)) for c in cols])
     if len(rows) > MAX_TABLE_ROWS:
         return Group(table, Text(f"… {len(rows) - MAX_TABLE_ROWS} more", style="dim"))
     return table
 
 
+def _is_number_column(c: str) -> bool:
+    return c.endswith(("_seconds", "_age", "pid", "pids", "_bytes", "_by")) or c == "pid"
+
+
+def _fitting_columns(cols: list[str], rows: Sequence[dict[str, Any]], width: int | None) -> list[str]:
+    if not width:
+        return cols
+    cols = list(cols)
+
+    def need() -> int:
+        return sum(max([len(c), *(len(cell_str(r.get(c))) for r in rows)]) if _is_number_column(c) else 8
+                   for c in cols) + 2 * len(cols)
+
+    while need() > width:
+        text = [c for c in cols if not _is_number_column(c)]
+        drop = next((c for c in reversed(text) if c != "query"), None) or (text[-1] if text else None)
+        if drop is None or len(cols) == 1:
+            break
+        cols.remove(drop)
+    return cols
+
+
 def render_progress(rows: list[dict[str, Any]]) -> Table:
     table = Table(box=None, expand=True, padding=(0, 1), show_edge=False, header_style="bold dim")
     table.add_column("pid", justify="right", no_wrap=True)
-    table.add_column("what", ratio=2, no_wrap=True, overflow="ellipsis")
-    table.add_column("phase", ratio=2, no_wrap=True, overflow="ellipsis")
+    table.add_column("what", ratio=2, no_wrap=False, overflow="ellipsis")  # cells never wrap; the column gives way
+    table.add_column("phase", ratio=2, no_wrap=False, overflow="ellipsis")
     table.add_column("progress", no_wrap=True)
     table.add_column("%", justify="right", no_wrap=True)
     table.add_column("ETA", justify="right", no_wrap=True)

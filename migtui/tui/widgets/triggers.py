@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from migtui import safetext
-from migtui.tui.view import STATE_STYLE, TriggerRow, fmt_age, fmt_left, fmt_value
+from migtui.tui.view import STATE_STYLE, TriggerRow, cell, fmt_age, fmt_left, fmt_value
 from migtui.tui.widgets._update import set_content
 
 
@@ -50,7 +50,7 @@ def trigger_cells(rows: list[TriggerRow] | None, *, now: float, width: int = 80)
         action = r.action + (" (dry-run)" if r.dry_run else "")
         cells: list[object] = [safetext.rich(r.name), state_cell, safetext.rich(fmt_value(r.value))]
         if wide:
-            cells += [safetext.rich(r.threshold), safetext.rich(action)]
+            cells += [cell(r.threshold), cell(action)]
         out.append(cells)
     return out
 
@@ -67,13 +67,16 @@ def render_triggers(rows: list[TriggerRow] | None, *, now: float, width: int = 8
     if cells is None:
         cells = trigger_cells(rows, now=now, width=width) or []
     table = Table(box=None, expand=True, padding=(0, 1), show_edge=False, header_style="bold")
-    table.add_column("trigger", ratio=3, min_width=8, no_wrap=True, overflow="ellipsis")
+    # a trigger's name is what `ctl ack` and `ctl silence` take: never cut; the other text columns give
+    # way first (their cells end in "…"), and a name longer than a third of the table wraps (fold)
+    longest = max((len(r.name) for r in rows), default=8)
+    table.add_column("trigger", width=max(8, min(longest, width // 3 if wide else width // 2)), no_wrap=False,
+                     overflow="fold")
     table.add_column("state", no_wrap=True, min_width=7, overflow="ellipsis")
     table.add_column("value", justify="right", no_wrap=True, min_width=5)
     if wide:
-        table.add_column("threshold", ratio=2, min_width=6, no_wrap=True, overflow="ellipsis")
-    if wide:
-        table.add_column("action", no_wrap=True, min_width=4, overflow="ellipsis")
+        table.add_column("threshold", min_width=6, no_wrap=False, overflow="ellipsis")
+        table.add_column("action", min_width=4, no_wrap=False, overflow="ellipsis")
     for row in cells:
         table.add_row(*row)  # type: ignore[arg-type]
     return table
