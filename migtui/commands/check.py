@@ -46,13 +46,13 @@ def check(config_path: Path, store_path: Path | None, as_json: bool, no_alerts: 
 @click.command()
 @config_option()
 @store_option(help="Store to record the steps in (default: the config's store, else ./migtui.duckdb).")
-@click.option("--source", help="Which postgres source (default: the first).")
+@click.option("--source", help="Which source (default: the first whose type a plugin can prepare).")
 @click.option("--restore-point", "restore_point", metavar="NAME",
               help="Restore point name prefix (a UTC timestamp is appended: names must be unique).")
 @click.option("--no-restore-point", is_flag=True, help="Do not create a restore point.")
 @click.option("--slot", metavar="NAME", help="Also create this logical replication slot (temporary false).")
-@click.option("--slot-plugin", type=click.Choice(["pgoutput", "test_decoding"]), default="pgoutput",
-              show_default=True)
+@click.option("--slot-plugin", default="pgoutput", show_default=True,
+              help="Output plugin of the slot (PostgreSQL: pgoutput or test_decoding).")
 @click.option("--no-record", is_flag=True, help="Do not record the steps in the store.")
 @json_option()
 def prepare(config_path: Path, store_path: Path | None, source: str | None, restore_point: str | None,
