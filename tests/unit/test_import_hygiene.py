@@ -27,25 +27,11 @@ PLUGIN_PACKAGES = ["plugins/migtui_postgres", "plugins/migtui_http", "plugins/mi
                    "plugins/migtui-flags-unleash/migtui_flags_unleash", "plugins/migtui-ab-growthbook/migtui_ab_growthbook"]
 """Every plugin package the scan must see (a renamed or lost package fails the test)."""
 
-PLUGIN_PENDING: dict[str, dict[str, str]] = {
-    "plugins/migtui_postgres/migration_tools.py": {
-        "migtui.engine": "engine extension registry; goes when the engine builds run components through a hook",
-        "migtui.plugins": "Guard for its own collector; same",
-    },
-    "plugins/migtui_postgres/integrity.py": {
-        "migtui.engine": "engine extension registry; goes when the engine builds run components through a hook",
-    },
-}
-"""Core imports a plugin module still has, each with the reason (transitional: delete an entry once
-its file no longer needs it)."""
-
 CORE_PG_EXEMPT = {
     "migtui/testing.py": "pytest fixtures that create real PostgreSQL databases for the test suite",
     "migtui/demo": "the demo plays a PostgreSQL shop, its workload and its migration on an embedded server",
 }
-CORE_PG_PENDING: dict[str, str] = {}
-"""Core files allowed to reach psycopg or migtui_postgres, with the reason (exempt: each must exist;
-pending: transitional, as above)."""
+"""Core files allowed to reach psycopg or migtui_postgres, with the reason; each must exist."""
 
 MOVED = {"migtui.pause": "migtui_postgres.pause"}
 """Core modules that only say where their content went (importing them raises ImportError naming it)."""
@@ -104,7 +90,7 @@ def _is(mod: str, *names: str) -> bool:
 
 
 def test_the_lists_in_this_file_name_existing_files() -> None:
-    for rel in [*PLUGIN_PACKAGES, *CORE_PG_EXEMPT]:  # the *_PENDING lists shrink as work lands: no check
+    for rel in [*PLUGIN_PACKAGES, *CORE_PG_EXEMPT]:
         assert (ROOT / rel).exists(), f"{rel} is listed in {Path(__file__).name} but does not exist"
     for old, new in MOVED.items():
         assert (ROOT / (old.replace(".", "/") + ".py")).exists(), old
@@ -117,9 +103,8 @@ def test_plugins_import_only_the_api_from_migtui() -> None:
     bad = []
     for path in files:
         rel = str(path.relative_to(ROOT))
-        allowed = PLUGIN_PENDING.get(rel, {})
         for line, mod in _imports(path):
-            if _is(mod, "migtui") and not _is(mod, "migtui.api") and not any(_is(mod, a) for a in allowed):
+            if _is(mod, "migtui") and not _is(mod, "migtui.api"):
                 bad.append(f"{rel}:{line}: imports {mod} (plugins import only migtui.api)")
     assert not bad, "\n".join(bad)
 
@@ -148,7 +133,7 @@ def test_core_imports_neither_psycopg_nor_the_postgres_plugin() -> None:
     bad = []
     for path in _py_files(CORE):
         rel = path.relative_to(ROOT)
-        if any(str(rel) == e or str(rel).startswith(e + "/") for e in [*CORE_PG_EXEMPT, *CORE_PG_PENDING]):
+        if any(str(rel) == e or str(rel).startswith(e + "/") for e in CORE_PG_EXEMPT):
             continue
         bad += [f"{rel}:{line}: {mod}" for line, mod in _imports(path) if _is(mod, "psycopg", "migtui_postgres")]
     assert not bad, "core reaches PostgreSQL directly (use a plugin hook):\n" + "\n".join(bad)
