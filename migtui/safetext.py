@@ -30,7 +30,9 @@ _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff"
 _UNSAFE_KEEP_NL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff"
                              + "".join(sorted(BIDI_CONTROLS)) + "]")
 _SPACE = re.compile(r"[\t\n\r\x0b\x0c ]+")
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+"""What can start inline Markdown inside a line or a table cell (emphasis, code, links and images,
+strikethrough, a cell border); ``<``, ``>`` and ``&`` become entities (no raw HTML)."""
 
 UNRENDERABLE = "<unrenderable>"
 

@@ -3,10 +3,10 @@ the store is redacted and HTML-escaped on the way in."""
 
 from __future__ import annotations
 
-import html
 from datetime import datetime
 from typing import Any, Sequence
 
+from migtui import safetext
 from migtui.redact import redact
 from migtui.report.charts import PHASE_COLORS, svg_chart
 from migtui.report.checklist import fired
@@ -34,7 +34,7 @@ svg{display:block;max-width:100%;height:auto}
 
 
 def _e(v: Any) -> str:
-    return html.escape(redact(v if v is not None else ""))
+    return safetext.html(redact(v if v is not None else ""))  # control characters shown as \x1b, then escaped
 
 
 def render_html(report: dict[str, Any], charts: dict[int, list[tuple[float, float, float, float]]]) -> str:

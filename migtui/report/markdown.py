@@ -1,17 +1,20 @@
 """The Markdown report: the same sections as the HTML one, as tables; text from the store is
-redacted and cannot break a table row."""
+redacted and escaped (:func:`migtui.safetext.markdown`): it cannot break a table row, render as
+markup or raw HTML, or carry a control character."""
 
 from __future__ import annotations
 
 from typing import Any, Sequence
 
+from migtui import safetext
 from migtui.redact import redact
 from migtui.report.formatting import fmt_duration, fmt_value, labels_text, time_of_day
 from migtui.report.statistics import ALPHA, MIN_SAMPLES
 
 
 def _md(v: Any) -> str:
-    return redact(v if v is not None else "").replace("|", "\\|").replace("\n", " ")
+    """One line of safe text: control characters as ``\\x1b``, Markdown characters escaped, no raw HTML."""
+    return safetext.markdown(redact(v if v is not None else ""))
 
 
 def render_markdown(report: dict[str, Any]) -> str:

@@ -138,3 +138,38 @@ def test_a_slack_mention_or_link_from_outside_is_shown_not_sent() -> None:
     alert = Alert(key="k", status="firing", level=Level.WARN, summary="lock on <!channel> <http://e.x|click>",
                   run="r", phase=Phase.MIGRATION)
     assert "&lt;!channel&gt; &lt;http://e.x|click&gt;" in slack_payload([alert])["text"]
+
+
+@SETTINGS
+@given(hostile)
+def test_report_cells(s: str) -> None:
+    from migtui.report.html import _e
+    from migtui.report.markdown import _md
+
+    out = _e(s)
+    no_controls(out.replace("\n", " "))
+    assert "<" not in out and ">" not in out
+    md = _md(s)
+    no_controls(md)
+    assert "\n" not in md and "<" not in md and re.search(r"(?<!\\)\|", md) is None  # one cell, no raw HTML
+
+
+def test_reports_from_a_store_with_hostile_text(migtui_store: Any, tmp_path: Any) -> None:
+    """A run whose events, action data and series labels hold terminal escapes, markup and a script:
+    the HTML and Markdown reports show them, escaped, and keep no control byte."""
+    from migtui.model import Sample
+    from migtui.report import export_report
+
+    nasty = "<script>alert(1)</script> \x1b]2;PWNED\x07\x1b[2J [x](http://e.x) *b* | \u202e"
+    run_id = migtui_store.create_run("hostile")
+    migtui_store.add_event(Event("action", "pause", f"pause ok: {nasty}", Level.PAUSE,
+                                 {"stage": "result", "who": nasty, "why": nasty, "ok": True}, ts=1.0, run=run_id))
+    migtui_store.add_event(Event("error", nasty, nasty, Level.ERROR, {"body": nasty}, ts=2.0, run=run_id))
+    migtui_store.add_samples(run_id, Phase.BASELINE, [Sample(10.0 + i, "db", "m", float(i), {"table": nasty})
+                                                      for i in range(3)])
+    migtui_store.flush()
+    # shown, visibly: \x1b]2;PWNED\x07 (Markdown escapes the backslashes and the bracket to render it so)
+    for fmt, shown in (("html", r"\x1b]2;PWNED\x07"), ("md", r"\\x1b\]2;PWNED\\x07")):
+        text = export_report(migtui_store, run_id, fmt, tmp_path / f"r.{fmt}").read_text()
+        no_controls(text.replace("\n", " "))
+        assert "<script>" not in text and shown in text, (fmt, text)
