@@ -123,3 +123,33 @@ def test_interrupted_runs_are_marked(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="no run 'nope'"):
         store.run("nope")
     store.close()
+
+
+def test_writes_that_fail_at_close_go_to_a_recovery_file_next_to_the_store_and_come_back(tmp_path: Path) -> None:
+    path = tmp_path / "s.duckdb"
+    store = Store.open(path)
+    run = store.create_run("nightly")
+    t0 = time.time()
+    store.add_samples(run, Phase.MIGRATION, [Sample(t0 + i, "db", "lag", float(i), {"slot": "a"}) for i in range(7)])
+    store.add_snapshot(run, Phase.MIGRATION, TableSnapshot(t0, "db", "lock_waits", ["pid"], [(42,)]))
+    store.add_event(Event("note", "op", "step 2", Level.INFO, {"who": "op"}, ts=t0, run=run, phase=Phase.MIGRATION))
+    store.finish_run(run, "incomplete")
+    store.con.close()  # the file cannot be written any more (a real failure of every write, like a full disk)
+    unstored = store.save_recovery()
+    assert unstored is not None and (unstored.samples, unstored.snapshots, unstored.events) == (7, 1, 1)
+    assert unstored.path is not None and unstored.path.parent == tmp_path
+    assert unstored.path.name.startswith("s.duckdb.recovery-") and "7 samples" in unstored.describe()
+    store.con = None
+
+    again = Store.open(path)
+    try:
+        assert [(p, n) for p, n in again.imported] == [(unstored.path, 7)]
+        assert not unstored.path.exists()
+        [r] = again.runs()
+        assert r["status"] == "incomplete" and r["samples"] == 7 and r["events"] == 1
+        assert [e.message for e in again.events(run)] == ["step 2"]
+    finally:
+        again.close()
+    third = Store.open(path)
+    assert third.imported == []  # imported once
+    third.close()
