@@ -46,7 +46,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 VERBS = ("pause", "resume", "rollback", "cancel", "terminate")
 CONFIGURABLE_VERBS = ("pause", "resume", "rollback")
-IMPLICIT_VERBS = {"cancel": "pg_cancel", "terminate": "pg_terminate"}
 MAX_OUTPUT = 4000
 """Characters of an action's output kept in its event (head and tail)."""
 DEFAULT_TIMEOUT = 60.0
@@ -187,14 +186,15 @@ class ActionRunner:
                             close()
             if derived:
                 self.actions["resume"] = derived
-        pg_sources = self.engine.config.sources_of_type("postgres")
-        for verb, typ in IMPLICIT_VERBS.items():
-            if self.actions.get(verb) or not pg_sources or ("action", typ) not in self.engine.host.types:
+        for entry in sorted(self.engine.host.types.values(), key=lambda e: (e.kind, e.type)):
+            sources = self.engine.config.sources_of_type(entry.implicit_for) if entry.implicit_for else []
+            if entry.kind != "action" or not sources:
                 continue
-            opts = CDict({"type": typ, "name": typ, "source": pg_sources[0].name})
-            opts.file, opts.line, opts.key_lines = str(self.engine.config.path), None, {}
-            item = PluginItem(type=typ, name=typ, options=opts, path=f"actions.{verb}[implicit]")
-            self.actions[verb] = [self._make(verb, item, implicit=True)]
+            for verb in (v for v in entry.verbs if v not in CONFIGURABLE_VERBS and not self.actions.get(v)):
+                opts = CDict({"type": entry.type, "name": entry.type, "source": sources[0].name})
+                opts.file, opts.line, opts.key_lines = str(self.engine.config.path), None, {}
+                item = PluginItem(type=entry.type, name=entry.type, options=opts, path=f"actions.{verb}[implicit]")
+                self.actions[verb] = [self._make(verb, item, implicit=True)]
 
     # ------------------------------------------------------------------ queries
 
@@ -242,8 +242,10 @@ class ActionRunner:
         actions = self.actions.get(verb, [])
         base = {"who": who, "why": why, "verb": verb, "target": redact_obj(target), "dry_run": global_dry}
         if not actions:
+            needs = sorted({e.implicit_for for e in self.engine.host.types.values()
+                            if e.kind == "action" and e.implicit_for and verb in e.verbs})
             hint = ("; configure it under actions: in the config" if verb in CONFIGURABLE_VERBS else
-                    "; it needs a postgres source" if verb in IMPLICIT_VERBS else "")
+                    f"; it needs a {' or '.join(needs)} source" if needs else "")
             msg = f"no action is configured for {verb!r}{hint}"
             self.engine.emit(Event("action", verb, f"{verb} requested by {who}: {msg}", Level.WARN,
                                    {**base, "ok": False, "stage": "unavailable"}))

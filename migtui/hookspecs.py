@@ -59,11 +59,14 @@ def migtui_alerter_types(register: Any) -> None:
 def migtui_action_types(register: Any) -> None:
     """Register action types usable under ``actions: {pause|resume|rollback: [...]}``.
 
-    :param register: ``register(type, factory, *, verbs=("pause", "resume", "rollback"), doc="", schema=None)``;
-        ``factory(ctx: BuildContext, verb: str)`` returns a :class:`migtui.api.Action`: an object with
-        ``name``, ``verb``, ``confirm``, ``describe(request) -> str`` and
+    :param register: ``register(type, factory, *, verbs=("pause", "resume", "rollback"), doc="", schema=None,
+        implicit_for="")``; ``factory(ctx: BuildContext, verb: str)`` returns a :class:`migtui.api.Action`:
+        an object with ``name``, ``verb``, ``confirm``, ``describe(request) -> str`` and
         ``run(request) -> ActionResult``, idempotent and honouring ``request.dry_run``. ``schema`` as
-        for source types; a function gets the verb.
+        for source types; a function gets the verb. ``implicit_for`` (a source type, added in 0.2): a
+        run with a source of that type offers this action for its verbs beyond pause, resume and
+        rollback (the postgres plugin's ``pg_cancel`` for ``cancel``) when the config configures none,
+        built with ``{type, name, source: <the first such source>}``.
 
     .. versionadded:: 0.1
     """
@@ -121,7 +124,7 @@ def migtui_config_sections(register: Any) -> None:
 
 @hookspec
 def migtui_preflight_checks(register: Any) -> None:
-    """Add items to the preflight checklist (``migtui check``, the cockpit's preflight screen).
+    """Add items to the preflight checklist (``migtui check``).
 
     :param register: ``register(name, check, *, doc="")``. ``check(config)`` returns an iterable of
         :class:`migtui.api.CheckItem` (``pass``, ``warn``, ``fail`` or ``skip``, each with its evidence).

@@ -62,6 +62,9 @@ class TypeEntry:
     schema: Any = None
     """The Schema of the type's options, or a function returning it (given the verb, for an action
     type); optional, shown in the config reference of the docs."""
+    implicit_for: str = ""
+    """Action types: a source type; a run with such a source offers this action for its own verbs
+    (those beyond pause/resume/rollback, e.g. cancel) when the config configures none."""
 
 
 @dataclass
@@ -189,12 +192,14 @@ class PluginHost:
         plugin_name = impl.plugin_name
 
         def register(type_name: str, factory: Callable[..., Any], *, doc: str = "",
-                     verbs: Iterable[str] = ("pause", "resume", "rollback"), schema: Any = None) -> None:
+                     verbs: Iterable[str] = ("pause", "resume", "rollback"), schema: Any = None,
+                     implicit_for: str = "") -> None:
             key = (kind, str(type_name))
             if key in self.types and self.types[key].plugin != plugin_name:
                 raise PluginError(f"{kind} type {type_name!r} is registered by both "
                                   f"{self.types[key].plugin!r} and {plugin_name!r}")
-            self.types[key] = TypeEntry(kind, str(type_name), factory, plugin_name, doc, tuple(verbs), schema)
+            self.types[key] = TypeEntry(kind, str(type_name), factory, plugin_name, doc, tuple(verbs), schema,
+                                        str(implicit_for or ""))
             if plugin_name in self.infos:
                 self.infos[plugin_name].types.append(f"{kind}:{type_name}")
 

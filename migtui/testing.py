@@ -192,7 +192,7 @@ def make_engine(tmp_path: Path) -> Iterator[Callable[..., Any]]:
             path.write_text(textwrap.dedent(config))
         else:
             path = Path(config)
-        cfg = load_config(path, env=env)
+        cfg = load_config(path, env=env, host=kw.get("host"))
         store = Store.open(store_path or tmp_path / f"engine{len(engines)}.duckdb")
         engine = Engine(cfg, store=store, **kw)
         engines.append(engine)

@@ -545,10 +545,10 @@ def migtui_action_types(register: Any) -> None:
     register("pg_pause", build_pause, verbs=("pause", "resume"), schema=_options(PAUSE_SCHEMA_FIELDS),
              doc="Cooperative pause: hold an advisory lock that batched migrations check between batches.")
     register("pg_cancel", _build_signal("cancel"), verbs=("pause", "rollback", "cancel"),
-             schema=_options(TARGET_FIELDS),
+             schema=_options(TARGET_FIELDS), implicit_for="postgres",
              doc="Cancel the migration's active statement (pid, application_name or query pattern).")
     register("pg_terminate", _build_signal("terminate"), verbs=("pause", "rollback", "terminate"),
-             schema=_options(TARGET_FIELDS),
+             schema=_options(TARGET_FIELDS), implicit_for="postgres",
              doc="Terminate the migration's session (e.g. an idle-in-transaction blocker).")
     register("pg_rollback_sql", build_rollback_sql, verbs=("rollback",), schema=_options(ROLLBACK_FIELDS),
              doc="Run a rollback .sql file in one transaction with lock_timeout.")

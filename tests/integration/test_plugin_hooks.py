@@ -88,3 +88,40 @@ def test_role_sql_names_the_hook_when_no_plugin_implements_the_type() -> None:
     assert "migtui_role_sql" in proc.stderr and "'mysql'" in proc.stderr and "postgres" in proc.stderr
     proc = subprocess.run([sys.executable, "-m", "migtui", "role-sql"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "GRANT pg_monitor TO migtui_monitor;" in proc.stdout
+
+
+class Queue:
+    """An action type offered for ``drain`` whenever the config has a ``queue`` source."""
+
+    @hookimpl
+    def migtui_action_types(self, register: Any) -> None:
+        from migtui.api import ActionResult
+
+        class Drain:
+            def __init__(self, ctx: Any, verb: str) -> None:
+                self.name, self.verb, self.confirm = ctx.name, verb, False
+                self.source = ctx.options["source"]
+
+            def describe(self, request: Any) -> str:
+                return f"drain {self.source}"
+
+            def run(self, request: Any) -> Any:
+                return ActionResult(True, f"drained {self.source}")
+
+        register("queue_drain", Drain, verbs=("pause", "drain"), implicit_for="queue")
+
+
+def test_an_implicit_action_type_is_offered_for_a_source_of_its_type(make_engine: Any) -> None:
+    from migtui.api import ActionError
+    from migtui.testing import function_sources
+
+    host = PluginHost(load_entry_points=False,
+                      extra_plugins=[("queue", Queue()), function_sources(queue=lambda ctx, n: [])])
+    engine = make_engine("sources: [{type: queue, name: jobs}]\n", host=host)
+    assert "drain" in engine.extensions["actions"].verbs()
+    [result] = engine.request_action("drain", who="test").result(timeout=30)
+    assert result.ok and result.message == "drained jobs"
+
+    without = make_engine("sources: []\n", host=host)
+    with pytest.raises(ActionError, match="no action is configured for 'drain'; it needs a queue source"):
+        without.request_action("drain", who="test")
