@@ -99,6 +99,39 @@ class Collector(Protocol):
 
     def close(self) -> None: ...
 
+    # Optional capabilities: declare the ones the collector has as class attributes (flags) or
+    # properties; :func:`capabilities` reads them, with these defaults, in one place.
+    #
+    # opens: bool = False
+    #     it has ``open()``, which connects; ``migtui watch`` calls it at start so a wrong DSN or
+    #     password is one clear error instead of a stream of error events.
+    # server: str = ""
+    #     what it watches, shown in the cockpit's header (``PG16``); may change once connected.
+    # session_names: tuple[str, ...] = ()
+    #     ``application_name`` patterns of the migration's sessions, highlighted in the cockpit.
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """A collector's optional capabilities (see :class:`Collector`), read by :func:`capabilities`."""
+
+    collector: Any
+
+    @property
+    def opens(self) -> bool:
+        return bool(getattr(self.collector, "opens", False))
+
+    def server(self) -> str:
+        return str(getattr(self.collector, "server", "") or "")
+
+    def session_names(self) -> tuple[str, ...]:
+        return tuple(str(n) for n in (getattr(self.collector, "session_names", ()) or ()) if n)
+
+
+def capabilities(collector: Any) -> Capabilities:
+    """The one place the host reads a collector's optional capabilities (flags on the protocol)."""
+    return Capabilities(collector)
+
 
 @dataclass
 class Alert:

@@ -251,35 +251,21 @@ class ControlServer:
                     r["message"] for r in out if not r["ok"])})}
 
     def status(self) -> dict[str, Any]:
+        """Rendered from a frame of the engine (immutable: read from this thread as it is)."""
         e = self.engine
-        actions = e.extensions.get("actions")
-        triggers = e.extensions.get("triggers")
-        summary = ""
-        if triggers is not None and hasattr(triggers, "summary"):
-            try:
-                summary = str(triggers.summary())
-            except Exception:  # noqa: BLE001
-                summary = ""
-        rows: list[dict[str, Any]] = []
-        silences: list[dict[str, Any]] = []
-        if triggers is not None and hasattr(triggers, "status"):
-            try:
-                rows = list(triggers.status())
-                silences = active_silences(e)
-            except Exception:  # noqa: BLE001 - status must answer even if triggers misbehave
-                rows, silences = [], []
-        events = [ev.as_json() for ev in list(e.recent_events)[-10:]]
+        f = e.fresh_frame()
         return redact_obj({
-            "run": e.run_id, "name": e.name, "phase": e.phase.value, "tick": e.tick_no,
-            "store": str(e.store.path) if e.store is not None else None, "pid": os.getpid(),
+            "run": f.run_id, "name": f.name, "phase": f.phase.value, "tick": f.tick,
+            "store": f.store_path, "pid": os.getpid(),
             "sources": [{"name": s.name, "type": s.type, "state": s.state, "last_error": s.last_error}
-                        for s in e.source_status()],
-            "paused": bool(getattr(actions, "paused", False)),
-            "actions": {v: e.describe_actions(v) for v in (actions.verbs() if actions is not None else [])},
-            "triggers": summary,
-            "trigger_states": rows,
-            "silences": silences,
-            "recent_events": events,
+                        for s in f.sources.values()],
+            "paused": f.paused,
+            "actions": {v: e.describe_actions(v) for v in f.action_verbs},
+            "triggers": f.trigger_summary,
+            "trigger_states": [dict(r) for r in f.triggers or ()],
+            "silences": [dict(r) for r in f.silences],
+            "components": {name: dict(st) for name, st in f.components.items()},
+            "recent_events": [ev.as_json() for ev in f.events[-10:]],
         })
 
 

@@ -7,9 +7,9 @@ import math
 import sys
 import time
 from datetime import datetime
-from typing import IO, Any
+from typing import IO
 
-from migtui.engine import Engine, EngineUpdate
+from migtui.engine import Engine, EngineUpdate, Frame
 from migtui.model import Level
 from migtui.safetext import visible
 from migtui.store import _json_default
@@ -53,35 +53,34 @@ class HeadlessPrinter:
                 pass
 
     def status_line(self, update: EngineUpdate) -> str:
-        e = self.engine
+        f: Frame = update.frame if update.frame is not None else self.engine.frame
         t = datetime.fromtimestamp(update.now).strftime("%H:%M:%S")
-        elapsed = update.now - e.started_at
-        parts = [f"{t}   [{update.phase.value}] {e.name} +{_fmt_elapsed(elapsed)} tick {update.tick}"]
-        for st in e.source_status():
+        elapsed = update.now - f.started_at
+        parts = [f"{t}   [{update.phase.value}] {f.name} +{_fmt_elapsed(elapsed)} tick {update.tick}"]
+        for st in f.sources.values():
             mark = {"ok": "ok", "starting": "..", "stale": "stale", "error": "ERR", "quarantined": "QUAR"}.get(st.state, st.state)
             parts.append(f"{st.name} {mark}")
         parts.append(f"{self._samples} samples")
-        summary = summarize(e)
+        summary = summarize(f)
         if summary:
             parts.append(summary)
-        if e.store is not None and not e.store_ok:
+        if f.store_path is not None and not f.store_ok:
             parts.append("store: NOT WRITING")
         return " | ".join(parts)
 
 
-def summarize(engine: Engine) -> str:
-    """A few key values for the status line (and the trigger state when triggers are loaded)."""
+def summarize(frame: Frame) -> str:
+    """A few key values for the status line, and the trigger states when the run has triggers."""
     bits = []
     for metric, label, fmt in (("activity_summary.waiting", "waiting", "{:.0f}"),
                                ("activity_summary.sessions", "sessions", "{:.0f}"),
                                ("error_rate", "err", "{:.3f}"),
                                ("response_time_p95", "p95", "{:.0f}ms")):
-        v = engine.value(metric)
+        v = frame.value(metric)
         if not math.isnan(v):
             bits.append(f"{label} {fmt.format(v)}")
-    triggers: Any = engine.extensions.get("triggers")
-    if triggers is not None and hasattr(triggers, "summary"):
-        bits.append(triggers.summary())
+    if frame.trigger_summary:
+        bits.append(frame.trigger_summary)
     return " ".join(bits)
 
 

@@ -6,6 +6,7 @@ its commands; nothing here imports Textual.
 Modules: :mod:`~migtui.engine.loop` (build, tick, run, finish), :mod:`~migtui.engine.polling`
 (launching collectors, taking results, source health), :mod:`~migtui.engine.commands` (phase,
 actions, baseline, notes, views), :mod:`~migtui.engine.parts` (the run's parts, built explicitly),
+:mod:`~migtui.engine.frame` (the immutable frame every front end renders),
 :mod:`~migtui.engine.state` (source states, series, updates).
 
 Threads: ``run()`` (or ``start()``) drives ticks on one engine thread. Each collector's ``collect``
@@ -15,7 +16,9 @@ overlap. Commands from other threads (keys, the control socket) are queued and r
 thread; actions run in their own worker thread and report back as events.
 """
 
+from migtui.engine.frame import Frame, SeriesTail, SourceView
 from migtui.engine.loop import Engine
 from migtui.engine.state import DUE_SLACK, HISTORY, EngineUpdate, Series, SourceState
 
-__all__ = ["DUE_SLACK", "HISTORY", "Engine", "EngineUpdate", "Series", "SourceState"]
+__all__ = ["DUE_SLACK", "HISTORY", "Engine", "EngineUpdate", "Frame", "Series", "SeriesTail", "SourceState",
+           "SourceView"]

@@ -11,9 +11,10 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Callable
 
-from migtui.api import BuildContext
+from migtui.api import BuildContext, capabilities
 from migtui.config import Config
 from migtui.engine.commands import Commands
+from migtui.engine.frame import Frame, FrameBuilder
 from migtui.engine.parts import RunParts
 from migtui.engine.polling import Polling
 from migtui.engine.state import EngineUpdate, Series, SourceState
@@ -79,11 +80,15 @@ class Engine(Polling, Commands):
         """The run's parts by name (actions, baseline, triggers, control, plugin components); see
         :class:`migtui.engine.parts.RunParts`, built explicitly by :meth:`_build`."""
         self.parts: RunParts | None = None
+        self._frames = FrameBuilder()
+        self.frame: Frame | None = None
+        """The latest published :class:`~migtui.engine.frame.Frame`: what every front end renders."""
         self._build()
         if connect_check:
             self._connect_check()
         self.emit(Event("run", self.name, f"run {self.run_id} started in phase {self.phase.value}", Level.INFO,
                         {"run_id": self.run_id, "config": str(config.path), "sources": list(self.collectors)}))
+        self.frame = self._frames.build(self, "tick", self.clock())
 
     # ------------------------------------------------------------------ building
 
@@ -125,11 +130,10 @@ class Engine(Polling, Commands):
         """Open every collector that can be opened, so a wrong DSN, password or database is one
         clear error at start rather than a stream of error events."""
         for name, collector in self.collectors.items():
-            opener = getattr(collector, "open", None)
-            if opener is None:
+            if not capabilities(collector).opens:
                 continue
             try:
-                self.guards[name].call(opener, timeout=self.sources[name].timeout)
+                self.guards[name].call(collector.open, timeout=self.sources[name].timeout)
             except GuardError as exc:
                 self.finish("failed")
                 raise MigtuiError(f"source {name!r}: {exc.detail}") from None
@@ -209,6 +213,7 @@ class Engine(Polling, Commands):
             if ser is None:
                 ser = self.series[key] = Series(s.metric, dict(s.labels), s.source)
             ser.points.append((s.ts, s.value))
+            self._frames.touched(key)
         for snap in snaps:
             # by name (the latest of any source: one database is the common case) and by source/name,
             # so that a primary's and a replica's blocking trees do not overwrite each other
@@ -232,7 +237,8 @@ class Engine(Polling, Commands):
     def _publish(self, now: float, samples: list[Sample], snaps: list[TableSnapshot], kind: str) -> EngineUpdate:
         with self._events_lock:
             events, self._pending_events = self._pending_events, []
-        update = EngineUpdate(self.tick_no, now, self.phase, samples, snaps, events, kind=kind)
+        self.frame = self._frames.build(self, kind, now)
+        update = EngineUpdate(self.tick_no, now, self.phase, samples, snaps, events, kind=kind, frame=self.frame)
         for fn in list(self._subscribers):
             try:
                 fn(update)
@@ -294,11 +300,26 @@ class Engine(Polling, Commands):
 
     def _run_command(self, fn: Callable[[], Any], fut: Future[Any]) -> None:
         try:
-            fut.set_result(fn())
+            result = fn()
+            self._refresh_frame()  # the caller's next look (ctl status, a key) sees what it did
+            fut.set_result(result)
         except BaseException as exc:  # noqa: BLE001
             fut.set_exception(exc)
             if not isinstance(exc, Exception):
                 raise  # Ctrl-C (KeyboardInterrupt) during a command still stops the watch
+
+    def _refresh_frame(self) -> Frame:
+        """A new frame without publishing an update (after a command)."""
+        self.frame = self._frames.build(self, "result", self.clock())
+        return self.frame
+
+    def fresh_frame(self, timeout: float = 2.0) -> Frame:
+        """A frame built now on the engine thread, so it shows every command and action result so far
+        (``ctl status`` right after ``ctl pause``); the latest published one if the loop is busy."""
+        try:
+            return self.call(self._refresh_frame, timeout=timeout)
+        except Exception:  # noqa: BLE001 - a busy or closing loop: the last frame still answers
+            return self.frame
 
     def start(self) -> threading.Thread:
         """Run the loop in a background thread (the TUI does this)."""
@@ -316,8 +337,12 @@ class Engine(Polling, Commands):
 
     def call(self, fn: Callable[[], Any], timeout: float | None = 10.0) -> Any:
         """Run ``fn`` on the engine thread (or here, if the loop is not running) and return its result."""
-        if self._thread is None or not self._thread.is_alive() or threading.current_thread() is self._thread:
+        if threading.current_thread() is self._thread:
             return fn()
+        if self._thread is None or not self._thread.is_alive():
+            result = fn()
+            self._refresh_frame()
+            return result
         fut: Future[Any] = Future()
         self._commands.put((fn, fut))
         self._wake.set()
@@ -350,7 +375,12 @@ class Engine(Polling, Commands):
                 self.recent_events.append(Event("error", "store", self.unstored.describe(), Level.ERROR))
         with self._events_lock:
             events, self._pending_events = self._pending_events, []
-        final = EngineUpdate(self.tick_no, self.clock(), self.phase, [], [], events)
+        now = self.clock()
+        try:
+            self.frame = self._frames.build(self, "tick", now)
+        except Exception:  # noqa: BLE001 - the last frame is a courtesy; exit goes on
+            traceback.print_exc()
+        final = EngineUpdate(self.tick_no, now, self.phase, [], [], events, frame=self.frame)
         for fn in list(self._subscribers):
             try:
                 fn(final)

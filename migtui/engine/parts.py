@@ -61,6 +61,13 @@ class RunParts:
         for name, component in list(self.components.items()):
             self._guarded(name, component.on_phase, old, new)
 
+    def component_status(self, name: str) -> dict[str, Any]:
+        """A plugin component's ``status()`` (an error naming it when that raises)."""
+        try:
+            return dict(self.components[name].status())
+        except Exception as exc:  # noqa: BLE001 - status must answer even if a plugin misbehaves
+            return {"error": f"{type(exc).__name__}: {redact(exc)}"}
+
     def close(self) -> None:
         """At exit: every part, each isolated from the others' failures."""
         parts: list[tuple[str, Any]] = [("actions", self.actions), ("triggers", self.triggers)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 from dataclasses import dataclass, field
+from typing import Any
 
 from migtui.model import Event, Phase, Sample, TableSnapshot
 
@@ -45,6 +46,8 @@ class EngineUpdate:
     kind: str = "tick"
     """``tick`` (every interval: stale sources marked, store written) or ``result`` (a poll result,
     or events, published between ticks as soon as they arrive)."""
+    frame: Any = None
+    """The :class:`migtui.engine.frame.Frame` published with this update (what front ends render)."""
 
 
 @dataclass

@@ -229,6 +229,10 @@ class TriggerRuntime:
         silenced_until, silenced_by, acked_by, dry_run, metric."""
         return [r.as_dict() for r in self.triggers.status(self.engine.clock() if now is None else now)]
 
+    def silences(self, now: float | None = None) -> list[dict[str, Any]]:
+        """The silences in force: ``[{"target", "until", "who", "triggers"}]``, soonest to end first."""
+        return self.triggers.silences(self.engine.clock() if now is None else now)
+
     def summary(self) -> str:
         """One short line for the headless status line and ``ctl status``."""
         rows = self.triggers.status(self.engine.clock())

@@ -117,6 +117,19 @@ class PostgresCollector:
         if unknown:
             raise SourceError(f"source {name!r}: unknown catalog queries {', '.join(unknown)}; see `migtui sql list`")
 
+    opens = True
+    """Capability flag (migtui.api.Collector): :meth:`open` connects, for the check at start."""
+
+    @property
+    def server(self) -> str:
+        """Capability (migtui.api.Collector): the server's major version once connected, e.g. PG16."""
+        return f"PG{self.server_version // 10000}" if self.server_version > 0 else ""
+
+    @property
+    def session_names(self) -> tuple[str, ...]:
+        """Capability (migtui.api.Collector): the migration's application_name on this server."""
+        return (str(self.opts.get("migration_application_name") or ""),)
+
     # ------------------------------------------------------------------ connection
 
     def connect(self) -> None:

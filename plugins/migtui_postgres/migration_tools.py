@@ -406,6 +406,12 @@ class PhaseRequest:
 class MigrationCollector:
     """The ``migration`` source: see the module docstring. ``collect`` runs in a worker thread."""
 
+    @property
+    def session_names(self) -> tuple[str, ...]:
+        """Capability (migtui.api.Collector): application_name patterns of the migration's sessions."""
+        val = self.opts.get("application_name")
+        return tuple(str(v) for v in val) if isinstance(val, (list, tuple)) else (str(val or ""),)
+
     def __init__(self, opts: dict[str, Any], dsn: str, *, source: str) -> None:
         self.name = SOURCE_NAME
         self.opts = opts
