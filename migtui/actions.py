@@ -274,9 +274,6 @@ class ActionRunner:
                 return fut
             fut = Future()
             self._pending[key] = _Pending(key, fut, who)
-        self.engine.emit(Event("action", verb, f"{verb} requested by {who}" + (f": {why}" if why else "")
-                               + (" (dry run)" if global_dry else ""), Level.INFO,
-                               {**base, "stage": "requested", "actions": [c.name for c in actions]}))
         try:
             self._executor.submit(self._run_verb, key, verb, actions, who, why, global_dry, target)
         except RuntimeError as exc:  # executor shut down
@@ -287,25 +284,28 @@ class ActionRunner:
 
     def _run_verb(self, key: tuple[Any, ...], verb: str, actions: list[Configured], who: str, why: str,
                   global_dry: bool, target: dict[str, Any]) -> None:
+        """Run every action of ``verb`` in order, then record the whole request as one ``action`` event
+        (stage ``result``): who, why, ``ok`` (all steps ok), each step's outcome under ``steps``, and
+        ``paused`` when the request paused or resumed the migration."""
         fut = self._pending[key].future
         results: list[ActionResult] = []
+        steps: list[dict[str, Any]] = []
         self.running = verb
         try:
             for c in actions:
-                results.append(self._run_one(c, verb, who, why, global_dry, target))
+                result, step = self._run_one(c, verb, who, why, global_dry, target)
+                results.append(result)
+                steps.append(step)
             real = [(c, r) for c, r in zip(actions, results) if not r.dry_run]
             if verb == "resume" and real and all(r.ok for _, r in real):
                 for c in self.actions.get("pause", []):
                     c.in_force = ""
+            paused: bool | None = None
             if verb == "pause" and any(r.ok for _, r in real) and not self.paused:
-                self.paused, self.paused_by = True, who
-                self.engine.emit(Event("action", "pause", f"migration paused by {who} in phase "
-                                       f"{self.engine.phase.value}; resume to let it go on", Level.PAUSE,
-                                       {"who": who, "why": why, "paused": True, "stage": "paused"}))
+                self.paused, self.paused_by, paused = True, who, True
             elif verb == "resume" and real and all(r.ok for _, r in real) and self.paused:
-                self.paused, self.paused_by = False, ""
-                self.engine.emit(Event("action", "resume", f"migration resumed by {who}", Level.INFO,
-                                       {"who": who, "why": why, "paused": False, "stage": "resumed"}))
+                self.paused, self.paused_by, paused = False, "", False
+            self.engine.emit(self._result_event(verb, who, why, global_dry, target, steps, paused))
             self.last[verb] = [{"action": c.name, "ok": r.ok, "message": r.message, "dry_run": r.dry_run,
                                 "ts": time.time()} for c, r in zip(actions, results)]
         except BaseException as exc:  # noqa: BLE001 - never leave the Future hanging
@@ -317,12 +317,41 @@ class ActionRunner:
                 self._pending.pop(key, None)
         fut.set_result(results)
 
+    def _result_event(self, verb: str, who: str, why: str, dry_run: bool, target: dict[str, Any],
+                      steps: list[dict[str, Any]], paused: bool | None) -> Event:
+        """One operator (or trigger) request, start to end: ``pause by dba: ok; migration paused ...``."""
+        ok = all(s["ok"] for s in steps)
+        dry = all(s["dry_run"] for s in steps)
+        shown = "; ".join(f"{s['label']} " + ("dry run" if s["dry_run"] else "ok" if s["ok"] else "FAILED")
+                          + f": {s['message']}" for s in steps)
+        text = f"{verb} by {who}" + (f" ({why})" if why else "") + f": {shown}"
+        if paused is True:
+            text += f"; migration paused in phase {self.engine.phase.value}, resume to let it go on"
+        elif paused is False:
+            text += "; migration resumed"
+        if not ok:
+            level = Level.ERROR
+        elif dry:
+            level = Level.INFO
+        else:
+            level = {"pause": Level.PAUSE, "rollback": Level.ROLLBACK}.get(verb, Level.INFO)
+        data: dict[str, Any] = {"stage": "result", "verb": verb, "who": who, "why": why, "ok": ok,
+                                "dry_run": dry_run or dry, "target": redact_obj(target),
+                                "actions": [s["action"] for s in steps], "steps": steps}
+        if paused is not None:
+            data["paused"] = paused
+        if len(steps) == 1:  # the common case reads like the step itself
+            data.update({k: steps[0][k] for k in ("action", "type", "plugin", "message", "description", "output",
+                                                  "result", "seconds")})
+        return Event("action", verb, text, level, data)
+
     def _run_one(self, c: Configured, verb: str, who: str, why: str, global_dry: bool,
-                 target: dict[str, Any]) -> ActionResult:
+                 target: dict[str, Any]) -> tuple[ActionResult, dict[str, Any]]:
+        """Run one action; its result and its step for the request's event."""
         dry = global_dry or c.dry_run
         req = self._request_obj(verb, who, why, dry, target)
-        data: dict[str, Any] = {"who": who, "why": why, "verb": verb, "action": c.name, "type": c.type,
-                                "plugin": c.plugin, "dry_run": dry, "target": redact_obj(target)}
+        data: dict[str, Any] = {"action": c.name, "label": c.label(), "type": c.type, "plugin": c.plugin,
+                                "dry_run": dry}
         try:
             description = str(c.action.describe(req))
         except Exception as exc:  # noqa: BLE001
@@ -352,20 +381,12 @@ class ActionRunner:
         data.update({"ok": bool(result.ok), "message": redact(result.message),
                      "output": truncate(redact(result.output or "")),
                      "result": redact_obj(_jsonable(result.data)),
-                     "seconds": round(time.monotonic() - started, 3), "stage": "result"})
+                     "seconds": round(time.monotonic() - started, 3)})
         if result.dry_run:
             data["dry_run"] = True
         if verb == "pause" and result.ok and not result.dry_run and c.pause_scope != "instant":
             c.in_force = data["description"]  # kept for the exit message: no plugin call at exit
-        if not result.ok:
-            level = Level.ERROR
-        elif result.dry_run:
-            level = Level.INFO
-        else:
-            level = {"pause": Level.PAUSE, "rollback": Level.ROLLBACK}.get(verb, Level.INFO)
-        state = "dry run" if result.dry_run else ("ok" if result.ok else "FAILED")
-        self.engine.emit(Event("action", verb, f"{verb} {c.label()} {state}: {result.message}", level, data))
-        return result
+        return result, data
 
     # ------------------------------------------------------------------ watching the pause
 

@@ -410,14 +410,17 @@ class ScriptedMigration:
 
 def _action_verb(ev: Event) -> str | None:
     """pause / resume / rollback when ``ev`` is the result of such an action that really ran and worked
-    (the ``action`` events of :mod:`migtui.actions`: stage ``result``, ``ok``, not a dry run)."""
+    (the ``action`` event of :mod:`migtui.actions` for a whole request: stage ``result``, ``ok``, not a
+    dry run, no step skipped)."""
     if ev.kind != "action":
         return None
     data = ev.data or {}
     verb = data.get("verb")
     if verb not in ("pause", "resume", "rollback") or data.get("stage") != "result":
         return None
-    if data.get("ok") is not True or data.get("dry_run") or (data.get("result") or {}).get("skipped"):
+    if data.get("ok") is not True or data.get("dry_run"):
+        return None
+    if any((step.get("result") or {}).get("skipped") for step in data.get("steps") or [data]):
         return None
     return str(verb)
 

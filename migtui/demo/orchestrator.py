@@ -151,7 +151,7 @@ class Demo:
             self.migration.start()
         for ev in update.events:
             self.migration.on_event(ev)
-            if (self.headless and ev.kind == "action" and (ev.data or {}).get("stage") == "paused"):
+            if (self.headless and ev.kind == "action" and (ev.data or {}).get("paused") is True):
                 self._schedule_resume()
 
     def _schedule_resume(self) -> None:

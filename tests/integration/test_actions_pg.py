@@ -127,13 +127,13 @@ def test_pause_stops_a_real_backfill_and_resume_lets_it_finish(pg: Any, make_eng
     [again] = engine.resume(who="dba").result(timeout=20)
     assert again.ok and "not paused" in again.message
 
-    events = _action_events(engine)
-    results = [e for e in events if e.data.get("stage") == "result"]
-    assert [(e.subject, e.data["ok"], e.data["who"]) for e in results] == [
-        ("pause", True, "dba"), ("pause", True, "dba"), ("resume", True, "dba"), ("resume", True, "dba")]
-    assert results[0].data["why"] == "replica lag" and results[0].data["type"] == "pg_pause"
-    assert any(e.data.get("stage") == "paused" for e in events)
-    assert any(e.data.get("stage") == "resumed" for e in events)
+    events = _action_events(engine)  # one event per request, its steps as data
+    assert [(e.subject, e.data["stage"], e.data["ok"], e.data["who"]) for e in events] == [
+        ("pause", "result", True, "dba"), ("pause", "result", True, "dba"), ("resume", "result", True, "dba"),
+        ("resume", "result", True, "dba")]
+    assert events[0].data["why"] == "replica lag" and events[0].data["steps"][0]["type"] == "pg_pause"
+    assert [e.data.get("paused") for e in events] == [True, None, False, None]  # what changed, once
+    assert "migration paused" in events[0].message and "migration resumed" in events[2].message
     assert all(e.phase.value == "baseline" for e in events)  # a pause does not change the phase
     assert engine.phase.value == "baseline"
 
@@ -234,11 +234,12 @@ def test_rollback_sql_and_shell_run_confirmed_and_are_audited(pg: Any, make_engi
     results = [e for e in events if e.subject == "rollback" and e.data.get("stage") == "result"]
     dry_events = [e for e in results if e.data["dry_run"]]
     real = [e for e in results if not e.data["dry_run"]]
-    assert [e.data["action"] for e in dry_events] == ["undo", "downgrade"]
-    assert [(e.data["action"], e.data["ok"], e.data["type"]) for e in real[:2]] == [
+    assert [e.data["actions"] for e in dry_events] == [["undo", "downgrade"]]  # one event, two steps
+    steps = real[0].data["steps"]
+    assert [(st["action"], st["ok"], st["type"]) for st in steps] == [
         ("undo", True, "pg_rollback_sql"), ("downgrade", True, "shell")]
-    assert "backfill undone" in real[0].data["output"]
-    assert real[1].data["result"]["exit_code"] == 0 and real[1].data["why"] == "error rate"
+    assert "backfill undone" in steps[0]["output"]
+    assert steps[1]["result"]["exit_code"] == 0 and real[0].data["why"] == "error rate"
     assert all("s3cr3t-pw" not in str(e.data) + e.message for e in events)
 
 

@@ -128,7 +128,7 @@ def test_ctl_ack_silence_unsilence_drive_the_triggers_of_a_running_watch(
         ro.close()
     ops = [(e.subject, e.data["op"], e.data["who"]) for e in events if e.kind == "trigger" and e.data.get("op")]
     assert ops == [("noisy-backfill", "ack", who), ("pause", "silence", who), ("pause", "unsilence", who)]
-    assert [e.data["who"] for e in events if e.kind == "action" and e.data.get("stage") == "requested"] == \
+    assert [e.data["who"] for e in events if e.kind == "action" and e.data.get("stage") == "result"] == \
         ["trigger errors-pause"]
 
 
