@@ -81,7 +81,9 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except MigtuiError as exc:
-        click.echo(f"migtui: error: {exc}", err=True)
+        from migtui.safetext import visible
+
+        click.echo(visible(f"migtui: error: {exc}", keep_newlines=True), err=True)  # may quote outside text
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)

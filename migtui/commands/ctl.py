@@ -10,6 +10,13 @@ from typing import Any, Callable
 import click
 
 from migtui.model import Phase
+from migtui.safetext import visible
+
+
+def _echo(text: Any = "", err: bool = False) -> None:
+    """Print a line that may hold text from outside (source errors, action output, trigger names) as
+    safe text: control characters shown as ``\\x1b``, never sent to the terminal."""
+    click.echo(visible(str(text), keep_newlines=True), err=err)
 
 
 def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -61,9 +68,9 @@ def _send(ctx: click.Context, req: dict[str, Any], **kw: Any) -> dict[str, Any]:
     if not answer.get("ok"):
         plan = answer.get("plan")
         if plan:
-            click.echo("rollback would run:", err=True)
+            _echo("rollback would run:", err=True)
             for line in plan:
-                click.echo(f"  - {line}", err=True)
+                _echo(f"  - {line}", err=True)
         for r in answer.get("results") or []:
             _print_result(r, err=True)
         raise ControlError(answer.get("error") or "the watch refused the command")
@@ -72,11 +79,11 @@ def _send(ctx: click.Context, req: dict[str, Any], **kw: Any) -> dict[str, Any]:
 
 def _print_result(r: dict[str, Any], err: bool = False) -> None:
     mark = "dry run" if r.get("dry_run") else ("ok" if r.get("ok") else "FAILED")
-    click.echo(f"{mark}: {r.get('message', '')}", err=err)
+    _echo(f"{mark}: {r.get('message', '')}", err=err)
     out = (r.get("output") or "").rstrip()
     if out:
         for line in out.splitlines()[-20:]:
-            click.echo(f"    {line}", err=err)
+            _echo(f"    {line}", err=err)
 
 
 @click.group()
@@ -100,23 +107,23 @@ def status(ctx: click.Context, **kw: Any) -> None:
     if _opts(ctx, **kw).get("as_json"):
         return
     s = answer["status"]
-    click.echo(f"run {s['run']} ({s['name']}) phase {s['phase']} tick {s['tick']} store {s['store']}")
-    click.echo(f"paused: {'yes' if s.get('paused') else 'no'}")
+    _echo(f"run {s['run']} ({s['name']}) phase {s['phase']} tick {s['tick']} store {s['store']}")
+    _echo(f"paused: {'yes' if s.get('paused') else 'no'}")
     for src in s.get("sources") or []:
         err = f" ({src['last_error']})" if src.get("last_error") and src["state"] != "ok" else ""
-        click.echo(f"source {src['name']} [{src['type']}]: {src['state']}{err}")
+        _echo(f"source {src['name']} [{src['type']}]: {src['state']}{err}")
     if s.get("triggers"):
-        click.echo(f"triggers: {s['triggers']}")
+        _echo(f"triggers: {s['triggers']}")
     for row in s.get("trigger_states") or []:
         if row.get("acked_by"):
-            click.echo(f"acknowledged: {row['name']} ({row['state']}) by {row['acked_by']}")
+            _echo(f"acknowledged: {row['name']} ({row['state']}) by {row['acked_by']}")
     for sil in s.get("silences") or []:
-        click.echo(f"silenced: {sil['target']} until {_utc(sil['until'])} by {sil['who']}"
+        _echo(f"silenced: {sil['target']} until {_utc(sil['until'])} by {sil['who']}"
                    + (f" ({', '.join(sil['triggers'])})" if sil.get("triggers") and sil["triggers"] != [sil["target"]]
                       else ""))
     for verb, lines in (s.get("actions") or {}).items():
         for line in lines:
-            click.echo(f"{verb}: {line}")
+            _echo(f"{verb}: {line}")
 
 
 def _run_verb(ctx: click.Context, req: dict[str, Any], why: str | None, **kw: Any) -> None:
@@ -128,7 +135,7 @@ def _run_verb(ctx: click.Context, req: dict[str, Any], why: str | None, **kw: An
         for r in answer.get("results") or []:
             _print_result(r)
         if answer.get("message"):
-            click.echo(answer["message"])
+            _echo(answer["message"])
 
 
 def _action_command(verb: str, doc: str) -> click.Command:
@@ -170,7 +177,7 @@ def mark(ctx: click.Context, phase: str, why: str | None, **kw: Any) -> None:
         req["why"] = why
     answer = _send(ctx, req, **kw)
     if not _opts(ctx, **kw).get("as_json"):
-        click.echo(f"phase: {answer.get('phase')}")
+        _echo(f"phase: {answer.get('phase')}")
 
 
 @ctl.command()
@@ -181,7 +188,7 @@ def note(ctx: click.Context, text: tuple[str, ...], **kw: Any) -> None:
     """Add a note to the run's audit log."""
     answer = _send(ctx, {"cmd": "note", "text": " ".join(text)}, **kw)
     if not _opts(ctx, **kw).get("as_json"):
-        click.echo("noted" if answer.get("ok") else "")
+        _echo("noted" if answer.get("ok") else "")
 
 
 def _utc(ts: Any) -> str:
@@ -207,7 +214,7 @@ def _duration(ctx: click.Context, param: click.Parameter, value: str) -> float:
 
 def _print_event(ctx: click.Context, answer: dict[str, Any], **kw: Any) -> None:
     if not _opts(ctx, **kw).get("as_json"):
-        click.echo(answer.get("message") or "done")
+        _echo(answer.get("message") or "done")
 
 
 @ctl.command()

@@ -182,3 +182,19 @@ def test_ctl_finds_the_watch_through_its_config(make_engine: Any, tmp_path: Path
     assert json.loads(out)["status"]["run"] == engine.run_id
     code, out, err = ctl(capsys, "mark", "post", "-c", str(config_file))
     assert code == 0 and engine.phase.value == "post"
+
+
+def test_ctl_shows_outside_text_visibly(make_engine: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An action's output (a program's words) reaches `migtui ctl` as text: its escapes are shown, not sent."""
+    (tmp_path / "evil.py").write_text("print('\\x1b]2;PWNED\\x07\\x1b[2J done')\n")
+    store = tmp_path / "evil.duckdb"
+    engine = make_engine(f"""
+    interval: 0.2
+    actions:
+      pause:
+        - {{type: shell, name: evil, command: ["{sys.executable}", "{tmp_path / 'evil.py'}"]}}
+    """, store_path=store)
+    engine.start()
+    code, out, err = ctl(capsys, "pause", "--store", str(store))
+    assert code == 0, err
+    assert "\x1b" not in out + err and "\\x1b]2;PWNED\\x07\\x1b[2J done" in out, out
