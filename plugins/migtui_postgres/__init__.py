@@ -1,13 +1,16 @@
-"""Bundled plugin: everything PostgreSQL.
+"""Bundled plugin: everything PostgreSQL. The host (``migtui/``) reaches it only through hooks.
 
-- source type ``postgres`` (:mod:`~migtui_postgres.collector`): the SQL catalog on a read-only
-  monitoring connection (:mod:`~migtui_postgres.pgconn` opens every connection);
-- actions ``pg_pause``, ``pg_cancel``, ``pg_terminate``, ``pg_sql`` (:mod:`~migtui_postgres.actions`)
-  and the cooperative pause helper for migrations (:mod:`~migtui_postgres.pause`);
-- config sections ``migration`` (migration-tool awareness, :mod:`~migtui_postgres.migration_tools`)
-  and ``integrity`` (data checks, :mod:`~migtui_postgres.integrity`);
-- preflight checks (:mod:`~migtui_postgres.preflight`), point-in-time recovery preparation
-  (:mod:`~migtui_postgres.pitr`) and the role SQL for ``migtui role-sql``.
+- source type ``postgres`` (:mod:`~migtui_postgres.collector`, :mod:`~migtui_postgres.schedule`):
+  the SQL catalog on a read-only monitoring connection (:mod:`~migtui_postgres.pgconn` opens every
+  connection, with statement and lock timeouts);
+- actions ``pg_pause``, ``pg_cancel``, ``pg_terminate`` (offered implicitly for postgres sources),
+  ``pg_rollback_sql`` (:mod:`~migtui_postgres.actions`) and the cooperative pause helper that
+  migrations call (:mod:`~migtui_postgres.pause`);
+- run components ``migration`` (migration-tool awareness, phases, progress:
+  :mod:`~migtui_postgres.migration_tools`, :mod:`~migtui_postgres.progress`) and ``integrity``
+  (:mod:`~migtui_postgres.integrity`), with their config sections ``migration`` and ``integrity``;
+- preflight checks and the role SQL (:mod:`~migtui_postgres.preflight`), point-in-time recovery
+  preparation (:mod:`~migtui_postgres.pitr`), and ``PGAPPNAME`` for ``migtui run``.
 
 It imports only :mod:`migtui.api` from migtui; modules that need psycopg import it when used, so
 loading the plugin stays cheap.
