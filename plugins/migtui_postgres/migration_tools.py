@@ -32,7 +32,6 @@ Samples (source ``migration``): ``migration.running``, ``migration.tool.detected
 
 from __future__ import annotations
 
-import fnmatch
 import math
 import queue
 import time
@@ -43,6 +42,7 @@ from typing import Any, Callable, Iterator, Sequence
 from migtui.api import (Event, Field, Level, MetricSpec, MigtuiError, PanelSpec, Phase, RunComponent, RunContext,
                         Sample, Schema, SourceError, TableSnapshot, TableSpec, error_at, redact, validate)
 from migtui.api import type_name as _type_name
+from migtui_postgres.detection import CatalogWatch, SessionTracker
 from migtui_postgres.pgconn import close_quietly, connect_monitor, describe_target, first_line, scrub_query
 from migtui_postgres.preflight import PREFLIGHT_SCHEMA
 from migtui_postgres.progress import BACKFILL_SCHEMA, BackfillCounter, RateTracker, TableLimits, j as _j
@@ -412,7 +412,7 @@ class MigrationCollector:
         val = self.opts.get("application_name")
         return tuple(str(v) for v in val) if isinstance(val, (list, tuple)) else (str(val or ""),)
 
-    def __init__(self, opts: dict[str, Any], dsn: str, *, source: str) -> None:
+    def __init__(self, opts: dict[str, Any], dsn: str, *, source: str, app_pattern: str = "") -> None:
         self.name = SOURCE_NAME
         self.opts = opts
         self.dsn = dsn
@@ -438,6 +438,10 @@ class MigrationCollector:
         self.ddl_progress: list[tuple[Any, ...]] = []
         self.sessions: list[dict[str, Any]] = []
         self.phase = Phase.BASELINE
+        self.catalog = CatalogWatch()
+        self.tracker = SessionTracker(app_pattern=opts["application_name"] or app_pattern,
+                                      finish_after=float(opts["finish_after"]))
+        self.ddl_pids: dict[int, str] = {}
 
     @property
     def backfill_total(self) -> float | None:
@@ -484,8 +488,8 @@ class MigrationCollector:
         out: list[Sample | TableSnapshot | Event] = []
         try:
             with self.conn.cursor() as cur:
+                out.extend(self._ddl(cur, now))  # first: an index build names its session for _tools
                 out.extend(self._tools(cur, now))
-                out.extend(self._ddl(cur, now))
                 if self.backfill is not None and self.backfill.due(now, self.interval):
                     started = self.phase != Phase.BASELINE or self.was_running
                     out.extend(self.backfill.poll(cur, now, started))
@@ -562,16 +566,6 @@ class MigrationCollector:
             """, [rel_oids])
         return cur.fetchall()
 
-    def _app_sessions(self, cur: Any) -> list[tuple[Any, ...]]:
-        pattern = self.opts["application_name"]
-        if not pattern:
-            return []
-        cur.execute("SELECT /* migtui */ pid, application_name, state, "
-                    "extract(epoch FROM clock_timestamp() - coalesce(xact_start, backend_start))::float8, "
-                    "left(query, 200) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
-        return [r for r in cur.fetchall() if r[1] and fnmatch.fnmatchcase(r[1], pattern)]
-
     def _read_histories(self, cur: Any, found: dict[str, list[tuple[str, int]]],
                         locks: list[tuple[Any, ...]]) -> dict[str, ToolState]:
         """Each tool's history, read under a short lock_timeout; a history table that another session
@@ -607,11 +601,12 @@ class MigrationCollector:
         found = self._probe(cur)
         rel_oids = [oid for v in found.values() for _, oid in v]
         locks = self._locks(cur, rel_oids)
-        apps = self._app_sessions(cur)
+        catalog = self.catalog.changes(cur)
         oid_tool = {oid: tool for tool, v in found.items() for _, oid in v}
         schemas = sorted({"public", *self.opts["schemas"], *getattr(self, "found_schemas", set())})
         states = self._read_histories(cur, found, locks)
         ddl_sessions: list[tuple[int, float, str]] = []
+        signs = dict(self.ddl_pids)  # pid -> a strong sign that the session is the migration's
         for pid, locktype, mode, granted, relation, classid, objid, objsubid, app, state, xact_s, query in locks:
             if locktype == "advisory":
                 tool = match_advisory(classid, objid, objsubid, self.dbname, schemas) if granted else None
@@ -619,16 +614,23 @@ class MigrationCollector:
                     st = states.setdefault(tool, ToolState(tool, "(no history table yet)"))
                     st.signals.append(f"advisory lock held by pid {pid}")
                     st.pid, st.since = pid, xact_s
+                    signs[pid] = f"holds {tool}'s advisory lock"
                 continue
             tool = oid_tool.get(relation)
             if tool and xact_s is not None:
                 st = states[tool]
                 st.signals.append(f"pid {pid} holds {mode} on {st.table} in a transaction")
                 st.pid, st.since = pid, xact_s
+                signs[pid] = f"holds {mode} on {st.table}"
                 if not st.running and query:
                     st.running = scrub_query(query)
             elif mode == "AccessExclusiveLock" and granted and xact_s is not None and self.opts["detect_ddl"]:
                 ddl_sessions.append((pid, xact_s, scrub_query(query)))
+                signs[pid] = "holds an AccessExclusiveLock"
+        changed = [t for t, st in states.items() if t in self.known and st.version_key() != self.known[t]]
+        tracked = self.tracker.poll(cur, signs=signs, history_changed=changed[0] if changed else "",
+                                    catalog_changed=bool(catalog)) if self.opts["detect_ddl"] or \
+            self.tracker.app_pattern else []
         for st in states.values():
             lock_signal = bool(st.signals)
             if st.in_progress_row:
@@ -645,10 +647,18 @@ class MigrationCollector:
             elif st.failed_row:
                 st.state = "failed"
         running_tools = [t for t, st in states.items() if st.state in ("running", "locked")]
-        running = bool(running_tools or apps or ddl_sessions)
+        ddl_pids = {p for p, _, _ in ddl_sessions}
+        others = [(sess, w) for sess, w in tracked if sess.pid not in ddl_pids]
+        running = bool(running_tools or ddl_sessions or tracked or catalog or changed)
         why = ", ".join([*(f"{t}: {'; '.join(states[t].signals) or states[t].running}" for t in running_tools),
-                         *(f"session {a[1]} (pid {a[0]})" for a in apps),
-                         *(f"DDL session pid {p}" for p, _, _ in ddl_sessions)])
+                         *(f"DDL session pid {p}" for p in sorted(ddl_pids)),
+                         *(f"session pid {sess.pid}" + (f" ({sess.app})" if sess.app else "") + f": {w}"
+                           for sess, w in others),
+                         *(f"{t} history changed" for t in changed if t not in running_tools),
+                         *(f"catalog: {c}" for c in catalog)])
+        if catalog:
+            yield Event("note", "migration", f"DDL ran since the last poll: {'; '.join(catalog)}", Level.INFO,
+                        {"type": "migration", "change": "catalog", "what": catalog})
         # events: detection and changes
         for tool, st in states.items():
             key = st.version_key()
@@ -662,7 +672,6 @@ class MigrationCollector:
                 yield Event("note", f"migration:{tool}", f"{tool}: {old or 'none'} -> {st.current or 'none'} applied",
                             Level.INFO, {"type": "migration", "tool": tool, "from": old, "to": st.current,
                                          "applied": st.applied, "change": "applied"})
-                self._history_changed(tool, st, running)
             prev = self.states.get(tool)
             if prev is None or prev.state != st.state:
                 if st.state != "idle" or prev is not None:
@@ -685,22 +694,14 @@ class MigrationCollector:
         rows = [(st.tool, st.table, st.state, st.current, st.applied, st.last_applied_at, st.running,
                  st.pid, round(st.since, 1) if st.since is not None else None, st.hint or st.error)
                 for st in states.values()]
-        for a in apps:
-            rows.append(("session", a[1], a[2] or "", "", None, "", scrub_query(a[4]), a[0],
-                         round(a[3], 1) if a[3] is not None else None, "application_name matches"))
+        for sess, w in others:
+            rows.append(("session", sess.app, sess.state, "", None, "", scrub_query(sess.query), sess.pid,
+                         round(sess.age, 1), w))
         for p, s, q in ddl_sessions:
             rows.append(("ddl", "", "running", "", None, "", q, p, round(s, 1), "holds an AccessExclusiveLock"))
         yield TableSnapshot(now, self.name, "migration_tools",
                             ["tool", "table", "state", "current", "applied", "last_applied_at", "running", "pid",
                              "seconds", "hint"], rows)
-
-    def _history_changed(self, tool: str, st: ToolState, running: bool) -> None:
-        """A new version appeared. If we never saw it run (it was quicker than a poll), it started and
-        finished between two polls."""
-        if not self.seen_running and not running:
-            self._request(Phase.MIGRATION, f"{tool} applied {st.current} (started and finished between polls)")
-            self._request(Phase.POST, f"{tool} finished: {st.current}")
-            self.finished_reported = True
 
     def _request(self, to: Phase, why: str) -> None:
         if self.opts["auto_phase"]:
@@ -735,8 +736,11 @@ class MigrationCollector:
         rows = cur.fetchall()
         seen = set()
         progress_rows = []
+        self.ddl_pids = {}
         for row in rows:
             pid, command, relation, phase = row[0], str(row[1]), str(row[2] or ""), str(row[3] or "")
+            if not command.startswith("COPY"):
+                self.ddl_pids[int(pid)] = f"{command} {relation}".strip()
             done, total, unit = _pick_progress(row)
             key = (pid, command, relation, phase, unit)
             seen.add(key)
@@ -805,7 +809,9 @@ def build_component(run: RunContext) -> MigrationTools | None:
     from migtui_postgres.pgconn import source_dsn
 
     name, dsn = source_dsn(config, opts["source"] or None, node=node, path="migration.source")
-    collector = MigrationCollector(opts, dsn, source=name)
+    from migtui_postgres import migration_application_name
+
+    collector = MigrationCollector(opts, dsn, source=name, app_pattern=migration_application_name(config))
     try:
         run.add_source(collector, type="migration")
     except MigtuiError as exc:

@@ -157,13 +157,14 @@ def downgrade():
 '''
 
 
-def _alembic_project(tmp: Path) -> Path:
+def _alembic_project(tmp: Path, env: str = ALEMBIC_ENV, second: tuple[str, ...] = (REV2,)) -> Path:
     (tmp / "versions").mkdir(parents=True)
     (tmp / "alembic.ini").write_text(f"[alembic]\nscript_location = {tmp}\n")
-    (tmp / "env.py").write_text(ALEMBIC_ENV)
+    (tmp / "env.py").write_text(env)
     (tmp / "script.py.mako").write_text("")
     (tmp / "versions" / "a1_create_orders.py").write_text(REV1)
-    (tmp / "versions" / "b2_add_status.py").write_text(REV2)
+    for i, text in enumerate(second):
+        (tmp / "versions" / f"b{i}_next.py").write_text(text)
     return tmp / "alembic.ini"
 
 
@@ -266,14 +267,14 @@ class Migration(migrations.Migration):
 '''
 
 
-def _django_project(tmp: Path) -> Path:
+def _django_project(tmp: Path, second: str = DJ_0002) -> Path:
     app = tmp / "shop"
     (app / "migrations").mkdir(parents=True)
     (app / "__init__.py").write_text("")
     (app / "models.py").write_text("")
     (app / "migrations" / "__init__.py").write_text("")
     (app / "migrations" / "0001_initial.py").write_text(DJ_0001)
-    (app / "migrations" / "0002_status.py").write_text(DJ_0002)
+    (app / "migrations" / "0002_status.py").write_text(second)
     (tmp / "settings.py").write_text(DJANGO_SETTINGS)
     return tmp
 
@@ -574,7 +575,8 @@ class _LockWaits(threading.Thread):
             while not self.stop.is_set():
                 rows = conn.execute(
                     "SELECT a.pid, a.query_start, left(a.query, 80) FROM pg_stat_activity a "
-                    "WHERE a.application_name LIKE 'migtui%%' AND (a.wait_event_type = 'Lock' OR EXISTS "
+                    "WHERE a.application_name LIKE 'migtui%%' AND a.datname = current_database() "
+                    "AND (a.wait_event_type = 'Lock' OR EXISTS "
                     "(SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND NOT l.granted))").fetchall()
                 self.waits.update(rows)
                 self.samples += 1
@@ -646,3 +648,163 @@ def test_total_auto_is_the_size_when_the_migration_started(scratch_db: Any, make
     assert coll.backfill_total == 3000
     assert _tick_until(engine, lambda: engine.value("migration.rows_done") == 1200)
     assert engine.value("migration.percent") == 40.0
+
+
+# --------------------------------------------------------------------------- seen while it runs, without `run`
+
+
+ALEMBIC_ENV_PER_MIGRATION = ALEMBIC_ENV.replace("target_metadata=None)",
+                                                "target_metadata=None, transaction_per_migration=True)")
+
+REV_ADD = '''
+from alembic import op
+revision = "c3d4e5f6a7b8"
+down_revision = "a1b2c3d4e5f6"
+
+def upgrade():
+    op.execute("ALTER TABLE orders ADD COLUMN status text")
+
+def downgrade():
+    op.execute("ALTER TABLE orders DROP COLUMN status")
+'''
+
+REV_BACKFILL = '''
+import os, time
+from alembic import op
+revision = "d4e5f6a7b8c9"
+down_revision = "c3d4e5f6a7b8"
+
+def upgrade():
+    with op.get_context().autocommit_block():
+        # a batched backfill (one row every 0.1 s, in autocommit) that goes on until the test opens the
+        # gate, then finishes; then an index built concurrently
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            done = op.get_bind().exec_driver_sql(
+                "UPDATE orders SET status = 'new' WHERE id = (SELECT min(id) FROM orders WHERE status IS NULL)"
+            ).rowcount
+            if not done or os.path.exists(os.environ["MIGTUI_TEST_GATE"]):
+                break
+            time.sleep(0.1)
+        op.get_bind().exec_driver_sql("UPDATE orders SET status = 'new' WHERE status IS NULL")
+        op.execute("CREATE INDEX CONCURRENTLY orders_status ON orders (status)")
+
+def downgrade():
+    pass
+'''
+
+
+def _phase_events(engine: Any) -> list[tuple[str, float, str]]:
+    return [(e.data["to"], e.ts, e.data.get("why", "")) for e in engine.recent_events if e.kind == "phase"]
+
+
+def test_alembic_per_migration_transactions_and_autocommit_block_are_seen_running(
+        scratch_db: Any, make_engine: Any, tmp_path: Path) -> None:
+    """transaction_per_migration: alembic_version is locked only for an instant; the autocommit_block (a
+    batched backfill, then CREATE INDEX CONCURRENTLY) holds no lock at all. The run must still be in the
+    migration phase while alembic runs, and reach post only after it exited."""
+    _ensure("alembic", "alembic")
+    ini = _alembic_project(tmp_path / "alembic", ALEMBIC_ENV_PER_MIGRATION, (REV_ADD, REV_BACKFILL))
+    _alembic(ini, scratch_db.dsn, "upgrade", "a1b2c3d4e5f6")
+    engine = make_engine(_config_for(scratch_db))
+    coll = engine.extensions["migration"].collector
+    assert _tick_until(engine, lambda: "alembic" in coll.states)
+    gate = ini.parent / "gate"
+    proc = _alembic(ini, scratch_db.dsn, "upgrade", "head", wait=False)
+    try:
+        assert _tick_until(engine, lambda: engine.phase == Phase.MIGRATION, timeout=60), \
+            "alembic ran and the engine did not see it"
+        for _ in range(4):  # the backfill goes on (quiet in between): still the migration
+            engine.tick(wait=0.7)
+            time.sleep(0.2)
+        assert proc.poll() is None
+        assert engine.phase == Phase.MIGRATION, _phase_events(engine)
+        gate.touch()
+        out, _ = proc.communicate(timeout=150)
+        exited = time.time()
+        assert proc.returncode == 0, out
+        assert _tick_until(engine, lambda: engine.phase == Phase.POST, timeout=60)
+    finally:
+        gate.touch()
+        if proc.poll() is None:
+            proc.kill()
+    phases = _phase_events(engine)
+    assert [p for p, _, _ in phases] == ["migration", "post"]
+    assert phases[1][1] > exited, f"post began before alembic exited: {phases}"
+    assert "between polls" not in phases[0][2]
+    assert coll.states["alembic"].current == "d4e5f6a7b8c9"
+    notes = [e.message for e in engine.recent_events if e.data.get("change") == "catalog"]
+    assert any("orders_status" in m for m in notes), notes
+
+
+DJ_0002_NON_ATOMIC = '''
+from django.db import migrations, models
+''' + GATE_WAIT + '''
+
+class Migration(migrations.Migration):
+    atomic = False
+    dependencies = [("shop", "0001_initial")]
+    operations = [
+        migrations.AddField("order", "status", models.TextField(null=True)),
+        migrations.RunPython(lambda apps, schema_editor: wait_for_the_test(), migrations.RunPython.noop),
+    ]
+'''
+
+
+def test_django_non_atomic_migration_is_seen_running(scratch_db: Any, make_engine: Any, tmp_path: Path) -> None:
+    """atomic = False: every statement in autocommit, no lock held while the Python step runs, the history
+    row written at the end. Seen running (its session ran the DDL that changed the catalog) until it exits."""
+    _ensure("django", "django")
+    project = _django_project(tmp_path / "dj", DJ_0002_NON_ATOMIC)
+    _django(project, scratch_db.dsn, "shop", "0001")
+    engine = make_engine(_config_for(scratch_db))
+    coll = engine.extensions["migration"].collector
+    assert _tick_until(engine, lambda: "django" in coll.states)
+    gate = project / "gate"
+    proc = _django(project, scratch_db.dsn, "shop", wait=False)
+    try:
+        assert _tick_until(engine, lambda: engine.phase == Phase.MIGRATION, timeout=60), \
+            "Django migrated and the engine did not see it"
+        for _ in range(4):  # the Python step waits: no lock, no statement; still the migration
+            engine.tick(wait=0.7)
+            time.sleep(0.2)
+        assert engine.phase == Phase.MIGRATION, _phase_events(engine)
+        gate.touch()
+        out, _ = proc.communicate(timeout=150)
+        exited = time.time()
+        assert proc.returncode == 0, out
+        assert _tick_until(engine, lambda: engine.phase == Phase.POST, timeout=60)
+    finally:
+        gate.touch()
+        if proc.poll() is None:
+            proc.kill()
+    phases = _phase_events(engine)
+    assert [p for p, _, _ in phases] == ["migration", "post"] and phases[1][1] > exited, phases
+    started = [e.message for e in engine.recent_events if e.data.get("change") == "started"]
+    assert started and "ran the DDL that changed the catalog" in started[0], started
+
+
+def test_a_short_create_index_concurrently_between_two_polls_is_seen(scratch_db: Any, make_engine: Any) -> None:
+    """A 0.45 s CREATE INDEX CONCURRENTLY that starts after one poll and ends before the next (1 s apart)
+    leaves no progress row and no lock to see; the new index in the catalog is the evidence."""
+    import psycopg
+
+    with psycopg.connect(scratch_db.dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE big (id int)")
+        conn.execute("INSERT INTO big SELECT g FROM generate_series(1, 300) g")
+        conn.execute("CREATE FUNCTION slow_id(int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS "
+                     "$$ BEGIN PERFORM pg_sleep(0.0015); RETURN $1; END $$")
+    engine = make_engine(_config_for(scratch_db).replace("interval: 0.5s", "interval: 1s"))
+    coll = engine.extensions["migration"].collector
+    assert _tick_until(engine, lambda: coll.catalog.last is not None)  # the catalog as it was before
+    engine.tick(wait=0.9)
+    assert engine.phase == Phase.BASELINE and not coll.was_running, [e.message for e in engine.recent_events]
+    with psycopg.connect(scratch_db.dsn, autocommit=True) as conn:
+        started = time.monotonic()
+        conn.execute("CREATE INDEX CONCURRENTLY big_slow ON big (slow_id(id))")
+        took = time.monotonic() - started
+    seen = lambda: [e.message for e in engine.recent_events if e.data.get("change") == "catalog"]  # noqa: E731
+    assert _tick_until(engine, lambda: bool(seen()), timeout=20), took  # at the next poll
+    assert any("new index public.big_slow on big" in m for m in seen()), (took, seen())
+    assert coll.was_running
+    assert _tick_until(engine, lambda: engine.phase == Phase.MIGRATION)
