@@ -10,8 +10,10 @@ Every few seconds, on its own monitoring connection (read-only, ``statement_time
 - decides whether a migration is running: a tool's advisory lock is held, its history shows a
   started-not-finished row (Prisma, golang-migrate ``dirty``, Atlas partial, pgroll active,
   Liquibase lock), a session inside a transaction holds a lock on a history table (Alembic takes
-  one for its whole transaction), a session's application_name matches ``application_name``, or
-  (``detect_ddl``) a session holds an AccessExclusiveLock inside a transaction;
+  one for its whole transaction), the history changed since the last poll, DDL ran since the last
+  poll (the catalog changed), or one of the migration's sessions is still connected (see
+  :mod:`migtui_postgres.detection`: advisory and DDL locks, index builds, DDL statements,
+  application_name, the history's writer);
 - with ``auto_phase: true`` switches the run baseline -> migration when one starts and
   migration -> post when it has finished (nothing running for ``finish_after``), never backwards;
 - reports DDL progress from ``pg_stat_progress_create_index / _cluster / _copy`` and backfill
@@ -67,9 +69,11 @@ MIGRATION_SCHEMA = Schema({
                           doc="Nothing running for this long means finished (covers gaps between steps)."),
     "application_name": Field("str", default="",
                               doc="Glob of the migration's application_name (e.g. 'alembic*'): such sessions "
-                                  "count as a running migration."),
+                                  "count as a running migration (default: the postgres source's "
+                                  "migration_application_name)."),
     "detect_ddl": Field("bool", default=True,
-                        doc="A session holding an AccessExclusiveLock inside a transaction counts as running."),
+                        doc="DDL counts as a running migration: a session holding an AccessExclusiveLock in a "
+                            "transaction, building an index or running DDL, and DDL that ran between polls."),
     "rate_window": Field("duration", default=60.0, minimum=1, doc="Window of the rate behind the ETAs."),
     "backfill": Field(BACKFILL_SCHEMA, doc="Backfill progress: table + predicate, or progress_table."),
     "preflight": Field(PREFLIGHT_SCHEMA, default=lambda: validate(PREFLIGHT_SCHEMA, {}), doc="Thresholds of `migtui check` (see migtui.preflight)."),
