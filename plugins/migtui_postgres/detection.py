@@ -132,6 +132,9 @@ class SessionTracker:
         self.known: dict[int, Tracked] = {}
         self.last_poll: float | None = None
         """The server's clock at the previous poll."""
+        self._before: tuple[float, bool] = (0.0, False)
+        """The previous poll's gap and whether the catalog changed then (a DDL that ended between the
+        catalog read and the session read of one poll is seen in the catalog one poll later)."""
 
     def poll(self, cur: Any, *, signs: dict[int, str], history_changed: str, catalog_changed: bool
              ) -> list[tuple[Session, str]]:
@@ -143,6 +146,8 @@ class SessionTracker:
         server_now = float(rows[0][7])  # the server's clock: no skew with migtui's
         since = None if self.last_poll is None else server_now - self.last_poll
         self.last_poll = server_now
+        (gap_before, changed_before), self._before = self._before, (since or 0.0, catalog_changed)
+        ddl_window = (since + gap_before) if since is not None and (catalog_changed or changed_before) else None
         sessions = {int(r[0]): Session(int(r[0]), float(r[1]), r[2], float(r[3] or 0), float(r[4] or 0), r[5], r[6])
                     for r in rows if r[0] is not None}
         for pid in [p for p, t in self.known.items() if p not in sessions or sessions[p].started != t.started]:
@@ -153,7 +158,7 @@ class SessionTracker:
                 why = f"application_name {s.app} matches {self.app_pattern}"
             if not why and s.state == "active" and is_ddl(s.query):
                 why = "runs DDL"
-            if not why and catalog_changed and since is not None and s.idle_for <= since and is_ddl(s.query):
+            if not why and ddl_window is not None and s.idle_for <= ddl_window and is_ddl(s.query):
                 why = "ran the DDL that changed the catalog"
             if why:
                 self.known[pid] = Tracked(s.started, why, True)

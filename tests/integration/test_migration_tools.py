@@ -656,17 +656,8 @@ def test_total_auto_is_the_size_when_the_migration_started(scratch_db: Any, make
 ALEMBIC_ENV_PER_MIGRATION = ALEMBIC_ENV.replace("target_metadata=None)",
                                                 "target_metadata=None, transaction_per_migration=True)")
 
-REV_ADD = '''
-from alembic import op
-revision = "c3d4e5f6a7b8"
-down_revision = "a1b2c3d4e5f6"
-
-def upgrade():
-    op.execute("ALTER TABLE orders ADD COLUMN status text")
-
-def downgrade():
-    op.execute("ALTER TABLE orders DROP COLUMN status")
-'''
+REV_ADD = (REV2.replace(GATE_WAIT, "").replace("    wait_for_the_test()\n", "")
+           .replace("b2c3d4e5f6a7", "c3d4e5f6a7b8"))  # the same ALTER, not held
 
 REV_BACKFILL = '''
 import os, time
@@ -698,23 +689,13 @@ def _phase_events(engine: Any) -> list[tuple[str, float, str]]:
     return [(e.data["to"], e.ts, e.data.get("why", "")) for e in engine.recent_events if e.kind == "phase"]
 
 
-def test_alembic_per_migration_transactions_and_autocommit_block_are_seen_running(
-        scratch_db: Any, make_engine: Any, tmp_path: Path) -> None:
-    """transaction_per_migration: alembic_version is locked only for an instant; the autocommit_block (a
-    batched backfill, then CREATE INDEX CONCURRENTLY) holds no lock at all. The run must still be in the
-    migration phase while alembic runs, and reach post only after it exited."""
-    _ensure("alembic", "alembic")
-    ini = _alembic_project(tmp_path / "alembic", ALEMBIC_ENV_PER_MIGRATION, (REV_ADD, REV_BACKFILL))
-    _alembic(ini, scratch_db.dsn, "upgrade", "a1b2c3d4e5f6")
-    engine = make_engine(_config_for(scratch_db))
-    coll = engine.extensions["migration"].collector
-    assert _tick_until(engine, lambda: "alembic" in coll.states)
-    gate = ini.parent / "gate"
-    proc = _alembic(ini, scratch_db.dsn, "upgrade", "head", wait=False)
+def _seen_while_it_runs(engine: Any, proc: Any, gate: Path) -> list[tuple[str, float, str]]:
+    """The tool (``proc``, held at ``gate``) must put the run in the migration phase while it runs, keep
+    it there through four more polls of its quiet part, and the run reaches post only after it exited."""
     try:
         assert _tick_until(engine, lambda: engine.phase == Phase.MIGRATION, timeout=60), \
-            "alembic ran and the engine did not see it"
-        for _ in range(4):  # the backfill goes on (quiet in between): still the migration
+            "the tool ran and the engine did not see it"
+        for _ in range(4):  # quiet in between (backfill batches, a Python step): still the migration
             engine.tick(wait=0.7)
             time.sleep(0.2)
         assert proc.poll() is None
@@ -730,7 +711,23 @@ def test_alembic_per_migration_transactions_and_autocommit_block_are_seen_runnin
             proc.kill()
     phases = _phase_events(engine)
     assert [p for p, _, _ in phases] == ["migration", "post"]
-    assert phases[1][1] > exited, f"post began before alembic exited: {phases}"
+    assert phases[1][1] > exited, f"post began before the tool exited: {phases}"
+    return phases
+
+
+def test_alembic_per_migration_transactions_and_autocommit_block_are_seen_running(
+        scratch_db: Any, make_engine: Any, tmp_path: Path) -> None:
+    """transaction_per_migration: alembic_version is locked only for an instant; the autocommit_block (a
+    batched backfill, then CREATE INDEX CONCURRENTLY) holds no lock at all. The run must still be in the
+    migration phase while alembic runs, and reach post only after it exited."""
+    _ensure("alembic", "alembic")
+    ini = _alembic_project(tmp_path / "alembic", ALEMBIC_ENV_PER_MIGRATION, (REV_ADD, REV_BACKFILL))
+    _alembic(ini, scratch_db.dsn, "upgrade", "a1b2c3d4e5f6")
+    engine = make_engine(_config_for(scratch_db))
+    coll = engine.extensions["migration"].collector
+    assert _tick_until(engine, lambda: "alembic" in coll.states)
+    phases = _seen_while_it_runs(engine, _alembic(ini, scratch_db.dsn, "upgrade", "head", wait=False),
+                                 ini.parent / "gate")
     assert "between polls" not in phases[0][2]
     assert coll.states["alembic"].current == "d4e5f6a7b8c9"
     notes = [e.message for e in engine.recent_events if e.data.get("change") == "catalog"]
@@ -760,26 +757,7 @@ def test_django_non_atomic_migration_is_seen_running(scratch_db: Any, make_engin
     engine = make_engine(_config_for(scratch_db))
     coll = engine.extensions["migration"].collector
     assert _tick_until(engine, lambda: "django" in coll.states)
-    gate = project / "gate"
-    proc = _django(project, scratch_db.dsn, "shop", wait=False)
-    try:
-        assert _tick_until(engine, lambda: engine.phase == Phase.MIGRATION, timeout=60), \
-            "Django migrated and the engine did not see it"
-        for _ in range(4):  # the Python step waits: no lock, no statement; still the migration
-            engine.tick(wait=0.7)
-            time.sleep(0.2)
-        assert engine.phase == Phase.MIGRATION, _phase_events(engine)
-        gate.touch()
-        out, _ = proc.communicate(timeout=150)
-        exited = time.time()
-        assert proc.returncode == 0, out
-        assert _tick_until(engine, lambda: engine.phase == Phase.POST, timeout=60)
-    finally:
-        gate.touch()
-        if proc.poll() is None:
-            proc.kill()
-    phases = _phase_events(engine)
-    assert [p for p, _, _ in phases] == ["migration", "post"] and phases[1][1] > exited, phases
+    _seen_while_it_runs(engine, _django(project, scratch_db.dsn, "shop", wait=False), project / "gate")
     started = [e.message for e in engine.recent_events if e.data.get("change") == "started"]
     assert started and "ran the DDL that changed the catalog" in started[0], started
 
