@@ -27,6 +27,7 @@ from typing import Any
 from migtui.api import (ActionError, ActionRequest, ActionResult, BuildContext, Field, MigtuiError, Schema, error_at,
                         validate)
 
+from migtui_kubernetes import argo, undo
 from migtui_kubernetes import decode as d
 from migtui_kubernetes.connect import Kube, Target, connect, connection_fields
 
@@ -209,19 +210,19 @@ class DeploymentAction(_KubeAction):
         return self._patched(request, [patch], f"resumed {self.where}: spec.paused true -> false",
                              f"resume {self.where}: spec.paused true -> false")
 
-    def _plan(self, dep: dict[str, Any], **kw: Any) -> d.RollbackPlan:
+    def _plan(self, dep: dict[str, Any], **kw: Any) -> undo.RollbackPlan:
         from migtui_kubernetes.connect import label_selector
 
         st = d.deployment_status(dep)
         rs_doc = self.kube.call(self.kube.apps.list_namespaced_replica_set,
                                 Target("list", "replicasets.apps", "", self.namespace), self.namespace,
                                 label_selector=label_selector(st.selector), error_cls=ActionError, **kw)
-        return d.plan_rollback(dep, d.items_of(rs_doc, "replicaset"))
+        return undo.plan_rollback(dep, d.items_of(rs_doc, "replicaset"))
 
     def _rollback(self, request: ActionRequest) -> ActionResult:
         dep = self._get()
         st = d.deployment_status(dep)
-        current = d.strip_hash(d.get(dep, "spec.template", dict, {}, what=self.where))
+        current = undo.strip_hash(d.get(dep, "spec.template", dict, {}, what=self.where))
         if request.run and self._rolled_back.get(request.run) == current:
             return ActionResult(True, f"{self.where} was already rolled back in this run "
                                       f"(revision {st.revision or '?'} runs the restored template); nothing changed",
@@ -289,7 +290,7 @@ class RolloutAction(_KubeAction):
                        "rollouts", self.target, body, _content_type=MERGE, error_cls=ActionError)
 
     def _pause(self, request: ActionRequest) -> ActionResult:
-        r = d.rollout_status(self._get())
+        r = argo.rollout_status(self._get())
         if r.spec_paused:
             return ActionResult(True, f"{self.where} was already paused; nothing changed", dry_run=request.dry_run)
         body = {"spec": {"paused": True}}
@@ -301,7 +302,7 @@ class RolloutAction(_KubeAction):
                              f"pause {self.where}{step}: spec.paused false -> true")
 
     def _resume(self, request: ActionRequest) -> ActionResult:
-        r = d.rollout_status(self._get())
+        r = argo.rollout_status(self._get())
         if not r.spec_paused:
             extra = ""
             if r.pause_reasons:
@@ -318,7 +319,7 @@ class RolloutAction(_KubeAction):
                              f"resume {self.where}: spec.paused true -> false")
 
     def _rollback(self, request: ActionRequest) -> ActionResult:
-        r = d.rollout_status(self._get())
+        r = argo.rollout_status(self._get())
         if r.aborted:
             return ActionResult(True, f"{self.where} was already aborted; nothing changed", dry_run=request.dry_run)
         body = {"status": {"abort": True}}

@@ -17,6 +17,7 @@ from typing import Any, Iterable
 from migtui.api import (BuildContext, CollectContext, Field, MetricSpec, PanelSpec, Sample, Schema, TableSnapshot,
                         error_at, validate)
 
+from migtui_kubernetes import argo
 from migtui_kubernetes import decode as d
 from migtui_kubernetes.connect import Kube, Target, connect, connection_fields, label_selector
 
@@ -201,7 +202,7 @@ class KubernetesSource:
                 ro_rows.append((name, "NOT FOUND", "", "", "", "", "", "", "", "", "",
                                 f'rollout "{name}" not found in namespace "{self.namespace}"'))
                 continue
-            r = d.rollout_status(obj)
+            r = argo.rollout_status(obj)
             emit("k8s.rollout.state", r.state_code, rollout=name)
             emit("k8s.rollout.paused", 1.0 if r.paused else 0.0, rollout=name)
             emit("k8s.rollout.aborted", 1.0 if r.aborted else 0.0, rollout=name)
@@ -214,7 +215,7 @@ class KubernetesSource:
             emit("k8s.rollout.ready_ratio", 1.0 if r.desired == 0 else min(r.ready, r.desired) / r.desired,
                  rollout=name)
             for kind, status in sorted(r.analysis.items()):
-                code = d.ANALYSIS_STATES.get(status.lower())
+                code = argo.ANALYSIS_STATES.get(status.lower())
                 if code is not None:
                     emit("k8s.rollout.analysis", code, rollout=name, analysis=kind)
             analysis = ", ".join(f"{k}: {v} ({r.analysis_runs.get(k, '')})" for k, v in sorted(r.analysis.items()))

@@ -19,6 +19,7 @@ from migtui.config import load_config
 from migtui.errors import ConfigError, SourceError
 from migtui.model import Phase, Sample, TableSnapshot
 from migtui.plugins import PluginHost
+from migtui_kubernetes import argo, undo
 from migtui_kubernetes import decode as d
 from tests.servers import k8s_api as k
 
@@ -446,8 +447,8 @@ _json = st.recursive(st.none() | st.booleans() | st.integers(-5, 10) | st.floats
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_json, st.lists(_json, max_size=3))
 def test_kubernetes_decoders_give_a_result_or_one_clear_error(obj, more):
-    for fn in (d.deployment_status, d.rollout_status, d.service_selector, d.warning_events,
-               lambda o: d.pod_health([o, *more]), lambda o: d.plan_rollback(o, more),
+    for fn in (d.deployment_status, argo.rollout_status, d.service_selector, d.warning_events,
+               lambda o: d.pod_health([o, *more]), lambda o: undo.plan_rollback(o, more),
                lambda o: d.items_of(o, "pod")):
         try:
             result = fn(obj)
@@ -456,9 +457,9 @@ def test_kubernetes_decoders_give_a_result_or_one_clear_error(obj, more):
             continue
         if isinstance(result, d.DeploymentStatus):
             assert 0.0 <= result.ready_ratio <= 1.0 and result.state in d.DEPLOYMENT_STATES
-        if isinstance(result, d.RolloutStatus):
-            assert result.state in d.ROLLOUT_STATES and isinstance(result.set_weight, float)
-            assert result.state_code == d.ROLLOUT_STATES[result.state]
+        if isinstance(result, argo.RolloutStatus):
+            assert result.state in argo.ROLLOUT_STATES and isinstance(result.set_weight, float)
+            assert result.state_code == argo.ROLLOUT_STATES[result.state]
 
 
 @settings(max_examples=200, deadline=None)
