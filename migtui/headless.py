@@ -76,9 +76,12 @@ def summarize(frame: Frame) -> str:
                                ("activity_summary.sessions", "sessions", "{:.0f}"),
                                ("error_rate", "err", "{:.3f}"),
                                ("response_time_p95", "p95", "{:.0f}ms")):
-        v = frame.value(metric)
-        if not math.isnan(v):
-            bits.append(f"{label} {fmt.format(v)}")
+        latest = [(ser.source, v) for ser, _, v in frame.latest(metric) if not math.isnan(v)]
+        live = [v for src, v in latest if src not in frame.sources or frame.sources[src].state in ("ok", "starting")]
+        if live:
+            bits.append(f"{label} {fmt.format(max(live))}")
+        elif latest:  # only old values, of sources that cannot be polled now: never shown as current
+            bits.append(f"{label} stale")
     if frame.trigger_summary:
         bits.append(frame.trigger_summary)
     return " ".join(bits)

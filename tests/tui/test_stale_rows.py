@@ -69,3 +69,23 @@ async def test_a_trigger_on_one_source_colours_only_that_sources_row(pg, pg_engi
         await wait_for(pilot, lambda: re.search(r"\bok\b", metric_line(app, sections["db"], "connections used")),
                        what="the db row has its value")
         assert "warn" not in metric_line(app, sections["db"], "connections used")
+
+
+def test_the_headless_status_line_says_stale_for_an_unreachable_source(pg, pg_engine) -> None:
+    import io
+
+    from migtui.headless import HeadlessPrinter
+    from tests.conftest import wait_until
+
+    engine = pg_engine(pg_config(pg.dsn, actions=False))
+    out = io.StringIO()
+    HeadlessPrinter(engine, out=out)
+    engine.start()
+    wait_until(lambda: re.search(r"db ok .*waiting \d", out.getvalue()), "a status line with the waiting count")
+    try:
+        _lock_out(pg, allow=False)
+        lines = wait_until(lambda: [ln for ln in out.getvalue().splitlines() if "db ERR" in ln],
+                           "a status line with db ERR")
+        assert "waiting stale" in lines[-1] and not re.search(r"waiting \d", lines[-1]), lines[-1]
+    finally:
+        _lock_out(pg, allow=True)
