@@ -43,7 +43,8 @@ from migtui.api import (BuildContext, CollectContext, Field, MetricSpec, PanelSp
                         TableSnapshot, error_at, validate)
 
 from migtui_http.common import check_auth, MAX_BYTES, _interp, common_fields, fetch, make_client, url_field
-from migtui_http.textformat import Exposition, Labels, Selector, TextFormatError, parse, parse_selector
+from migtui_http.selectors import Selector, parse_selector
+from migtui_http.textformat import Exposition, Labels, TextFormatError, parse
 
 QUANTILES = (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
 _UNIT_FACTOR = {"s": 1.0, "ms": 1000.0, "us": 1_000_000.0}

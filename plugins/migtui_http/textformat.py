@@ -5,6 +5,7 @@ Handles ``# HELP`` / ``# TYPE`` / ``# UNIT`` lines and other comments, labels wi
 quoted UTF-8 metric names (``{"my.metric", a="b"} 1``) and ``# EOF``. Any input gives either a
 :class:`Exposition` or one :class:`TextFormatError` naming the line; it never raises anything else
 and runs in linear time (a hand-written scanner, no backtracking regular expressions).
+Selectors that pick samples out of an exposition: :mod:`migtui_http.selectors`.
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ def parse_float(text: str) -> float:
         raise ValueError(f"invalid number {text!r}") from None
 
 
-class _Line:
+class LineScanner:
     __slots__ = ("s", "i", "n", "lineno")
 
     def __init__(self, s: str, lineno: int) -> None:
@@ -238,7 +239,7 @@ def parse(text: str | bytes, *, max_lines: int = 2_000_000) -> Exposition:
         if line.startswith("#"):
             _comment(expo, line, lineno)
             continue
-        expo.samples.append(_sample(_Line(line, lineno)))
+        expo.samples.append(_sample(LineScanner(line, lineno)))
     return expo
 
 
@@ -254,11 +255,11 @@ def _comment(expo: Exposition, line: str, lineno: int) -> None:
         raise TextFormatError(f"line {lineno}: # {parts[0]} without a metric name")
     name = parts[1]
     if name.startswith('"'):
-        cur = _Line(body[len(parts[0]):].lstrip(" \t"), lineno)
+        cur = LineScanner(body[len(parts[0]):].lstrip(" \t"), lineno)
         name = cur.quoted()
         rest = cur.s[cur.i:].strip(" \t")
     else:
-        cur = _Line(name, lineno)
+        cur = LineScanner(name, lineno)
         cur.name()
         if cur.i != cur.n:
             raise TextFormatError(f"line {lineno}: invalid metric name {name!r}")
@@ -277,7 +278,7 @@ def _comment(expo: Exposition, line: str, lineno: int) -> None:
         expo.units[name] = rest.strip()
 
 
-def _sample(cur: _Line) -> ParsedSample:
+def _sample(cur: LineScanner) -> ParsedSample:
     labels: Labels = ()
     if cur.peek() == "{":
         name, labels = cur.labels(allow_name=True)
@@ -314,7 +315,7 @@ def _sample(cur: _Line) -> ParsedSample:
     return ParsedSample(name, labels, value, ts)
 
 
-def _exemplar(cur: _Line) -> None:
+def _exemplar(cur: LineScanner) -> None:
     """Validate and skip an OpenMetrics exemplar: ``# {labels} value [timestamp]``."""
     cur.i += 1
     cur.skip_ws()
@@ -329,91 +330,3 @@ def _exemplar(cur: _Line) -> None:
             parse_float(p)
         except ValueError:
             raise cur.err("malformed exemplar value") from None
-
-
-# --------------------------------------------------------------------------- selectors
-
-
-@dataclass(frozen=True)
-class Matcher:
-    label: str
-    op: str  # = != =~ !~
-    value: str
-    _regex: object = None
-
-    def matches(self, labels: Labels) -> bool:
-        import re
-
-        actual = dict(labels).get(self.label, "")
-        if self.op == "=":
-            return actual == self.value
-        if self.op == "!=":
-            return actual != self.value
-        rx = self._regex if self._regex is not None else re.compile(self.value)
-        hit = rx.fullmatch(actual) is not None  # type: ignore[union-attr]
-        return hit if self.op == "=~" else not hit
-
-
-@dataclass(frozen=True)
-class Selector:
-    """``name`` or ``name{label="v", code=~"5.."}`` (PromQL instant-vector selector syntax)."""
-
-    name: str
-    matchers: tuple[Matcher, ...] = ()
-
-    def matches(self, sample: ParsedSample) -> bool:
-        return sample.name == self.name and all(m.matches(sample.labels) for m in self.matchers)
-
-    def __str__(self) -> str:
-        if not self.matchers:
-            return self.name
-        inner = ",".join(f'{m.label}{m.op}"{m.value}"' for m in self.matchers)
-        return f"{self.name}{{{inner}}}"
-
-
-def parse_selector(text: str) -> Selector:
-    """Parse a selector; raises ValueError with a short message."""
-    import re
-
-    cur = _Line(text.strip(), 0)
-    try:
-        name = cur.name()
-        matchers: list[Matcher] = []
-        cur.skip_ws()
-        if cur.peek() == "{":
-            cur.i += 1
-            while True:
-                cur.skip_ws()
-                if cur.peek() == "}":
-                    cur.i += 1
-                    break
-                label = cur.name(label=True)
-                cur.skip_ws()
-                op = ""
-                for candidate in ("=~", "!~", "!=", "="):
-                    if cur.s.startswith(candidate, cur.i):
-                        op = candidate
-                        break
-                if not op:
-                    raise cur.err("expected =, !=, =~ or !~")
-                cur.i += len(op)
-                cur.skip_ws()
-                value = cur.quoted()
-                rx = None
-                if op in ("=~", "!~"):
-                    try:
-                        rx = re.compile(value)
-                    except re.error as exc:
-                        raise ValueError(f"bad regular expression {value!r}: {exc}") from None
-                matchers.append(Matcher(label, op, value, rx))
-                cur.skip_ws()
-                if cur.peek() == ",":
-                    cur.i += 1
-                elif cur.peek() != "}":
-                    raise cur.err("expected , or }")
-        cur.skip_ws()
-        if cur.i != cur.n:
-            raise cur.err("unexpected text")
-    except TextFormatError:
-        raise ValueError(f"invalid selector {text!r}; expected name or name{{label=\"value\"}}") from None
-    return Selector(name, tuple(matchers))

@@ -23,7 +23,8 @@ from migtui.plugins import PluginHost
 from migtui.redact import redact
 from migtui_http.openmetrics import histogram_quantile
 from migtui_http.prometheus import PromResponseError, decode_query_response
-from migtui_http.textformat import TextFormatError, parse, parse_selector
+from migtui_http.selectors import parse_selector
+from migtui_http.textformat import TextFormatError, parse
 from tests.servers.httpbase import Response
 from tests.servers.metrics_endpoint import MetricsEndpoint, ProbeTargets, ServiceMetrics
 from tests.servers.prometheus import FakePrometheus, error, matrix, scalar, vector
