@@ -12,7 +12,7 @@ import difflib
 import importlib
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -152,6 +152,9 @@ class Config:
     path: Path
     data: dict[str, Any]
     raw: CDict
+    host: Any = field(default=None, repr=False, compare=False)
+    """The :class:`migtui.plugins.PluginHost` whose plugin-owned sections validated the file, when
+    loading needed one (a caller that needs plugins anyway reuses it)."""
 
     @property
     def name(self) -> str:
@@ -210,19 +213,14 @@ def load_config(path: str | os.PathLike[str], *, env: Mapping[str, str] | None =
         raise ConfigError("the top level must be a mapping of keys", file=str(p), line=1)
     if env is not None:
         _attach_env(raw, env)
-    data = validate(CONFIG_SCHEMA.with_fields(_plugin_sections(raw, host, env)), raw, "", env=env)
-    return Config(path=p, data=data, raw=raw)
-
-
-def _plugin_sections(raw: CDict, host: Any, env: Mapping[str, str] | None) -> dict[str, Field]:
-    if host is None and not (set(raw) - set(CONFIG_SCHEMA.fields)):
-        return {}  # no key beyond the core ones: no need to load plugins
-    if host is None:
+    if host is None and set(raw) - set(CONFIG_SCHEMA.fields):  # a key beyond the core ones: ask the plugins
         from migtui.plugins import PluginHost
 
         only_plugins = Schema({"plugins": CONFIG_SCHEMA.fields["plugins"]}, open=True)
         host = PluginHost(disabled=validate(only_plugins, raw, "", env=env)["plugins"]["disable"])
-    return host.config_sections()
+    sections = host.config_sections() if host is not None else {}
+    data = validate(CONFIG_SCHEMA.with_fields(sections), raw, "", env=env)
+    return Config(path=p, data=data, raw=raw, host=host)
 
 
 def _attach_env(node: Any, env: Mapping[str, str]) -> None:

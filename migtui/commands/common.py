@@ -29,7 +29,7 @@ def json_option(help: str = "Print JSON instead of text.") -> Callable[[Any], An
 def load(config_path: Path) -> tuple[Config, PluginHost]:
     """Load the config, then the plugins it does not disable; validate plugin-owned sections."""
     config = load_config(config_path)
-    host = PluginHost(disabled=config["plugins"]["disable"])
+    host = config.host or PluginHost(disabled=config["plugins"]["disable"])
     return config, host
 
 

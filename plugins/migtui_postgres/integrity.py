@@ -235,7 +235,7 @@ def build_component(run: RunContext) -> IntegrityChecks | None:
 
 
 def config_field(value: Any, parent: Any, key: Any, path: str) -> list[dict[str, Any]]:
-    """For ``migtui.config``: ``"integrity": Field(_lazy("migtui_postgres.integrity:config_field"), default=list)``."""
+    """The converter of the ``integrity`` config section (registered through ``migtui_config_sections``)."""
     if value is not None and not isinstance(value, list):  # name the file and line of the key
         raise error_at(parent, key, path, "expected a list of checks ({name, sql, compare})")
     return parse_integrity_config(value, path)

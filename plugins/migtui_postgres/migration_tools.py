@@ -826,7 +826,7 @@ def build_component(run: RunContext) -> MigrationTools | None:
 
 
 def config_field(value: Any, parent: Any, key: Any, path: str) -> dict[str, Any]:
-    """For ``migtui.config``: ``"migration": Field(_lazy("migtui.migration_tools:config_field"), default=dict)``."""
+    """The converter of the ``migration`` config section (registered through ``migtui_config_sections``)."""
     if value is not None and not isinstance(value, dict):  # name the file and line of the key
         raise error_at(parent, key, path, f"expected a mapping, got {_type_name(value)}")
     return parse_migration_config(value, path)
