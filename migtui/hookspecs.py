@@ -77,7 +77,8 @@ def migtui_sql_dirs(register: Any) -> None:
     """Contribute folders of monitoring ``.sql`` files, loaded exactly like the built-in catalog.
 
     :param register: ``register(path, *, target="postgres")``, a folder holding ``.sql`` files with the
-        catalog header. They are version-matched, timed out, stored and shown like the built-in ones.
+        catalog header. They are version-matched, timed out, stored and shown like the built-in ones:
+        each header declares its panel (``-- panel:``, ``-- show:``, ``-- render:``; no Python needed).
 
     .. versionadded:: 0.1
     """
