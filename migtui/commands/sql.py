@@ -43,8 +43,8 @@ def list_(as_json: bool, config_path: Path | None) -> None:
     catalog = _catalog(config_path)
     rows = [{"name": q.name, "kind": q.kind, "min_version": q.min_version,
              "variants": [v.path.name for v in q.variants], "interval": q.interval, "timeout": q.timeout,
-             "privileges": list(q.privileges), "extension": q.extension, "origin": q.origin,
-             "description": q.description} for q in catalog]
+             "privileges": list(q.privileges), "extension": q.extension, "origin": q.origin, "cost": q.cost,
+             "panel": q.display.panel if q.display else None, "description": q.description} for q in catalog]
     if as_json:
         echo_json(rows)
         return

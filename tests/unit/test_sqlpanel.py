@@ -82,3 +82,18 @@ def test_the_shipped_catalog_declares_the_schema_and_data_panels() -> None:
     assert MetricSpec("activity_summary.waiting", "lock waiters", "", 1.0, 5.0) in schema.metrics
     assert {t.name: t.render for t in schema.table_specs}["blocking_tree"] == "tree"
     assert {t.name: t.render for t in panels["data"].table_specs}["progress_copy"] == "progress"
+
+
+def test_sql_list_json_says_each_query_s_cost_and_panel(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from migtui.cli import main
+
+    try:
+        main(["sql", "list", "--json"])
+    except SystemExit as exc:
+        assert not exc.code
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
+    assert (rows["table_activity"]["cost"], rows["table_activity"]["panel"]) == ("expensive", "data")
+    assert (rows["blocking_tree"]["cost"], rows["blocking_tree"]["panel"]) == ("cheap", "schema")
+    assert rows["server_info"]["panel"] is None
