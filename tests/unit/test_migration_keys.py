@@ -6,8 +6,9 @@ from __future__ import annotations
 import math
 import zlib
 
-from migtui_postgres.migration_tools import (RateTracker, golang_migrate_lock_key, match_advisory, parse_migration_config,
-                                    rails_lock_key)
+from migtui_postgres.history import golang_migrate_lock_key, match_advisory, rails_lock_key
+from migtui_postgres.migration_tools import parse_migration_config
+from migtui_postgres.progress import RateTracker
 
 
 def _pg_locks_row(key: int) -> tuple[int, int, int]:
