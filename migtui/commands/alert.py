@@ -8,6 +8,7 @@ import click
 
 from migtui.cli import echo_json
 from migtui.commands.common import config_option, json_option, load
+from migtui.commands.output import echo
 
 
 @click.group()
@@ -47,6 +48,6 @@ def test(config_path: Path, as_json: bool, only: tuple[str, ...]) -> None:
     else:
         width = max(len(name) for name, _ in results)
         for name, r in results:
-            click.echo(f"{name:<{width}}  {'ok    ' if r.ok else 'FAILED'}  {r.message}")
+            echo(f"{name:<{width}}  {'ok    ' if r.ok else 'FAILED'}  {r.message}")
     if not all(r.ok for _, r in results):
         raise SystemExit(1)

@@ -12,6 +12,7 @@ import click
 
 from migtui.cli import echo_json
 from migtui.commands.common import config_option, json_option, load, store_option, store_path_for
+from migtui.commands.output import echo
 
 _MARK = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "skip": "SKIP", "ok": " OK ", "info": "INFO",
          "failed": "FAIL"}
@@ -36,9 +37,9 @@ def check(config_path: Path, store_path: Path | None, as_json: bool, no_alerts: 
     else:
         width = max(len(i.name) for i in items)
         for i in items:
-            click.echo(f"[{_MARK[i.status]}] {i.name:<{width}}  {i.evidence}")
+            echo(f"[{_MARK[i.status]}] {i.name:<{width}}  {i.evidence}")
         n = {s: sum(1 for i in items if i.status == s) for s in ("pass", "warn", "fail")}
-        click.echo(f"preflight {result.upper()}: {n['pass']} pass, {n['warn']} warn, {n['fail']} fail")
+        echo(f"preflight {result.upper()}: {n['pass']} pass, {n['warn']} warn, {n['fail']} fail")
     if result == "fail":
         raise SystemExit(1)
 
@@ -83,11 +84,11 @@ def prepare(config_path: Path, store_path: Path | None, source: str | None, rest
         echo_json({"run_id": run_id, "steps": [s.as_dict() for s in steps], "note": note})
     else:
         for s in steps:
-            click.echo(f"[{_MARK[s.status]}] {s.step}: {s.message}")
+            echo(f"[{_MARK[s.status]}] {s.step}: {s.message}")
         if run_id:
-            click.echo(f"recorded as run {run_id}", err=True)
+            echo(f"recorded as run {run_id}", err=True)
         if note:
-            click.echo(f"migtui: warning: {note}", err=True)
+            echo(f"migtui: warning: {note}", err=True)
     if any(s.status == "failed" for s in steps):
         raise SystemExit(1)
 
@@ -107,7 +108,7 @@ def role_sql(source_type: str, monitor_role: str, action_role: str | None, serve
     from migtui.plugins import PluginHost
 
     impl = _implementation(PluginHost(), "role_sql", source_type)
-    click.echo(impl(monitor_role, action_role, server_version=server_version,
+    click.echo(impl(monitor_role, action_role, server_version=server_version,  # our own SQL, as is
                     connection_limit=connection_limit), nl=False)
 
 

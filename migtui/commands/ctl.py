@@ -9,14 +9,8 @@ from typing import Any, Callable
 
 import click
 
+from migtui.commands.output import echo
 from migtui.model import Phase
-from migtui.safetext import visible
-
-
-def _echo(text: Any = "", err: bool = False) -> None:
-    """Print a line that may hold text from outside (source errors, action output, trigger names) as
-    safe text: control characters shown as ``\\x1b``, never sent to the terminal."""
-    click.echo(visible(str(text), keep_newlines=True), err=err)
 
 
 def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -68,9 +62,9 @@ def _send(ctx: click.Context, req: dict[str, Any], **kw: Any) -> dict[str, Any]:
     if not answer.get("ok"):
         plan = answer.get("plan")
         if plan:
-            _echo("rollback would run:", err=True)
+            echo("rollback would run:", err=True)
             for line in plan:
-                _echo(f"  - {line}", err=True)
+                echo(f"  - {line}", err=True)
         for r in answer.get("results") or []:
             _print_result(r, err=True)
         raise ControlError(answer.get("error") or "the watch refused the command")
@@ -79,11 +73,11 @@ def _send(ctx: click.Context, req: dict[str, Any], **kw: Any) -> dict[str, Any]:
 
 def _print_result(r: dict[str, Any], err: bool = False) -> None:
     mark = "dry run" if r.get("dry_run") else ("ok" if r.get("ok") else "FAILED")
-    _echo(f"{mark}: {r.get('message', '')}", err=err)
+    echo(f"{mark}: {r.get('message', '')}", err=err)
     out = (r.get("output") or "").rstrip()
     if out:
         for line in out.splitlines()[-20:]:
-            _echo(f"    {line}", err=err)
+            echo(f"    {line}", err=err)
 
 
 @click.group()
@@ -107,23 +101,23 @@ def status(ctx: click.Context, **kw: Any) -> None:
     if _opts(ctx, **kw).get("as_json"):
         return
     s = answer["status"]
-    _echo(f"run {s['run']} ({s['name']}) phase {s['phase']} tick {s['tick']} store {s['store']}")
-    _echo(f"paused: {'yes' if s.get('paused') else 'no'}")
+    echo(f"run {s['run']} ({s['name']}) phase {s['phase']} tick {s['tick']} store {s['store']}")
+    echo(f"paused: {'yes' if s.get('paused') else 'no'}")
     for src in s.get("sources") or []:
         err = f" ({src['last_error']})" if src.get("last_error") and src["state"] != "ok" else ""
-        _echo(f"source {src['name']} [{src['type']}]: {src['state']}{err}")
+        echo(f"source {src['name']} [{src['type']}]: {src['state']}{err}")
     if s.get("triggers"):
-        _echo(f"triggers: {s['triggers']}")
+        echo(f"triggers: {s['triggers']}")
     for row in s.get("trigger_states") or []:
         if row.get("acked_by"):
-            _echo(f"acknowledged: {row['name']} ({row['state']}) by {row['acked_by']}")
+            echo(f"acknowledged: {row['name']} ({row['state']}) by {row['acked_by']}")
     for sil in s.get("silences") or []:
-        _echo(f"silenced: {sil['target']} until {_utc(sil['until'])} by {sil['who']}"
+        echo(f"silenced: {sil['target']} until {_utc(sil['until'])} by {sil['who']}"
                    + (f" ({', '.join(sil['triggers'])})" if sil.get("triggers") and sil["triggers"] != [sil["target"]]
                       else ""))
     for verb, lines in (s.get("actions") or {}).items():
         for line in lines:
-            _echo(f"{verb}: {line}")
+            echo(f"{verb}: {line}")
 
 
 def _run_verb(ctx: click.Context, req: dict[str, Any], why: str | None, **kw: Any) -> None:
@@ -135,7 +129,7 @@ def _run_verb(ctx: click.Context, req: dict[str, Any], why: str | None, **kw: An
         for r in answer.get("results") or []:
             _print_result(r)
         if answer.get("message"):
-            _echo(answer["message"])
+            echo(answer["message"])
 
 
 def _action_command(verb: str, doc: str) -> click.Command:
@@ -177,7 +171,7 @@ def mark(ctx: click.Context, phase: str, why: str | None, **kw: Any) -> None:
         req["why"] = why
     answer = _send(ctx, req, **kw)
     if not _opts(ctx, **kw).get("as_json"):
-        _echo(f"phase: {answer.get('phase')}")
+        echo(f"phase: {answer.get('phase')}")
 
 
 @ctl.command()
@@ -188,7 +182,7 @@ def note(ctx: click.Context, text: tuple[str, ...], **kw: Any) -> None:
     """Add a note to the run's audit log."""
     answer = _send(ctx, {"cmd": "note", "text": " ".join(text)}, **kw)
     if not _opts(ctx, **kw).get("as_json"):
-        _echo("noted" if answer.get("ok") else "")
+        echo("noted" if answer.get("ok") else "")
 
 
 def _utc(ts: Any) -> str:
@@ -214,7 +208,7 @@ def _duration(ctx: click.Context, param: click.Parameter, value: str) -> float:
 
 def _print_event(ctx: click.Context, answer: dict[str, Any], **kw: Any) -> None:
     if not _opts(ctx, **kw).get("as_json"):
-        _echo(answer.get("message") or "done")
+        echo(answer.get("message") or "done")
 
 
 @ctl.command()

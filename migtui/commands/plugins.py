@@ -8,6 +8,7 @@ import click
 
 from migtui.cli import echo_json
 from migtui.commands.common import json_option
+from migtui.commands.output import echo
 
 
 @click.command()
@@ -30,10 +31,10 @@ def plugins(as_json: bool, config_path: Path | None) -> None:
         return
     for i in infos:
         line = f"{i.name:<14} {i.version or '-':<9} {i.status:<9} {i.dist or i.module}"
-        click.echo(line)
+        echo(line)
         if i.types:
-            click.echo(f"{'':<14} types: {', '.join(i.types)}")
+            echo(f"{'':<14} types: {', '.join(i.types)}")
         if i.hooks:
-            click.echo(f"{'':<14} hooks: {', '.join(i.hooks)}")
+            echo(f"{'':<14} hooks: {', '.join(i.hooks)}")
         if i.error:
-            click.echo(f"{'':<14} error: {i.error}")
+            echo(f"{'':<14} error: {i.error}")

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from migtui.commands.output import echo
+
 
 @click.command()
 @click.option("--store", "-s", "store_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
@@ -23,4 +25,4 @@ def report(store_path: Path, run_id: str, fmt: str, out_path: Path | None) -> No
     from migtui.report import export_report
 
     out = export_report(store_path, run_id, fmt, out_path)
-    click.echo(f"report written to {out}", err=True)
+    echo(f"report written to {out}", err=True)

@@ -8,6 +8,7 @@ import click
 
 from migtui.cli import echo_json
 from migtui.commands.common import json_option
+from migtui.commands.output import echo
 
 
 @click.command()
@@ -27,14 +28,14 @@ def runs(store_path: Path, as_json: bool) -> None:
         echo_json(rows)
         return
     if not rows:
-        click.echo(f"{store_path}: no runs yet")
+        echo(f"{store_path}: no runs yet")
         return
-    click.echo(f"{'RUN':<22} {'NAME':<20} {'STARTED (UTC)':<20} {'DURATION':>9} {'STATUS':<11} {'SAMPLES':>9} {'EVENTS':>7}")
+    echo(f"{'RUN':<22} {'NAME':<20} {'STARTED (UTC)':<20} {'DURATION':>9} {'STATUS':<11} {'SAMPLES':>9} {'EVENTS':>7}")
     for r in rows:
         started = r["started_at"].strftime("%Y-%m-%d %H:%M:%S")
         dur = ""
         if r["ended_at"] is not None:
             secs = int((r["ended_at"] - r["started_at"]).total_seconds())
             dur = f"{secs // 60}m{secs % 60:02d}s"
-        click.echo(f"{r['run_id']:<22} {r['name'][:20]:<20} {started:<20} {dur:>9} {r['status']:<11} "
+        echo(f"{r['run_id']:<22} {r['name'][:20]:<20} {started:<20} {dur:>9} {r['status']:<11} "
                    f"{r['samples']:>9} {r['events']:>7}")

@@ -9,6 +9,8 @@ import click
 
 from migtui.cli import echo_json
 from migtui.commands.common import json_option
+from migtui.commands.output import echo
+from migtui.safetext import one_line
 
 
 def _catalog(config_path: Path | None) -> Any:
@@ -48,10 +50,10 @@ def list_(as_json: bool, config_path: Path | None) -> None:
     if as_json:
         echo_json(rows)
         return
-    click.echo(f"{'NAME':<26} {'KIND':<8} {'MIN':>4} {'EVERY':>6}  {'FROM':<9} DESCRIPTION")
+    echo(f"{'NAME':<26} {'KIND':<8} {'MIN':>4} {'EVERY':>6}  {'FROM':<9} DESCRIPTION")
     for r in rows:
         origin = r["origin"] if len(r["origin"]) <= 9 else r["origin"][:8] + "…"
-        click.echo(f"{r['name']:<26} {r['kind']:<8} {r['min_version']:>4} {r['interval']:>5g}s  {origin:<9} "
+        echo(f"{r['name']:<26} {r['kind']:<8} {r['min_version']:>4} {r['interval']:>5g}s  {origin:<9} "
                    f"{r['description']}")
 
 
@@ -78,8 +80,8 @@ def show(name: str, server_version: int | None, extension_version: str | None, c
         raise CatalogError(f"{name} does not run on PostgreSQL {version}: it needs "
                            f"{query.extension + ' ' if query.extension else 'PostgreSQL '}"
                            f"{'.'.join(map(str, query.ext_min)) if query.ext_min else query.min_version}+")
-    click.echo(f"-- {variant.path} (for PostgreSQL {server_version or 'newest'}; from {query.origin})")
-    click.echo(variant.path.read_text(encoding="utf-8").rstrip())
+    echo(f"-- {variant.path} (for PostgreSQL {server_version or 'newest'}; from {query.origin})")
+    echo(variant.path.read_text(encoding="utf-8").rstrip())
 
 
 @sql.command()
@@ -115,10 +117,10 @@ def run(name: str, config_path: Path, source: str | None, as_json: bool) -> None
 
 
 def _print_table(cols: list[str], rows: list[tuple[Any, ...]]) -> None:
-    text = [[("" if v is None else str(v)).replace("\n", " ")[:60] for v in r] for r in rows]
+    text = [[one_line("" if v is None else v, 60) for v in r] for r in rows]  # query text, names: outside text
     widths = [max([len(c)] + [len(r[i]) for r in text]) for i, c in enumerate(cols)]
-    click.echo("  ".join(c.ljust(w) for c, w in zip(cols, widths)))
-    click.echo("  ".join("-" * w for w in widths))
+    echo("  ".join(c.ljust(w) for c, w in zip(cols, widths)))
+    echo("  ".join("-" * w for w in widths))
     for r in text:
-        click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths)))
-    click.echo(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+        echo("  ".join(v.ljust(w) for v, w in zip(r, widths)))
+    echo(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
