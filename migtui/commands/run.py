@@ -33,13 +33,21 @@ class _Interrupts:
         signal.signal(signal.SIGTERM, handler)
 
 
-def _prepare(config: Any) -> None:
-    """Under ``migtui run`` the command's start and exit set the phases: the migration watch's automatic
-    phases would end the migration phase while the command still runs a step that does not touch the
-    database."""
-    node = config.raw.get("migration")
-    if isinstance(node, dict) and node.get("auto_phase"):
-        node["auto_phase"] = False
+def _prepare(command: tuple[str, ...]) -> Any:
+    """Before the store and the engine: a run needs a command (no run is recorded without one). Under
+    ``migtui run`` the command's start and exit set the phases: the migration watch's automatic phases
+    would end the migration phase while the command still runs a step that does not touch the database."""
+    from migtui.errors import ConfigError
+
+    def prepare(config: Any) -> None:
+        if not command and not (config.get("migration") or {}).get("command"):
+            raise ConfigError("no migration command: give one after `--` (migtui run --config FILE -- COMMAND...) "
+                              "or set migration.command", file=str(config.path))
+        node = config.raw.get("migration")
+        if isinstance(node, dict) and node.get("auto_phase"):
+            node["auto_phase"] = False
+
+    return prepare
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
@@ -70,21 +78,22 @@ def run(config_path: Path, store_path: Path | None, baseline_for: float | None, 
     interrupts = _Interrupts()
     interrupts.install()
     engine = build_engine(config_path, store_path, phase="baseline", baseline=None, headless=True, name=name,
-                          prepare=_prepare)
-    opts = engine.config.get("migration") or {}
-    argv = list(command) or list(opts.get("command") or [])
-    child = MigrationCommand(engine, argv, env=engine.host.command_env(engine.config),
-                             cwd=str(engine.config.path.parent) if not command else None)
-    baseline_for = float(opts.get("baseline_for", 60.0)) if baseline_for is None else baseline_for
-    post_for = float(opts.get("post_for", 60.0)) if post_for is None else post_for
-    grace = float(opts.get("stop_grace", 10.0))
-    HeadlessPrinter(engine, as_json=as_json)
-    engine.emit(Event("note", "migration", f"migtui run: baseline {baseline_for:g}s, then {describe_command(argv)}, "
-                      f"then post {post_for:g}s", Level.INFO, {"type": "migration_command", "change": "planned",
-                                                               "baseline_for": baseline_for, "post_for": post_for}))
-    engine.start()
+                          prepare=_prepare(command))
     code: int | None = None
     try:
+        opts = engine.config.get("migration") or {}
+        argv = list(command) or list(opts.get("command") or [])
+        child = MigrationCommand(engine, argv, env=engine.host.command_env(engine.config),
+                                 cwd=str(engine.config.path.parent) if not command else None)
+        baseline_for = float(opts.get("baseline_for", 60.0)) if baseline_for is None else baseline_for
+        post_for = float(opts.get("post_for", 60.0)) if post_for is None else post_for
+        grace = float(opts.get("stop_grace", 10.0))
+        HeadlessPrinter(engine, as_json=as_json)
+        engine.emit(Event("note", "migration", f"migtui run: baseline {baseline_for:g}s, then "
+                          f"{describe_command(argv)}, then post {post_for:g}s", Level.INFO,
+                          {"type": "migration_command", "change": "planned", "baseline_for": baseline_for,
+                           "post_for": post_for}))
+        engine.start()
         if not interrupts.stop.wait(baseline_for):
             child.start()
             while child.poll() is None and not interrupts.stop.is_set():
