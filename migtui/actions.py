@@ -39,7 +39,7 @@ from migtui.errors import ActionError
 from migtui.model import ActionResult, Event, Level
 from migtui.plugins import Guard, GuardError
 from migtui.redact import redact, redact_obj
-from migtui.workers import DaemonExecutor
+from migtui.workers import DaemonExecutor, in_background
 
 if TYPE_CHECKING:  # pragma: no cover
     from migtui.engine import Engine
@@ -132,6 +132,8 @@ class ActionRunner:
         self._pending: dict[tuple[Any, ...], _Pending] = {}
         self._executor = DaemonExecutor(max_workers=1, thread_name_prefix="migtui-actions")
         self._closed = False
+        self.busy_at_exit: list[str] = []
+        """Actions still inside a call (or a close) when migtui exited: exit did not wait for them."""
         self._checking = False
         self._last_check = 0.0
         self._build()
@@ -434,6 +436,9 @@ class ActionRunner:
         self._closed = True
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._say_what_stays()
+        # exit never waits on a plugin: an action still inside a call is left running, and each close
+        # gets 2 s at most (all at once); both are named in busy_at_exit
+        closing: dict[str, threading.Event] = {}
         seen: set[int] = set()
         for items in self.actions.values():
             for c in items:
@@ -441,12 +446,14 @@ class ActionRunner:
                     continue
                 seen.add(id(c.action))
                 closer = getattr(c.action, "close", None)
-                if closer is not None:
-                    try:
-                        closer()
-                    except Exception:  # noqa: BLE001
-                        pass
+                if c.guard.busy:
+                    self.busy_at_exit.append(c.label())
+                elif closer is not None:
+                    closing[c.label()] = in_background(closer, f"migtui-close-{c.name}")
                 c.guard.shutdown()
+        deadline = time.monotonic() + 2.0
+        self.busy_at_exit += [name for name, done in closing.items()
+                              if not done.wait(max(0.0, deadline - time.monotonic()))]
 
 
     def _say_what_stays(self) -> None:

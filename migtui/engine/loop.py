@@ -357,7 +357,8 @@ class Engine(Polling, Commands):
         self._closed = True
         if self.parts is not None:
             self.parts.close()
-        self.busy_at_exit = self._close_collectors()
+        self.busy_at_exit = [name for ext in self.extensions.values() for name in getattr(ext, "busy_at_exit", [])]
+        self.busy_at_exit += self._close_collectors()
         if self.busy_at_exit:
             self.emit(Event("error", "plugins", f"not waiting for {', '.join(self.busy_at_exit)}: still busy "
                             "at exit", Level.WARN, {"busy": self.busy_at_exit}))

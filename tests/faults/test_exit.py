@@ -100,3 +100,22 @@ def test_q_in_the_cockpit_ends_the_process_and_names_the_stuck_plugin(tmp_path: 
     finally:
         tmux.kill()
     assert _finished(tmp_path)["status"] == "finished"
+
+
+def test_closing_does_not_wait_for_an_action_stuck_in_its_call(make_engine: Any) -> None:
+    import threading
+
+    from migtui.plugins import PluginHost
+    from tests.servers import stuck_plugin
+
+    engine = make_engine(CONFIG.replace("  - {type: stuck, name: hung-api}\n", "") + """
+actions:
+  pause:
+    - {type: stuck, name: hung-pause}
+""", host=PluginHost(extra_plugins=[("stuck", stuck_plugin)]))
+    engine.start()
+    engine.pause(who="test")  # its Future never completes: the action is stuck in run()
+    closed = threading.Event()
+    threading.Thread(target=lambda: (engine.close(), closed.set()), daemon=True).start()
+    assert closed.wait(60), "closing the engine waited on the stuck action"
+    assert engine.busy_at_exit == ["hung-pause (stuck)"]

@@ -1,5 +1,5 @@
 """A plugin whose ``stuck`` collector never returns from ``collect`` (a hung network call, a deadlock),
-and a ``counter`` source that works. Installed for a subprocess as a real entry point with
+a ``stuck`` action that never returns from ``run``, and a ``counter`` source that works. Installed for a subprocess as a real entry point with
 :func:`install` (a ``.dist-info`` folder on PYTHONPATH), so ``migtui watch`` loads it like any plugin."""
 
 from __future__ import annotations
@@ -47,6 +47,29 @@ class _Counter:
 
     def close(self) -> None:
         pass
+
+
+class _StuckAction:
+    """A pause that never comes back from the call (a hung API), nor from its close."""
+
+    confirm, dry_run, timeout = False, False, 600.0
+
+    def __init__(self, name: str, verb: str) -> None:
+        self.name, self.verb = name, verb
+
+    def describe(self, request: Any) -> str:
+        return "waits forever"
+
+    def run(self, request: Any) -> Any:
+        FOREVER.wait()
+
+    def close(self) -> None:
+        FOREVER.wait()
+
+
+@hookimpl
+def migtui_action_types(register: Any) -> None:
+    register("stuck", lambda ctx, verb: _StuckAction(ctx.name, verb), verbs=("pause",))
 
 
 @hookimpl
