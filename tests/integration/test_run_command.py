@@ -159,3 +159,13 @@ def test_ctrl_c_stops_the_command_first_then_closes_the_run(pg: Any, tmp_path: P
     assert [e.data["to"] for e in events if e.kind == "phase"] == ["migration", "post"]
     assert any("got SIGINT" in e.message for e in events if e.kind == "output")
     assert "report written to" in err and list(tmp_path.glob("migtui-report-*.html"))
+
+
+def test_no_command_is_one_clear_error_and_records_no_run(pg: Any, tmp_path: Path, cli_env: dict) -> None:
+    cfg = _config(tmp_path, pg)
+    out = subprocess.run([*migtui_cmd(), "run", "--config", str(cfg)], cwd=tmp_path, env=cli_env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    [line] = out.stderr.strip().splitlines()
+    assert line.startswith("migtui: error:") and str(cfg.name) in line and "no migration command" in line
+    assert not (tmp_path / "run.duckdb").exists()
