@@ -19,11 +19,16 @@ def runs(store_path: Path, as_json: bool) -> None:
     """List the runs in a store: id, name, start, end, status, samples, events."""
     from migtui.store import Store
 
+    from migtui.store_recovery import recovery_files
+
     store = Store.open(store_path, read_only=True)
     try:
         rows = store.runs()
     finally:
         store.close()
+    for waiting in recovery_files(store_path):
+        click.echo(f"migtui: {waiting} holds what an incomplete run could not store; the next watch on this "
+                   "store imports it", err=True)
     if as_json:
         echo_json(rows)
         return

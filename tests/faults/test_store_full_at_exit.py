@@ -61,6 +61,10 @@ def test_a_store_still_full_at_exit_fails_the_command_and_loses_nothing(tmp_path
     assert unstored >= 10 and kept.exists()
     assert "stored in" not in err
 
+    runs = subprocess.run(migtui_cmd() + ["runs", "--store", str(store_path)], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert f"{kept} holds what an incomplete run could not store" in runs.stderr, runs.stderr
+
     (small_disk / "filler").unlink()
     store = Store.open(store_path)
     try:
