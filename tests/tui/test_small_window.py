@@ -44,7 +44,8 @@ async def test_a_lock_wait_and_a_long_trigger_name_at_80x24(pg, pg_engine) -> No
             assert "…" not in triggers, triggers
             assert "".join(ln.split()[0] for ln in triggers.splitlines()[1:] if ln.strip()) == LONG_NAME, triggers
             # the footer is cut on the right at 80 columns: ? (help: every key) comes first
-            shown = [k for k in app.screen.query(FooterKey) if k.region.width and k.region.right <= 80]
+            shown = await wait_for(pilot, lambda: [k for k in app.screen.query(FooterKey)
+                                                   if k.region.width and k.region.right <= 80], what="the footer")
             assert shown and shown[0].key == "question_mark", [k.key for k in shown]
             hint = app.query_one("#panel-schema #more-hint")
             await wait_for(pilot, lambda: hint.display and "more below" in rendered(hint), what="the scroll hint")

@@ -83,12 +83,13 @@ class KindPanel(VerticalScroll):
                  if w.virtual_region.y >= bottom - 1] if self.max_scroll_y > self.scroll_y else []
         text = ""
         if self.max_scroll_y > self.scroll_y:
-            what = ", ".join(below[:2]) + (f" +{len(below) - 2}" if len(below) > 2 else "") if below else "more rows"
+            names = [safetext.one_line(n.split(" (")[0], 24) for n in below]  # "Blocking tree (k cancel…" -> "Blocking tree"
+            what = ", ".join(names[:2]) + (f" +{len(names) - 2}" if len(names) > 2 else "") if names else "more rows"
             tabs = list(getattr(self.app, "tab_ids", []))
             key = f"{tabs.index(f'tab-{self.kind}') + 1}, then " if f"tab-{self.kind}" in tabs else ""
             text = f"↓ more below: {what} · {key}PgDn / End"
         if getattr(hint.content, "plain", hint.content) != text:
-            hint.update(safetext.rich(text))
+            hint.update(Text(text, no_wrap=True, overflow="ellipsis"))
         hint.set_class(bool(text), "-shown")
 
     def show(self, engine: Any, triggers: list[TriggerRow] | None, *, now: float) -> None:
