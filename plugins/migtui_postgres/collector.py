@@ -34,7 +34,7 @@ SCHEMA = Schema({
     "timeout": Field("duration", default=10.0, doc="Whole-poll timeout (the host gives up after it)."),
     "statement_timeout": Field("duration", default=2.0, doc="Cap on every monitoring query."),
     "lock_timeout": Field("duration", default=0.2, doc="lock_timeout on the monitoring connection."),
-    "connect_timeout": Field("duration", default=5.0),
+    "connect_timeout": Field("duration", default=5.0, doc="Give up connecting after this long."),
     "include": Field("list", items="str", default=list, doc="Only these catalog queries (default: all)."),
     "exclude": Field("list", items="str", default=list, doc="Catalog queries to skip."),
     "intervals": Field("dict", items="duration", default=dict, doc="Per-query interval overrides."),
@@ -43,7 +43,8 @@ SCHEMA = Schema({
     "poll_budget": Field("duration", default=0.0, minimum=0.0,
                          doc="Server time one poll may spend on moderate and expensive queries (e.g. 20ms; "
                              "0 = no cap): the least urgent wait for the next poll."),
-    "application_name": Field("str", default="migtui"),
+    "application_name": Field("str", default="migtui",
+                              doc="application_name of the monitoring connection (its own queries are told apart)."),
     "migration_application_name": Field("str", default="",
                                         doc="application_name of the migration's sessions (to spot them)."),
 })

@@ -61,7 +61,7 @@ ITEM_SCHEMA = Schema({
                      doc="equal (default), or {within_pct: N} for a single number."),
     "source": Field("str", default="", doc="Which postgres source's server (default: the first)."),
     "timeout": Field("duration", default=30.0, doc="statement_timeout of the check."),
-    "lock_timeout": Field("duration", default=2.0),
+    "lock_timeout": Field("duration", default=2.0, doc="A check waits this long for a lock, then is an error."),
 })
 
 

@@ -58,7 +58,7 @@ MIGRATION_SCHEMA = Schema({
     "source": Field("str", default="", doc="Which postgres source's server to watch (default: the first)."),
     "interval": Field("duration", default=5.0, minimum=0.5, doc="How often to look."),
     "statement_timeout": Field("duration", default=1.0, doc="Cap on every query."),
-    "lock_timeout": Field("duration", default=0.2),
+    "lock_timeout": Field("duration", default=0.2, doc="lock_timeout of every probe query: it never queues."),
     "tools": Field("list", items="str", default=list,
                    check=lambda v: _check_tools(v), doc=f"Only these tools (default: all of {', '.join(TOOLS)})."),
     "schemas": Field("list", items="str", default=list,

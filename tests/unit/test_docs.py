@@ -5,11 +5,13 @@ reference pages are generated from the code, so what they must show is checked a
 from __future__ import annotations
 
 import html
+import importlib.util
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +19,15 @@ from migtui.config import CONFIG_SCHEMA
 from tests.conftest import ROOT
 
 BUNDLED_PLUGINS = {"postgres", "http", "kubernetes", "alerts", "shell"}
+
+
+def generator() -> Any:
+    """docs/_gen/generate.py, the mkdocs hook that writes the reference pages."""
+    spec = importlib.util.spec_from_file_location("docs_generate", ROOT / "docs" / "_gen" / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +134,17 @@ def test_the_config_reference_lists_every_option_of_every_registered_schema(site
         section = text.split(entry.type, 1)[1]
         for key in schema.fields:
             assert key in section, f"option {key!r} of {entry.kind} type {entry.type!r} is not in the config reference"
+
+
+def test_every_config_key_says_what_it_means() -> None:
+    """Each key of the config reference has a meaning: a Field without ``doc=`` is a key nobody explained."""
+    section = ""
+    for line in generator().config_page().splitlines():
+        if line.startswith("#"):
+            section = line.strip("# ")
+        elif line.startswith("| `") and line.rstrip().endswith("|  |"):
+            key = line.split("`")[1]
+            pytest.fail(f"config reference, {section}: key {key!r} has no doc= in its Field")
 
 
 def test_the_config_reference_lists_the_trigger_keys(site: Path) -> None:

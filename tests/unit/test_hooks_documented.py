@@ -3,12 +3,11 @@ shows each one with its parameters and the version it was added in."""
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 import re
 
 from migtui import hookspecs
-from tests.conftest import ROOT
+from tests.unit.test_docs import generator
 
 
 def _specs() -> dict[str, inspect.Signature]:
@@ -18,11 +17,7 @@ def _specs() -> dict[str, inspect.Signature]:
 
 
 def _hooks_page() -> str:
-    spec = importlib.util.spec_from_file_location("docs_generate", ROOT / "docs" / "_gen" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.hooks_page()
+    return generator().hooks_page()
 
 
 def test_every_hookspec_has_a_docstring_with_params_and_version() -> None:

@@ -32,7 +32,7 @@ SCHEMA = Schema({
     "variants": Field("dict", items="str", default=dict, doc="Variation id -> label (default: the id)."),
     "interval": Field("duration", default=60.0, minimum=0.1),
     "timeout": Field("duration", default=10.0, minimum=0.1, doc="Timeout of each HTTP request."),
-    "title": Field("str", default="A/B test"),
+    "title": Field("str", default="A/B test", doc="Panel title."),
 })
 
 

@@ -15,9 +15,9 @@ def options_schema(verb: str) -> Schema:
         **common_fields(verb, timeout=10.0),
         "url": Field("str", required=True, check=check_url, doc="Unleash API base, e.g. https://unleash.example.com/api"),
         "token": Field("str", required=True, secret=True, doc="Admin or personal access token, e.g. ${UNLEASH_ADMIN_TOKEN}."),
-        "project": Field("str", default="default"),
-        "flag": Field("str", required=True),
-        "environment": Field("str", default="production"),
+        "project": Field("str", default="default", doc="Unleash project of the flag."),
+        "flag": Field("str", required=True, doc="The feature flag to turn off (on again on resume)."),
+        "environment": Field("str", default="production", doc="Unleash environment whose flag is switched."),
     })
 
 

@@ -21,7 +21,7 @@ SCHEMA = Schema({
     "sample_size": Field("int", default=1000, minimum=1, doc="Synthetic users evaluated per poll for exposure."),
     "interval": Field("duration", default=10.0, minimum=0.1),
     "timeout": Field("duration", default=5.0, minimum=0.1, doc="Timeout of each HTTP request."),
-    "title": Field("str", default="Feature flags"),
+    "title": Field("str", default="Feature flags", doc="Panel title."),
 })
 
 
