@@ -93,7 +93,7 @@ class _Section:
 def migtui_config_sections(register: Any) -> None:
     register("integrity", Field(_Section("integrity"), default=list,
                                 doc="Data integrity checks (SQL), compared between baseline and post."))
-    register("migration", Field(_Section("migration_tools"), default=dict,
+    register("migration", Field(_Section("migration_config"), default=dict,
                                 doc="Migration-tool awareness, automatic phases, backfill progress, preflight."))
 
 

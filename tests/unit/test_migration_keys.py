@@ -7,7 +7,7 @@ import math
 import zlib
 
 from migtui_postgres.history import golang_migrate_lock_key, match_advisory, rails_lock_key
-from migtui_postgres.migration_tools import parse_migration_config
+from migtui_postgres.migration_config import parse_migration_config
 from migtui_postgres.progress import RateTracker
 
 
