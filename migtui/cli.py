@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("migtui.commands.report:report", "Export a run as HTML, Markdown, JSON or Parquet."),
     "check": ("migtui.commands.check:check", "Preflight checklist before a migration."),
     "prepare": ("migtui.commands.check:prepare", "Point-in-time recovery preparation: restore point, slot."),
+    "lint": ("migtui.commands.lint:lint", "Lint migration SQL: locks, rewrites, scans, findings, live blockers."),
     "role-sql": ("migtui.commands.check:role_sql", "Print the GRANTs for monitoring and action roles."),
     "demo": ("migtui.commands.demo:demo", "Watch a realistic migration on an embedded PostgreSQL."),
 }

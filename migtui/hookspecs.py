@@ -163,6 +163,24 @@ def migtui_role_sql(register: Any) -> None:
 
 
 @hookspec
+def migtui_sql_linters(register: Any) -> None:
+    """Analyse migration SQL before it runs (``migtui lint``): the locks each statement takes, whether
+    it rewrites or scans the table, findings with the safe way to write it, and live evidence.
+
+    :param register: ``register(source_type, lint, *, doc="")``. ``lint(files, *, server_version,
+        dsn, config, sample)`` gets ``files`` as ``[(name, text)]`` (``server_version`` an int or None,
+        ``dsn`` a connection string or ``""``, ``config`` the loaded :class:`migtui.api.Config` or None,
+        ``sample`` seconds of traffic to sample) and returns ``{"statements": [...], "errors": [...],
+        "warnings": [...], "server_version": N}``: each statement ``{file, line, sql, locks: [{relation,
+        mode}], rewrites, scans, findings: [{rule, severity, message, fix}], live}``, each error
+        ``{file, line, message, rule}`` (a file that does not parse; the others are still linted).
+        The shapes are documented on the docs' lint page.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
 def migtui_run_components(register: Any) -> None:
     """Contribute a part of every run that is more than one source: it follows the whole run, may
     add sources, move the phase forward and record events (the postgres plugin's migration-tool

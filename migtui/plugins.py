@@ -70,9 +70,9 @@ class TypeEntry:
 @dataclass
 class Contribution:
     """A named thing a plugin contributes through a register hook other than the type hooks: a config
-    section, a preflight check, a ``prepare`` or ``role-sql`` implementation for a source type."""
+    section, a preflight check, a ``prepare``, ``role-sql`` or ``lint`` implementation for a source type."""
 
-    kind: str  # config_section | preflight_check | prepare | role_sql
+    kind: str  # config_section | preflight_check | prepare | role_sql | sql_linter
     name: str
     obj: Any
     plugin: str
@@ -80,7 +80,8 @@ class Contribution:
 
 
 CONTRIBUTION_HOOKS = {"config_section": "migtui_config_sections", "preflight_check": "migtui_preflight_checks",
-                      "prepare": "migtui_prepare_steps", "role_sql": "migtui_role_sql"}
+                      "prepare": "migtui_prepare_steps", "role_sql": "migtui_role_sql",
+                      "sql_linter": "migtui_sql_linters"}
 _CONTRIBUTION_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 
 

@@ -10,7 +10,9 @@
   :mod:`~migtui_postgres.migration_tools`, :mod:`~migtui_postgres.progress`) and ``integrity``
   (:mod:`~migtui_postgres.integrity`), with their config sections ``migration`` and ``integrity``;
 - preflight checks and the role SQL (:mod:`~migtui_postgres.preflight`), point-in-time recovery
-  preparation (:mod:`~migtui_postgres.pitr`), and ``PGAPPNAME`` for ``migtui run``.
+  preparation (:mod:`~migtui_postgres.pitr`), and ``PGAPPNAME`` for ``migtui run``;
+- ``migtui lint`` for PostgreSQL (:mod:`~migtui_postgres.lint`): locks, rewrites, scans, findings
+  and live evidence of migration SQL, parsed with PostgreSQL's own parser (pglast).
 
 It imports only :mod:`migtui.api` from migtui; modules that need psycopg import it when used, so
 loading the plugin stays cheap.
@@ -126,3 +128,18 @@ def migtui_role_sql(register: Any) -> None:
         return grants_sql(monitor_role, action_role, **kw)
 
     register("postgres", role_sql, doc="A pg_monitor role (read-only, timeouts) and an optional action role.")
+
+
+@hookimpl
+def migtui_sql_linters(register: Any) -> None:
+    def lint(files: Any, *, server_version: Any = None, dsn: str = "", config: Any = None,
+             sample: float = 5.0) -> Any:
+        from migtui_postgres.lint import lint as run
+        from migtui_postgres.pgconn import source_dsn
+
+        if config is not None and not dsn:
+            dsn = source_dsn(config)[1]
+        return run(files, server_version=server_version, dsn=dsn, sample=sample)
+
+    register("postgres", lint, doc="Locks (pg_locks names), rewrites, scans and findings of migration SQL "
+                                   "(pglast); with a connection, the column types and live blockers.")
