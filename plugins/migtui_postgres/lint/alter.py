@@ -69,9 +69,10 @@ def _add_column(cmd: Any, table: str, new: bool, a: Analysis, state: FileState, 
                 "volatile-default" if default is not None else "table-rewrite")
             verb = "rewrites" if rewrite else "may rewrite"
             a.find(rule, f"ADD COLUMN {col.colname} {verb} {table} under AccessExclusiveLock: {why}")
-    if any(k in constraints for k in ("CONSTR_CHECK", "CONSTR_UNIQUE", "CONSTR_PRIMARY", "CONSTR_NOTNULL",
-                                      "CONSTR_FOREIGN")):
+    if any(k in constraints for k in ("CONSTR_CHECK", "CONSTR_UNIQUE", "CONSTR_PRIMARY", "CONSTR_FOREIGN")):
         a.scan(True)
+    elif "CONSTR_NOTNULL" in constraints and (default is None or getattr(default.raw_expr, "isnull", False)):
+        a.scan(True)  # NOT NULL is checked unless a non-null default fills every row
 
 
 def _type(cmd: Any, table: str, new: bool, a: Analysis, state: FileState, catalog: Any) -> None:
@@ -144,7 +145,7 @@ def _validate(cmd: Any, table: str, new: bool, a: Analysis, state: FileState, ca
     pending = state.pending_checks.pop(cmd.name, None)
     if pending:
         state.not_null_checks.add(pending)
-    ref = state.foreign_keys.get(cmd.name)
+    ref = state.foreign_keys.get(cmd.name) or catalog.referenced_table(table, cmd.name)
     if ref:
         a.lock(ref, ROW_SHARE)
 

@@ -261,6 +261,9 @@ def _dml(node: Any, a: Analysis, state: FileState, catalog: Any) -> None:
         if type(n).__name__ == "RangeVar":
             a.lock(relname(n), ACCESS_SHARE)
     kind = type(node).__name__
+    source = getattr(node, "selectStmt", None)
+    if source is not None and source.fromClause and source.whereClause is None:
+        a.scan(True)  # INSERT ... SELECT of a whole table
     if kind in ("UpdateStmt", "DeleteStmt") and node.whereClause is None:
         a.scan(True)
         if table not in state.created:
@@ -273,6 +276,8 @@ def _select(node: Any, a: Analysis, state: FileState, catalog: Any) -> None:
     for n in _walk(node.fromClause):
         if type(n).__name__ == "RangeVar":
             a.lock(relname(n), mode)
+    if node.fromClause and node.whereClause is None and node.limitCount is None:
+        a.scan(True)
 
 
 def _create_table(node: Any, a: Analysis, state: FileState, catalog: Any) -> None:

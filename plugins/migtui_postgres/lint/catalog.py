@@ -27,6 +27,9 @@ class NoCatalog:
     def fk_neighbours(self, table: str) -> list[str]:
         return []
 
+    def referenced_table(self, table: str, constraint: str) -> str | None:
+        return None
+
 
 def _split(name: str) -> tuple[str | None, str]:
     schema, _, rel = name.rpartition(".")
@@ -109,3 +112,11 @@ class ServerCatalog:
                          f"WHERE k.contype = 'f' AND (k.conrelid = ({_OID}) OR k.confrelid = ({_OID}))",
                          self._rel(table))
         return sorted({r[0] for r in rows or ()} - {_split(table)[1]})
+
+    def referenced_table(self, table: str, constraint: str) -> str | None:
+        """The table a foreign key constraint of ``table`` references."""
+        rows = self._one(("ref", table, constraint),
+                         f"SELECT c.relname FROM pg_constraint k JOIN pg_class c ON c.oid = k.confrelid "
+                         f"WHERE k.conrelid = ({_OID}) AND k.conname = %(con)s AND k.contype = 'f'",
+                         {**self._rel(table), "con": constraint})
+        return rows[0][0] if rows else None
