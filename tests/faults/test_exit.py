@@ -4,6 +4,7 @@ were still busy. The plugin is a real entry point (tests/servers/stuck_plugin.py
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 from pathlib import Path
@@ -76,8 +77,9 @@ def test_one_signal_ends_a_watch_whose_collector_is_stuck(tmp_path: Path, stuck_
     assert _finished(tmp_path)["status"] == "finished"
 
 
-def test_q_in_the_cockpit_ends_the_process_and_names_the_stuck_plugin(tmp_path: Path,
-                                                                       stuck_env: dict[str, str]) -> None:
+@pytest.mark.parametrize("how", ["q", "SIGTERM"])
+def test_q_or_sigterm_ends_the_cockpit_and_names_the_stuck_plugin(tmp_path: Path, stuck_env: dict[str, str],
+                                                                  how: str) -> None:
     import shlex
     import shutil
 
@@ -94,7 +96,12 @@ def test_q_in_the_cockpit_ends_the_process_and_names_the_stuck_plugin(tmp_path: 
     try:
         tmux.start(f"env {env} TERM=xterm-256color {cmd}; echo EXITED $?; sleep 600", 100, 30)
         tmux.wait_for("hung-api", "ticks")
-        tmux.keys("q")
+        if how == "q":
+            tmux.keys("q")
+        else:  # the pane runs sh -c "...": its child is migtui
+            shell = tmux.run("display-message", "-p", "-t", tmux.name, "#{pane_pid}").strip()
+            [pid] = subprocess.run(["pgrep", "-P", shell], capture_output=True, text=True).stdout.split()
+            os.kill(int(pid), signal.SIGTERM)
         screen = tmux.wait_for("EXITED")
         assert "still busy at exit" in screen and "hung-api" in screen, screen
     finally:
