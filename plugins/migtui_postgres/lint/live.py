@@ -102,7 +102,7 @@ def _evidence(cur: Any, st: dict[str, Any], rels: dict[str, Any], rates: dict[in
         oid, rows, size = found
         reads, writes = rates.get(oid, (None, None))
         cur.execute(_BLOCKERS, {"oid": oid, "modes": conflicting(lock["mode"])})
-        blockers = [{"pid": pid, "state": state, "xact_age_s": round(age, 1) if age is not None else None,
+        blockers = [{"pid": pid, "state": state, "xact_age_s": max(0.0, round(float(age), 1)) if age is not None else None,
                      "query": scrub_query(query, 200), "modes": modes}
                     for pid, state, age, query, modes in cur.fetchall()]
         out.append({"relation": lock["relation"], "mode": lock["mode"], "rows": max(int(rows), 0),

@@ -1,0 +1,50 @@
+"""`migtui lint --dsn`: live evidence. A session idle in a transaction on the table is named as the
+blocker the ALTER would queue behind (its query text printed with control characters escaped), with
+the table's catalog size; lint itself never waits on the lock it reports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def _lint(*args: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "migtui", "lint", *map(str, args)], capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_live_names_the_session_idle_in_transaction_as_the_blocker(pg: Any, tmp_path: Path) -> None:
+    with pg.connect() as conn:
+        conn.execute("DROP TABLE IF EXISTS live_orders; CREATE TABLE live_orders (id int PRIMARY KEY, qty int); "
+                     "INSERT INTO live_orders SELECT g, g FROM generate_series(1, 3000) g; ANALYZE live_orders")
+    f = tmp_path / "m.sql"
+    f.write_text("ALTER TABLE live_orders ALTER COLUMN qty TYPE bigint;\nSELECT 1;\n")
+    blocker = pg.connect()
+    try:
+        blocker.autocommit = False
+        blocker.execute("SELECT count(*) FROM live_orders /* report \x1b[31m */")
+        pid = blocker.info.backend_pid  # now idle in transaction, holding AccessShareLock
+        proc = _lint(f, "--dsn", pg.dsn, "--json", "--sample", "0s")
+        assert proc.returncode == 1, proc.stderr
+        st = [json.loads(line) for line in proc.stdout.splitlines()]
+        live = st[0]["live"]
+        [rel] = live["relations"]
+        assert rel["relation"] == "live_orders" and rel["mode"] == "AccessExclusiveLock"
+        assert rel["rows"] == 3000 and rel["bytes"] > 0
+        [b] = rel["blockers"]
+        assert (b["pid"], b["state"], b["modes"]) == (pid, "idle in transaction", "AccessShareLock")
+        assert f"queues behind pid {pid} (idle in transaction" in live["message"]
+        assert live["risk"] == "high"
+        assert st[0]["rewrites"] is True  # the catalog says integer: integer -> bigint rewrites
+        assert st[1]["live"] is None
+
+        text = _lint(f, "--dsn", pg.dsn, "--sample", "0s")
+        assert f"blocker pid {pid} idle in transaction" in text.stdout
+        assert "\\x1b[31m" in text.stdout and "\x1b" not in text.stdout
+    finally:
+        blocker.close()
+    with pg.connect() as conn:
+        conn.execute("DROP TABLE live_orders")
