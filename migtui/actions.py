@@ -31,7 +31,7 @@ import threading
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from migtui.api import ActionRequest, BuildContext
 from migtui.config import CDict, Field, PluginItem
@@ -235,10 +235,13 @@ class ActionRunner:
     # ------------------------------------------------------------------ requests
 
     def request(self, verb: str, *, who: str = "operator", why: str = "", confirmed: bool = False,
-                dry_run: bool | None = None, target: dict[str, Any] | None = None) -> Future:
+                dry_run: bool | None = None, target: dict[str, Any] | None = None,
+                announce: Callable[[Event], Event] | None = None) -> Future:
         """Queue every action of ``verb``; returns a Future of ``list[ActionResult]``.
 
-        Raises ActionError (after recording an event) when no action is available for ``verb``."""
+        ``announce`` turns the request's result event into the one recorded (the throttle records
+        its pause as its own ``throttle`` event). Raises ActionError (after recording an event) when
+        no action is available for ``verb``."""
         target = dict(target or {})
         global_dry = bool(dry_run) or bool(getattr(self.engine, "dry_run", False))
         actions = self.actions.get(verb, [])
@@ -277,7 +280,7 @@ class ActionRunner:
             fut = Future()
             self._pending[key] = _Pending(key, fut, who)
         try:
-            self._executor.submit(self._run_verb, key, verb, actions, who, why, global_dry, target)
+            self._executor.submit(self._run_verb, key, verb, actions, who, why, global_dry, target, announce)
         except RuntimeError as exc:  # executor shut down
             with self._lock:
                 self._pending.pop(key, None)
@@ -285,7 +288,7 @@ class ActionRunner:
         return fut
 
     def _run_verb(self, key: tuple[Any, ...], verb: str, actions: list[Configured], who: str, why: str,
-                  global_dry: bool, target: dict[str, Any]) -> None:
+                  global_dry: bool, target: dict[str, Any], announce: Callable[[Event], Event] | None = None) -> None:
         """Run every action of ``verb`` in order, then record the whole request as one ``action`` event
         (stage ``result``): who, why, ``ok`` (all steps ok), each step's outcome under ``steps``, and
         ``paused`` when the request paused or resumed the migration."""
@@ -305,9 +308,12 @@ class ActionRunner:
             paused: bool | None = None
             if verb == "pause" and any(r.ok for _, r in real) and not self.paused:
                 self.paused, self.paused_by, paused = True, who, True
+            elif verb == "pause" and any(r.ok for _, r in real) and self.paused_by == "throttle":
+                self.paused_by = who  # an operator's pause over the throttle's: its release leaves it
             elif verb == "resume" and real and all(r.ok for _, r in real) and self.paused:
                 self.paused, self.paused_by, paused = False, "", False
-            self.engine.emit(self._result_event(verb, who, why, global_dry, target, steps, paused))
+            event = self._result_event(verb, who, why, global_dry, target, steps, paused)
+            self.engine.emit(announce(event) if announce is not None else event)
             self.last[verb] = [{"action": c.name, "ok": r.ok, "message": r.message, "dry_run": r.dry_run,
                                 "ts": time.time()} for c, r in zip(actions, results)]
         except BaseException as exc:  # noqa: BLE001 - never leave the Future hanging

@@ -31,13 +31,14 @@ class Commands:
         return self.call(do)
 
     def request_action(self, verb: str, *, who: str = "operator", why: str = "", confirmed: bool = False,
-                       dry_run: bool | None = None, target: dict[str, Any] | None = None) -> Any:
+                       dry_run: bool | None = None, target: dict[str, Any] | None = None, announce: Any = None) -> Any:
         """Ask the action runner to run every action configured for ``verb`` (pause, resume,
         rollback, or cancel/terminate with a ``target`` pid). Returns a Future of the results;
         raises ActionError when no action is configured."""
         if self.parts is None:
             raise ActionError(f"no actions are available for {verb!r} (the run is still being built)")
-        return self.parts.actions.request(verb, who=who, why=why, confirmed=confirmed, dry_run=dry_run, target=target or {})
+        return self.parts.actions.request(verb, who=who, why=why, confirmed=confirmed, dry_run=dry_run, target=target or {},
+                                          announce=announce)
 
     def describe_actions(self, verb: str, target: dict[str, Any] | None = None) -> list[str]:
         """Exactly what ``verb`` would run, one line per configured action (for confirmations)."""

@@ -89,6 +89,9 @@ class Frame:
     paused: bool
     paused_by: str
     action_verbs: tuple[str, ...]
+    throttle: Mapping[str, Any]
+    """The throttle (:meth:`migtui.throttle.Throttle.status`): throttled, reason, since, forced, and per
+    throttle trigger its throttled, reason, since and utilization; empty when the run has none."""
     components: Mapping[str, Mapping[str, Any]]
     """``status()`` of each plugin run component (e.g. ``migration``: tools, running, progress)."""
     events: tuple[Event, ...] = field(default=())
@@ -132,7 +135,7 @@ class FrameBuilder:
         parts = engine.parts
         triggers: tuple[Mapping[str, Any], ...] | None = None
         summary, silences, baselines = "", (), _EMPTY
-        paused, paused_by, verbs, components = False, "", (), {}
+        paused, paused_by, verbs, components, throttle = False, "", (), {}, _EMPTY
         if parts is not None:
             triggers = tuple(MappingProxyType(r) for r in parts.triggers.status(now))
             summary = parts.triggers.summary()
@@ -140,6 +143,7 @@ class FrameBuilder:
             baselines = MappingProxyType(parts.baseline.stats)  # replaced whole on load, never changed
             paused, paused_by = bool(parts.actions.paused), str(parts.actions.paused_by or "")
             verbs = tuple(parts.actions.verbs())
+            throttle = MappingProxyType(parts.throttle.status(now))
             components = {name: MappingProxyType(parts.component_status(name)) for name in parts.components}
         store = engine.store
         return Frame(
@@ -149,7 +153,7 @@ class FrameBuilder:
             sources=MappingProxyType({n: _source_view(st, engine.collectors.get(n)) for n, st in engine.sources.items()}),
             series=MappingProxyType(dict(self._tails)), snapshots=MappingProxyType(dict(engine.snapshots)),
             panels=tuple(engine.panels), triggers=triggers, trigger_summary=summary, silences=silences,
-            baselines=baselines, paused=paused, paused_by=paused_by, action_verbs=verbs,
+            baselines=baselines, paused=paused, paused_by=paused_by, action_verbs=verbs, throttle=throttle,
             components=MappingProxyType(components), events=tuple(list(engine.recent_events)[-EVENTS:]))
 
 

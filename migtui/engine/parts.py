@@ -1,5 +1,5 @@
 """The parts of a run the engine builds explicitly, in this order: the action runner, the baseline
-keeper, the trigger runtime (with alert delivery), the control socket, then the components plugins
+keeper, the trigger runtime (with alert delivery), the throttle, the control socket, then the components plugins
 contribute through :func:`migtui.hookspecs.migtui_run_components` (the postgres plugin's
 migration-tool awareness and integrity checks).
 
@@ -25,6 +25,7 @@ class RunParts:
         # imported here, not at module import: these modules are heavier than the loop itself
         from migtui.actions import ActionRunner
         from migtui.control import start_control
+        from migtui.throttle import Throttle
         from migtui.triggers.runtime import BaselineKeeper, TriggerRuntime
 
         self.engine = engine
@@ -32,6 +33,7 @@ class RunParts:
         self.actions = named["actions"] = ActionRunner(engine)
         self.baseline = named["baseline"] = BaselineKeeper(engine)
         self.triggers = named["triggers"] = TriggerRuntime(engine, self.baseline)
+        self.throttle = named["throttle"] = Throttle(engine, self.triggers, self.actions)
         self.control = start_control(engine)
         if self.control is not None:
             named["control"] = self.control
@@ -53,6 +55,7 @@ class RunParts:
         what just arrived, then the plugin components."""
         self._guarded("actions", self.actions.on_tick, now, samples, snapshots)
         self._guarded("triggers", self.triggers.on_tick, now, samples, snapshots)
+        self._guarded("throttle", self.throttle.on_tick, now, samples, snapshots)
         for name, component in list(self.components.items()):
             self._guarded(name, component.on_step, now, samples, snapshots)
 

@@ -31,6 +31,7 @@ class _State:
     window: list[tuple[float, float]] = field(default_factory=list)  # (ts, score)
     was_firing: bool = False
     code: str = ""
+    measured_at: float | None = None  # ts of the newest sample that gave a value (not a policy)
 
 
 class TriggerEngine:
@@ -125,7 +126,7 @@ class TriggerEngine:
                 level=st.level.value if st.state in ("firing", "inconclusive") else "info",
                 reason=st.reason, silenced_until=sil[0] if sil else None, silenced_by=sil[1] if sil else "",
                 acked_by=st.acked_by, dry_run=spec.dry_run, metric=spec.metric, source=spec.source or "",
-                labels=dict(spec.labels)))
+                labels=dict(spec.labels), measured_at=st.measured_at, utilization=spec.utilization(st.score)))
         return rows
 
     def _any_silence(self, spec: TriggerSpec) -> tuple[float, str] | None:
@@ -221,6 +222,7 @@ class TriggerEngine:
         else:
             st.value, st.score = obs.value, obs.score
             assert obs.score is not None and obs.ts is not None
+            st.measured_at = obs.ts
             if not st.window or st.window[-1][0] != obs.ts:
                 st.window.append((obs.ts, obs.score))
                 n = spec.window[1] if spec.window else 1
@@ -286,12 +288,13 @@ class TriggerEngine:
             acted=st.acted.value if st.acted else None)
 
     def _request_actions(self, now: float, out: list[Transition], by_name: dict[str, Transition]) -> None:
-        """Strongest action wins; each trigger asks once per episode (until it resolves)."""
+        """Strongest action wins; each trigger asks once per episode (until it resolves). Throttle
+        triggers never escalate: the throttle (``migtui.throttle``) pauses and resumes for them."""
         in_force = 0
         candidates: list[tuple[_State, Level]] = []
         for spec in self.specs:
             st = self._states[spec.name]
-            if st.state not in ("firing", "inconclusive") or spec.dry_run:
+            if st.state not in ("firing", "inconclusive") or spec.dry_run or spec.throttles:
                 continue
             eff = st.level
             if st.acted is not None:

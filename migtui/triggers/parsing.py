@@ -10,7 +10,8 @@ from typing import Any, Mapping, Sequence
 
 from migtui.schema import CDict, Field, Schema, _join, _type_name, error_at, validate
 from migtui.model import format_labels
-from migtui.triggers.rules import ACTIONS, AGGREGATES, POLICIES, STATS, Condition, TriggerSpec, fmt_num
+from migtui.triggers.rules import (ACTIONS, AGGREGATES, DEFAULT_RESUME_AFTER, DEFAULT_STALE_AFTER, POLICIES, STATS,
+                                   Condition, TriggerSpec, fmt_num)
 
 
 def _window(value: Any, parent: Any, key: Any, path: str) -> tuple[int, int]:
@@ -107,6 +108,12 @@ TRIGGER_SCHEMA = Schema({
     "min_samples": Field("int", minimum=1, doc="fewer samples (baseline for relative rules) -> no_data"),
     "dry_run": Field("bool", default=False, doc="evaluate and record, never act or alert"),
     "confirm": Field("bool", doc="override whether the action needs an operator's confirmation"),
+    "resume_after": Field("duration", default=DEFAULT_RESUME_AFTER, minimum=0,
+                          doc="throttle: the condition must be clear this long before migtui resumes by itself"),
+    "stale_after": Field("duration", default=DEFAULT_STALE_AFTER,
+                         doc="throttle: a signal that cannot be measured this long throttles (fail closed)"),
+    "on_stale": Field("str", default="closed", choices=("closed", "open"),
+                      doc="throttle: closed throttles while the signal cannot be measured; open does not"),
 }, doc="A trigger rule.")
 
 _DEFAULTS_SCHEMA = Schema({k: replace(f, required=False) for k, f in TRIGGER_SCHEMA.fields.items()
@@ -179,7 +186,8 @@ def _spec_from(out: dict[str, Any], node: Any, path: str) -> TriggerSpec:
         window=out.get("window"), no_data=out["no_data"], nan=out["nan"], stale=out["stale"],
         on_error=out["on_error"], max_age=out.get("max_age"), error_limit=out["error_limit"],
         min_samples=out.get("min_samples"), dry_run=bool(out["dry_run"]), confirm=out.get("confirm"),
-        description=out.get("description") or "", path=path)
+        description=out.get("description") or "", path=path, resume_after=float(out["resume_after"]),
+        stale_after=float(out["stale_after"]), on_stale=out["on_stale"])
 
 
 def parse_triggers(value: Any, parent: Any, key: Any, path: str) -> list[TriggerSpec]:

@@ -9,13 +9,17 @@ from typing import Any, Mapping
 
 from migtui.model import Level, format_labels
 
-ACTIONS = ("warn", "pause", "rollback")
+ACTIONS = ("warn", "pause", "rollback", "throttle")
 POLICIES = ("ok", "inconclusive", "warn", "pause", "rollback", "fire")
 STATS = ("mean", "min", "p50", "p95", "p99", "max")
 AGGREGATES = ("worst", "max", "min", "avg", "sum")
 STATES = ("ok", "pending", "firing", "resolved", "inconclusive")
 
 DEFAULT_MAX_AGE = 60.0
+DEFAULT_RESUME_AFTER = 10.0
+"""A throttle trigger's condition must be clear this long before migtui resumes by itself."""
+DEFAULT_STALE_AFTER = 15.0
+"""A throttle trigger that cannot measure its signal this long throttles (fail closed)."""
 DEFAULT_BASELINE_MIN_SAMPLES = 10
 
 
@@ -91,10 +95,26 @@ class TriggerSpec:
     confirm: bool | None = None
     description: str = ""
     path: str = ""
+    resume_after: float = DEFAULT_RESUME_AFTER
+    stale_after: float = DEFAULT_STALE_AFTER
+    on_stale: str = "closed"  # closed: throttle when the signal cannot be measured | open: do not
 
     @property
     def level(self) -> Level:
-        return Level(self.action)
+        return Level.WARN if self.action == "throttle" else Level(self.action)
+
+    @property
+    def throttles(self) -> bool:
+        """A ``throttle`` trigger: the throttle (``migtui.throttle``) acts on it, never the escalation."""
+        return self.action == "throttle"
+
+    def utilization(self, score: float | None) -> float | None:
+        """How close the signal is to the limit: score / limit for an ``above`` condition with a
+        positive limit (1 = at the limit, above 1 = past it); None for other conditions."""
+        c = self.condition
+        if score is None or c.op != "above" or c.lo <= 0 or math.isnan(score):
+            return None
+        return score / c.lo
 
     @property
     def relative(self) -> bool:

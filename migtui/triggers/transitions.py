@@ -121,6 +121,10 @@ class TriggerStatus:
     """The source the trigger watches ("" = every source with the metric)."""
     labels: dict[str, str] = field(default_factory=dict)
     """The labels a series must have for the trigger to watch it."""
+    measured_at: float | None = None
+    """When the newest sample that gave a value was taken (None: never measured)."""
+    utilization: float | None = None
+    """value / limit for an ``above`` condition (1 = at the limit); None otherwise."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: (_json_num(v) if k == "value" else v) for k, v in self.__dict__.items()}
+        return {k: (_json_num(v) if k in ("value", "utilization") else v) for k, v in self.__dict__.items()}

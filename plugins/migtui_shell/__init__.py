@@ -1,4 +1,5 @@
-"""Bundled plugin: the ``shell`` action type (pause, resume or rollback by running a program).
+"""Bundled plugin: the ``shell`` action type (pause, resume or rollback by running a program) and the
+``flag_file`` source (whether files exist, see ``migtui_shell.flagfile``).
 
 It runs an argument list, never a shell string::
 
@@ -141,3 +142,11 @@ def build(ctx: Any, verb: str = "rollback") -> ShellAction:
 def migtui_action_types(register: Any) -> None:
     register("shell", build, verbs=("pause", "resume", "rollback"), schema=_schema,
              doc="Run a program (an argument list, never a shell string) with timeout and captured output.")
+
+
+@hookimpl
+def migtui_source_types(register: Any) -> None:
+    from migtui_shell import flagfile
+
+    register("flag_file", flagfile.build, schema=flagfile.SCHEMA,
+             doc="Flag files: 1 while a file exists (gh-ost's throttle flag file).")

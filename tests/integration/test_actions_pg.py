@@ -52,12 +52,13 @@ class Backfill(threading.Thread):
         self.dsn, self.table, self.key, self.batch = dsn, table, key, batch
         self.batches = 0
         self.paused_seen = threading.Event()
+        self.stop = threading.Event()
         self.error: BaseException | None = None
 
     def run(self) -> None:
         try:
             with psycopg.connect(self.dsn, application_name="backfill") as conn:
-                while True:
+                while not self.stop.is_set():
                     wait_if_paused(conn, self.key, poll=0.02, on_wait=lambda waited: self.paused_seen.set())
                     cur = conn.execute(
                         f"UPDATE {self.table} SET v = id * 2 WHERE id IN "

@@ -1,0 +1,222 @@
+"""The throttle: pause the migration while a ``throttle`` trigger says the database is hurting, and
+resume it by itself once every such trigger has been clear for its ``resume_after``.
+
+Rules (gh-ost's and Spirit's, see docs/throttle.md):
+
+- any throttle trigger that holds holds the throttle (one signal that says throttle wins); the
+  migration goes on only when all of them are clear;
+- a trigger holds while it is ``firing`` (its ``clear`` hysteresis decides when that ends), then for
+  ``resume_after`` seconds of measured, clear signal;
+- fail closed: a trigger whose signal has not been measured for ``stale_after`` holds, with the
+  reason "cannot measure <metric>", unless it says ``on_stale: open``; while a signal is merely
+  unmeasured (not yet stale) a trigger keeps what it was doing;
+- dry-run and silenced throttle triggers report but never hold;
+- ``migtui ctl throttle [--for 10m]`` forces the throttle, ``ctl no-throttle`` lifts the forced one;
+- a throttle pauses through the configured ``pause`` actions (``who = "throttle"``) unless the
+  migration is already paused, and its release resumes only a pause the throttle made: an
+  operator's pause stays;
+- every throttle and every release is ONE ``throttle`` event with its reason (when a pause or
+  resume action runs, that request's result is this event).
+
+A throttle never escalates: it asks for nothing stronger than pause, and only for itself.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Mapping
+
+from migtui.errors import ActionError, MigtuiError
+from migtui.model import Event, Level
+from migtui.triggers.rules import TriggerSpec, fmt_num
+
+if TYPE_CHECKING:  # pragma: no cover
+    from migtui.engine import Engine
+
+WHO = "throttle"
+"""Who the throttle's pause and resume requests are from (``paused_by`` while it holds a pause)."""
+
+
+@dataclass
+class _Hold:
+    """One throttle trigger's part of the throttle."""
+
+    spec: TriggerSpec
+    holding: bool = False
+    reason: str = ""
+    since: float | None = None
+    clear_since: float | None = None
+    utilization: float | None = None
+
+
+class Throttle:
+    """The engine's ``throttle`` part (built after the triggers; :meth:`on_tick` after them)."""
+
+    def __init__(self, engine: Engine, triggers: Any, actions: Any) -> None:
+        self.engine = engine
+        self.triggers = triggers
+        self.actions = actions
+        self.holds = {s.name: _Hold(s) for s in triggers.specs if s.throttles}
+        self.throttled = False
+        self.reason = ""
+        self.since: float | None = None
+        self.forced_until: float | None = None
+        self.forced_by = ""
+        self.paused_it = False
+        """The throttle's own pause request succeeded and has not been resumed yet."""
+        self.started = engine.clock()
+        self.periods: list[tuple[float, float | None, str]] = []
+        """(start, end or None, reason) of every throttle of this run."""
+
+    # ------------------------------------------------------------------ evaluation
+
+    def on_tick(self, now: float, samples: Any = None, snapshots: Any = None) -> None:
+        rows = {r["name"]: r for r in self.triggers.status(now)} if self.holds else {}
+        for name, hold in self.holds.items():
+            row = rows.get(name)
+            if row is not None:
+                self._step(hold, row, now)
+        if self.forced_until is not None and now >= self.forced_until:
+            self.forced_until, self.forced_by = None, ""
+        reasons = self._reasons(now)
+        if reasons and not self.throttled:
+            self._throttle(now, reasons[0])
+        elif not reasons and self.throttled:
+            self._release(now)
+        elif reasons:
+            self.reason = reasons[0]
+
+    def _step(self, hold: _Hold, row: Mapping[str, Any], now: float) -> None:
+        spec = hold.spec
+        hold.utilization = row.get("utilization")
+        if row.get("dry_run") or row.get("silenced_until"):
+            hold.holding, hold.reason, hold.clear_since = False, "", None
+            return
+        measured_at = row.get("measured_at")
+        unmeasured_for = now - (measured_at if measured_at is not None else self.started)
+        fresh = row["state"] != "inconclusive" and row.get("value") is not None and unmeasured_for < spec.stale_after
+        if row["state"] == "firing":
+            self._hold(hold, now, f"{spec.name}: {spec.metric} = {_num(row.get('value'))}, limit {spec.threshold_text()}")
+        elif not fresh and unmeasured_for >= spec.stale_after and spec.on_stale == "closed":
+            why = row.get("reason") or "no data"
+            self._hold(hold, now, f"{spec.name}: cannot measure {spec.metric} for {fmt_num(round(unmeasured_for))}s "
+                                  f"({why})")
+        elif fresh and hold.holding:
+            hold.clear_since = now if hold.clear_since is None else hold.clear_since
+            if now - hold.clear_since >= spec.resume_after:
+                hold.holding, hold.reason, hold.since, hold.clear_since = False, "", None, None
+        # not measured but not stale yet: the trigger keeps what it was doing
+
+    @staticmethod
+    def _hold(hold: _Hold, now: float, reason: str) -> None:
+        if not hold.holding:
+            hold.since = now
+        hold.holding, hold.reason, hold.clear_since = True, reason, None
+
+    def _reasons(self, now: float) -> list[str]:
+        out = []
+        if self.forced_until is not None:
+            until = "" if math.isinf(self.forced_until) else f" for {fmt_num(round(self.forced_until - now))}s more"
+            out.append(f"forced by {self.forced_by}{until}")
+        out += [h.reason for h in self.holds.values() if h.holding]
+        return out
+
+    # ------------------------------------------------------------------ acting
+
+    def _throttle(self, now: float, reason: str) -> None:
+        self.throttled, self.reason, self.since = True, reason, now
+        self.periods.append((now, None, reason))
+        data = {"op": "throttle", "throttled": True, "reason": reason, "since": now,
+                "triggers": [n for n, h in self.holds.items() if h.holding]}
+        if self.actions.paused:
+            self._emit(f"throttled: {reason}; the migration was already paused by {self.actions.paused_by or 'someone'}",
+                       Level.PAUSE, data)
+            return
+        if not self.actions.actions.get("pause"):
+            self._emit(f"throttled: {reason}; no pause action is configured, so only the throttle status "
+                       "says so", Level.WARN, data)
+            return
+        self._request("pause", reason, f"throttled: {reason}", data)
+
+    def _release(self, now: float) -> None:
+        held = now - (self.since or now)
+        reason = f"every throttle signal clear after {fmt_num(round(held, 1))}s throttled"
+        data = {"op": "release", "throttled": False, "reason": reason, "since": self.since, "seconds": held}
+        self.throttled, self.reason, self.since = False, "", None
+        if self.periods:
+            start, _end, why = self.periods[-1]
+            self.periods[-1] = (start, now, why)
+        mine = self.paused_it and self.actions.paused and self.actions.paused_by == WHO
+        self.paused_it = False
+        if not mine:
+            kept = (f"; the migration stays paused (paused by {self.actions.paused_by})"
+                    if self.actions.paused else "")
+            self._emit(f"throttle released: {reason}{kept}", Level.INFO, data)
+            return
+        self._request("resume", reason, f"throttle released: {reason}", data)
+
+    def _request(self, verb: str, why: str, head: str, data: dict[str, Any]) -> None:
+        def announce(ev: Event) -> Event:
+            if verb == "pause" and ev.data.get("ok"):
+                self.paused_it = True
+            return Event("throttle", WHO, f"{head}; {ev.message}", ev.level if verb == "pause" or not ev.data.get(
+                "ok", True) else Level.INFO, {**ev.data, **data})
+
+        try:
+            self.engine.request_action(verb, who=WHO, why=why, confirmed=True, announce=announce)
+        except ActionError as exc:
+            self._emit(f"{head}; {verb} could not be requested: {exc}", Level.ERROR, data)
+
+    def _emit(self, message: str, level: Level, data: dict[str, Any]) -> None:
+        self.engine.emit(Event("throttle", WHO, message, level, data))
+
+    # ------------------------------------------------------------------ operator commands (engine thread)
+
+    def force(self, who: str, seconds: float | None = None) -> dict[str, Any]:
+        """``ctl throttle [--for]``: throttle now, until :meth:`lift` (or for ``seconds``)."""
+        if seconds is not None and seconds <= 0:
+            raise MigtuiError("a forced throttle needs a positive duration")
+        now = self.engine.clock()
+        self.forced_until, self.forced_by = (math.inf if seconds is None else now + seconds), who
+        self.on_tick(now)
+        return self.status(now)
+
+    def lift(self, who: str) -> dict[str, Any]:
+        """``ctl no-throttle``: end a forced throttle (the triggers' own holds stay)."""
+        if self.forced_until is None:
+            raise MigtuiError("no forced throttle to lift" + (f"; throttled by {self.reason}" if self.throttled else ""))
+        self.forced_until, self.forced_by = None, ""
+        self.engine.emit(Event("throttle", WHO, f"forced throttle lifted by {who}", Level.INFO,
+                               {"op": "lift", "who": who}))
+        now = self.engine.clock()
+        self.on_tick(now)
+        return self.status(now)
+
+    # ------------------------------------------------------------------ status
+
+    def status(self, now: float | None = None) -> dict[str, Any]:
+        """``{throttled, reason, since, forced_until, forced_by, triggers: {name: {throttled, reason,
+        since, utilization}}}`` (plain data: frames and ``ctl status`` carry it)."""
+        forced = self.forced_until
+        return {
+            "throttled": self.throttled, "reason": self.reason, "since": self.since,
+            "forced_until": None if forced is None or math.isinf(forced) else forced, "forced": forced is not None,
+            "forced_by": self.forced_by,
+            "triggers": {n: {"throttled": h.holding, "reason": h.reason, "since": h.since,
+                             "utilization": _json(h.utilization),
+                             "clear_for": None if h.clear_since is None or now is None else now - h.clear_since,
+                             "resume_after": h.spec.resume_after}
+                         for n, h in self.holds.items()},
+        }
+
+    def close(self) -> None:
+        return None
+
+
+def _num(v: Any) -> str:
+    return fmt_num(float(v)) if isinstance(v, (int, float)) else str(v)
+
+
+def _json(v: float | None) -> float | None:
+    return None if v is None or math.isnan(v) or math.isinf(v) else v

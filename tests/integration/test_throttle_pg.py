@@ -1,0 +1,174 @@
+"""The throttle on a real PostgreSQL: a batched backfill using ``wait_if_paused`` stops while a
+throttle signal holds (a flag file, an HTTP endpoint answering 429, a signal that cannot be
+measured) and goes on by itself once every signal has been clear for ``resume_after``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import wait_until
+from tests.integration.test_actions_pg import Backfill, _advisory_holders, _key, _table
+
+pytestmark = pytest.mark.pg
+
+
+@pytest.fixture
+def backfills() -> Any:
+    started: list[Backfill] = []
+
+    def start(dsn: str, table: str, key: int) -> Backfill:
+        backfill = Backfill(dsn, table, key, batch=20)
+        started.append(backfill)
+        backfill.start()
+        return backfill
+
+    yield start
+    for backfill in started:
+        backfill.stop.set()
+        backfill.join(10)
+
+
+def _throttle_events(engine: Any) -> list[Any]:
+    engine.store.flush()
+    return engine.store.events(engine.run_id, kinds=["throttle"])
+
+
+def _config(pg: Any, key: int, flags: dict[str, Path], triggers: str, extra_sources: str = "") -> str:
+    files = ", ".join(f"{k}: {v}" for k, v in flags.items())
+    return f"""
+    interval: 100ms
+    sources:
+      - {{type: flag_file, name: flags, interval: 100ms, files: {{{files}}}}}
+    {extra_sources}
+    actions:
+      pause:
+        - {{type: pg_pause, key: {key}, dsn: "{pg.dsn}"}}
+    triggers:
+    {triggers}
+    """
+
+
+def _flag_trigger(name: str, flag: str, resume_after: str = "300ms") -> str:
+    return (f"  - {{name: {name}, source: flags, metric: flag.present, labels: {{flag: {flag}}}, above: 0.5, "
+            f"action: throttle, resume_after: {resume_after}}}\n    ")
+
+
+def _moving(backfill: Backfill) -> bool:
+    seen = backfill.batches
+    wait_until(lambda: backfill.batches > seen + 2 or backfill.error, "the backfill to run batches", timeout=20)
+    assert backfill.error is None, backfill.error
+    return True
+
+
+def _held(backfill: Backfill) -> bool:
+    """The backfill saw the pause and runs no batch any more."""
+    backfill.paused_seen.clear()
+    wait_until(backfill.paused_seen.is_set, "the backfill to wait in wait_if_paused", timeout=20)
+    frozen = backfill.batches
+    backfill.paused_seen.clear()
+    wait_until(backfill.paused_seen.is_set, "the backfill to wait again", timeout=20)
+    return backfill.batches == frozen
+
+
+def _watching(pg: Any, make_engine: Any, backfills: Any, flags: dict[str, Path], triggers: str) -> tuple[Any, Backfill, int]:
+    """A running watch with these flag files and triggers, and a real backfill that is moving."""
+    key, table = _key(), _table(pg, rows=100_000)
+    engine = make_engine(_config(pg, key, flags, triggers))
+    engine.start()
+    backfill = backfills(pg.dsn, table, key)
+    assert _moving(backfill)
+    return engine, backfill, key
+
+
+def test_a_flag_file_throttles_a_real_backfill_and_it_resumes_by_itself(pg: Any, make_engine: Any, backfills: Any,
+                                                                          tmp_path: Path) -> None:
+    flag = tmp_path / "throttle.flag"
+    engine, backfill, key = _watching(pg, make_engine, backfills, {"hold": flag}, _flag_trigger("flag", "hold"))
+
+    flag.touch()
+    wait_until(lambda: engine.frame.throttle.get("throttled"), "the throttle")
+    assert _held(backfill)
+    assert [h[1] for h in _advisory_holders(pg, key)] == ["migtui-pause"]
+    status = engine.fresh_frame().throttle
+    assert status["reason"].startswith("flag: flag.present = 1")
+    assert status["triggers"]["flag"]["throttled"] is True
+
+    flag.unlink()
+    wait_until(lambda: not engine.frame.throttle.get("throttled"), "the release")
+    assert _moving(backfill)
+    assert _advisory_holders(pg, key) == []
+    events = _throttle_events(engine)
+    assert [e.data["op"] for e in events] == ["throttle", "release"], [e.message for e in events]
+    assert "throttled: flag: flag.present = 1" in events[0].message
+    assert "migration paused" in events[0].message
+    assert "every throttle signal clear" in events[1].message and "migration resumed" in events[1].message
+    # the throttle's pause and resume are its own events, not also two action events
+    engine.store.flush()
+    assert engine.store.events(engine.run_id, kinds=["action"]) == []
+
+
+def test_two_overlapping_throttle_triggers_resume_only_when_both_are_clear(pg: Any, make_engine: Any, backfills: Any,
+                                                                             tmp_path: Path) -> None:
+    a, b = tmp_path / "a.flag", tmp_path / "b.flag"
+    engine, backfill, _key_ = _watching(pg, make_engine, backfills, {"a": a, "b": b},
+                                        _flag_trigger("flag-a", "a") + _flag_trigger("flag-b", "b"))
+
+    a.touch()
+    wait_until(lambda: engine.frame.throttle.get("throttled"), "the throttle")
+    b.touch()
+    wait_until(lambda: engine.frame.throttle["triggers"]["flag-b"]["throttled"], "the second signal")
+    a.unlink()
+    wait_until(lambda: not engine.frame.throttle["triggers"]["flag-a"]["throttled"], "flag-a clear for resume_after")
+    assert engine.fresh_frame().throttle["throttled"], "one signal that says throttle wins"
+    assert _held(backfill)
+
+    b.unlink()
+    wait_until(lambda: not engine.frame.throttle.get("throttled"), "the release")
+    assert _moving(backfill)
+    assert [e.data["op"] for e in _throttle_events(engine)] == ["throttle", "release"]
+
+
+def test_a_manual_pause_is_not_lifted_by_a_throttle_release(pg: Any, make_engine: Any, backfills: Any, tmp_path: Path) -> None:
+    flag = tmp_path / "throttle.flag"
+    engine, backfill, key = _watching(pg, make_engine, backfills, {"hold": flag}, _flag_trigger("flag", "hold"))
+
+    flag.touch()
+    wait_until(lambda: engine.frame.throttle.get("throttled") and engine.frame.paused, "the throttle's pause")
+    [result] = engine.pause(who="dba", why="looking at it").result(timeout=20)
+    assert result.ok
+    flag.unlink()
+    wait_until(lambda: not engine.frame.throttle.get("throttled"), "the release")
+    release = _throttle_events(engine)[-1]
+    assert "stays paused (paused by dba)" in release.message
+    assert engine.fresh_frame().paused
+    assert _held(backfill)
+    assert len(_advisory_holders(pg, key)) == 1
+
+
+def test_a_signal_that_cannot_be_measured_throttles_fail_closed(pg: Any, make_engine: Any, backfills: Any, tmp_path: Path) -> None:
+    """A source that fails for stale_after throttles with 'cannot measure'; on_stale: open does not."""
+    folder = tmp_path / "flags"
+    folder.mkdir()
+    flag = folder / "throttle.flag"
+    triggers = (_flag_trigger("flag", "hold").replace("resume_after: 300ms", "resume_after: 300ms, stale_after: 500ms")
+                + "  - {name: open, source: flags, metric: flag.present, labels: {flag: other}, above: 0.5, "
+                  "action: throttle, stale_after: 500ms, on_stale: open}\n    ")
+    engine, backfill, _key_ = _watching(pg, make_engine, backfills, {"hold": flag, "other": tmp_path / "other.flag"},
+                                        triggers)
+
+    folder.rmdir()
+    folder.write_text("")  # a file where the flag's folder was: the flag cannot be checked, the source fails
+    wait_until(lambda: engine.frame.throttle.get("throttled"), "the fail-closed throttle")
+    status = engine.fresh_frame().throttle
+    assert "cannot measure flag.present" in status["triggers"]["flag"]["reason"]
+    assert status["triggers"]["open"]["throttled"] is False
+    assert _held(backfill)
+
+    folder.unlink()
+    folder.mkdir()
+    wait_until(lambda: not engine.frame.throttle.get("throttled"), "the release once measured and clear")
+    assert _moving(backfill)
