@@ -280,11 +280,10 @@ COMMAND_WAIT = 10.0
 
 
 def trigger_runtime(engine: Any) -> Any:
-    """The engine's ``triggers`` extension, or MigtuiError when this watch has none."""
-    runtime = getattr(engine, "extensions", {}).get("triggers")
-    if runtime is None or not hasattr(runtime, "acknowledge"):
-        raise MigtuiError("triggers are not loaded in this watch (no triggers extension)")
-    return runtime
+    """The run's trigger runtime (``engine.parts.triggers``), or MigtuiError while it is not built."""
+    if engine.parts is None:
+        raise MigtuiError("triggers are not loaded in this watch (the run is still being built)")
+    return engine.parts.triggers
 
 
 def _on_engine(engine: Any, what: str, fn: Any) -> Any:
@@ -319,12 +318,9 @@ def unsilence_triggers(engine: Any, target: str, who: str) -> Event:
 def active_silences(engine: Any, now: float | None = None) -> list[dict[str, Any]]:
     """The silences in force: ``[{"target", "until", "who", "triggers"}]``, soonest to end first.
     Cheap and safe from any thread (the trigger engine returns a copy)."""
-    runtime = getattr(engine, "extensions", {}).get("triggers")
-    triggers = getattr(runtime, "triggers", None)
-    if triggers is None:
+    if engine.parts is None:
         return []
-    now = engine.clock() if now is None else now
-    return triggers.silences(now)
+    return engine.parts.triggers.silences(now)
 
 
 def _send(conn: socket.socket, obj: dict[str, Any]) -> bool:

@@ -36,7 +36,6 @@ not in the footer (``show=False``); help and the command palette list them.
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Callable, ClassVar
@@ -51,7 +50,7 @@ from textual.geometry import Size
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
-from migtui.control import acknowledge_trigger, active_silences, silence_triggers, unsilence_triggers
+from migtui.control import acknowledge_trigger, silence_triggers, unsilence_triggers
 from migtui.errors import MigtuiError
 from migtui.model import Event, Level, Phase
 from migtui.safetext import one_line
@@ -168,18 +167,23 @@ class MigtuiApp(App[None]):
         self.handle_signals = handle_signals
         """SIGTERM / SIGHUP (an SSH session that drops) end the app cleanly, so the run is closed."""
         self.refresh_interval = refresh_interval
-        self.clock = clock or getattr(engine, "clock", time.time)
+        self.clock = clock or engine.clock
         self.frozen = False
         self._dirty = True
         self._accepting = True
         self._shown_at_mount: set[int] = set()
-        self._groups = panels_by_kind(getattr(engine, "panels", []))
+        self._groups = panels_by_kind(engine.frame.panels)
         self.tab_ids = [f"tab-{kind}" for kind, _ in self._groups]
         self.engine_updates = 0
         """How many engine updates the UI received (tests wait on it)."""
-        keymap = (engine.config.get("ui") or {}).get("keymap") if getattr(engine, "config", None) else None
+        keymap = (engine.config.get("ui") or {}).get("keymap")
         if isinstance(keymap, dict) and keymap:
             self.set_keymap({str(k): str(v) for k, v in keymap.items()})
+
+    @property
+    def frame(self) -> Any:
+        """The engine's latest :class:`migtui.engine.Frame`: everything the cockpit draws comes from it."""
+        return self.engine.frame
 
     # ------------------------------------------------------------------ layout
 
@@ -213,7 +217,7 @@ class MigtuiApp(App[None]):
         self.query_one("#triggers-box").border_title = "Triggers"
         self.event_log.border_title = "Events"
         log = self.event_log
-        recent = list(getattr(self.engine, "recent_events", []))
+        recent = list(self.frame.events)
         self._shown_at_mount = {id(ev) for ev in recent}
         for ev in recent:
             log.add_event(ev)
@@ -223,9 +227,9 @@ class MigtuiApp(App[None]):
         self.render_now()
         self.set_interval(self.refresh_interval, self._tick_render, name="render")
         self.call_after_refresh(_freeze_startup_objects)
-        if self.start_engine and not getattr(self.engine, "running", False):
+        if self.start_engine and not self.engine.running:
             self.engine.start()
-            log.add_ui(f"engine started: ticking every {self.engine.config.interval:g}s", ts=self.clock())
+            log.add_ui(f"engine started: ticking every {self.frame.interval:g}s", ts=self.clock())
 
     def _install_signal_handlers(self) -> None:
         import asyncio
@@ -330,22 +334,23 @@ class MigtuiApp(App[None]):
         if not self._accepting:
             return
         now = self.clock()
-        triggers = trigger_rows(self.engine, now)
+        triggers = trigger_rows(self.frame, now)
         if self._dirty and not self.frozen:  # at most once per engine tick (the engine's update sets it)
             self.render_now(triggers=triggers, now=now)
         else:  # the elapsed time: the header updates itself only when its text changed
-            self.header.show(self.engine, triggers, now=now, frozen=self.frozen)
+            self.header.show(self.frame, triggers, now=now, frozen=self.frozen)
 
     def render_now(self, *, triggers: Any = ..., now: float | None = None) -> None:
-        """Redraw the header, the visible panel and the triggers table from the engine's state."""
+        """Redraw the header, the visible panel and the triggers table from the engine's latest frame."""
         now = self.clock() if now is None else now
+        frame = self.frame
         if triggers is ...:
-            triggers = trigger_rows(self.engine, now)
+            triggers = trigger_rows(frame, now)
         self._dirty = False
-        self.header.show(self.engine, triggers, now=now, frozen=self.frozen)
+        self.header.show(frame, triggers, now=now, frozen=self.frozen)
         panel = self.visible_panel
         if panel is not None:
-            panel.show(self.engine, triggers, now=now)
+            panel.show(frame, triggers, now=now)
         self.triggers_view.show(triggers, now=now)
 
     @property
@@ -408,10 +413,6 @@ class MigtuiApp(App[None]):
 
     @work(thread=True, exit_on_error=False, group="commands", description="describing the rollback")
     def _prepare_rollback(self, reason: str = "") -> None:
-        if self.engine.extensions.get("actions") is None:
-            self._log_threadsafe("rollback: no actions are available (no actions extension loaded); "
-                                 "configure actions.rollback in the config", "warn")
-            return
         try:
             plan = self.engine.describe_actions("rollback")
         except Exception as exc:  # noqa: BLE001
@@ -439,9 +440,6 @@ class MigtuiApp(App[None]):
         if pid is None:
             self.log_ui(f"{verb}: select a backend in the blocking tree first (Tab to the tree, arrows to move)",
                         "warn")
-            return
-        if self.engine.extensions.get("actions") is None:
-            self.log_ui(f"{verb} pid {pid}: no actions are available (no actions extension loaded)", "warn")
             return
         self._prepare_backend(verb, pid, row)
 
@@ -534,7 +532,7 @@ class MigtuiApp(App[None]):
             self._log_threadsafe(f"export: the report module is not available ({exc}); "
                                  "nothing was exported", "warn")
             return
-        store = getattr(self.engine, "store", None)
+        store = self.engine.store
         if store is None:
             self._log_threadsafe("export: this run has no store; nothing to export", "warn")
             return
@@ -567,12 +565,9 @@ class MigtuiApp(App[None]):
 
     def _trigger_rows_or_say(self, verb: str) -> list[TriggerRow] | None:
         """The trigger rows, or None after one line in the event log saying why there are none."""
-        rows = trigger_rows(self.engine, self.clock())
-        runtime = self.engine.extensions.get("triggers")
-        if not rows and getattr(runtime, "specs", None):
-            rows = trigger_rows(self.engine, self.clock())  # [] was a status read racing a change: read again
-        if rows is None or runtime is None:
-            self.log_ui(f"{verb}: triggers are not loaded (no triggers extension)", "warn")
+        rows = trigger_rows(self.frame, self.clock())
+        if rows is None:
+            self.log_ui(f"{verb}: triggers are not loaded in this run", "warn")
             return None
         if not rows:
             self.log_ui(f"{verb}: no triggers are configured (triggers: in the config)", "warn")
@@ -649,7 +644,7 @@ class MigtuiApp(App[None]):
         if self._trigger_rows_or_say("unsilence") is None:
             return
         now = self.clock()
-        silences = active_silences(self.engine, now)
+        silences = [dict(s) for s in self.frame.silences if s["until"] > now]
         if not silences:
             self.log_ui("unsilence: nothing is silenced", "warn")
             return
@@ -688,7 +683,7 @@ class MigtuiApp(App[None]):
         else:
             self.log_ui("display live again")
             self.render_now()
-        self.header.show(self.engine, trigger_rows(self.engine, self.clock()), now=self.clock(), frozen=self.frozen)
+        self.header.show(self.frame, trigger_rows(self.frame, self.clock()), now=self.clock(), frozen=self.frozen)
 
     def action_panel(self, n: int) -> None:
         if not 1 <= n <= len(self.tab_ids):
@@ -716,8 +711,7 @@ class MigtuiApp(App[None]):
         self.push_screen(HelpScreen(bindings, notes))
 
     async def action_quit(self) -> None:
-        phase = getattr(self.engine.phase, "value", self.engine.phase)
-        if phase != Phase.MIGRATION.value:
+        if self.frame.phase != Phase.MIGRATION:
             self.exit()
             return
 
@@ -727,7 +721,7 @@ class MigtuiApp(App[None]):
             else:
                 self.log_ui("quit cancelled")
 
-        store = getattr(getattr(self.engine, "store", None), "path", None)
+        store = self.frame.store_path
         lines = ["The phase is migration: quitting stops monitoring, triggers and their actions.",
                  f"Everything so far is stored{f' in {store}' if store else ''}."]
         self.push_screen(ConfirmScreen("A migration is running. Quit the cockpit?", lines, yes="Quit"), done)
@@ -830,7 +824,7 @@ def run_cockpit(engine: Any) -> bool:
     app = MigtuiApp(engine, start_engine=True, handle_signals=True)
     try:
         app.run()
-        if app.return_code and getattr(engine, "running", False):
+        if app.return_code and engine.running:
             outlive_the_cockpit(engine, app._exception)
     finally:
         engine.close()

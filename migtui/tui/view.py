@@ -1,8 +1,8 @@
-"""Pure views over the engine's state for the cockpit: numbers, ages, sparklines, trigger rows,
+"""Pure views over the engine's frame for the cockpit: numbers, ages, sparklines, trigger rows,
 baseline lookups and the blocking tree. No Textual here (Rich only), so it is cheap to test.
 
-Everything reading the engine copies first (``list(...)``): the engine thread mutates its dicts and
-deques while the UI thread draws.
+Everything here reads a :class:`migtui.engine.Frame` (``engine.frame``): immutable, so the UI thread
+draws it while the engine thread builds the next one.
 """
 
 from __future__ import annotations
@@ -235,21 +235,11 @@ def _field(row: Any, name: str, default: Any = None) -> Any:
     return getattr(row, name, default)
 
 
-def trigger_rows(engine: Any, now: float | None = None) -> list[TriggerRow] | None:
-    """The triggers extension's status rows, or None when there is no triggers extension."""
-    ext = getattr(engine, "extensions", {}).get("triggers")
-    if ext is None:
+def trigger_rows(frame: Any, now: float | None = None) -> list[TriggerRow] | None:
+    """The frame's trigger status rows, or None when the run has no triggers runtime."""
+    raw = frame.triggers
+    if raw is None:
         return None
-    status = getattr(ext, "status", None)
-    if status is None:
-        return None
-    try:
-        try:
-            raw = status(now) if now is not None else status()
-        except TypeError:
-            raw = status()
-    except Exception:  # noqa: BLE001 - a bug in triggers must not break the cockpit
-        return []
     rows = []
     for r in list(raw or ()):
         rows.append(TriggerRow(
@@ -285,56 +275,16 @@ def trigger_state_for_metric(rows: Iterable[TriggerRow] | None, metric: str, sou
 
 # --------------------------------------------------------------------------- baselines
 
-def baseline_value(engine: Any, source: str, metric: str, labels: Mapping[str, str]) -> float | None:
-    """The baseline of one series from ``engine.extensions["baseline"]`` (mean, else p50), or None.
-
-    Tolerant of the extension's shape: a ``view.baseline(source, metric, labels)`` (the
-    ``BaselineKeeper`` of :mod:`migtui.trigger_runtime`), a ``stats_for(source, metric, labels)`` /
-    ``lookup`` method, or a ``stats`` / ``baselines`` mapping keyed by ``(source, metric, labels_key)``."""
-    ext = getattr(engine, "extensions", {}).get("baseline")
-    if ext is None:
-        return None
-    key = (source, metric, labels_key(labels))
-    st: Any = None
-    view = getattr(ext, "view", None)  # migtui.trigger_runtime.BaselineKeeper: view.baseline(...)
-    if view is not None and callable(getattr(view, "baseline", None)):
-        ext = _ViewBaselines(view)
-    try:
-        for meth in ("stats_for", "lookup", "get_stats"):
-            fn = getattr(ext, meth, None)
-            if callable(fn):
-                st = fn(source, metric, labels)
-                break
-        else:
-            for attr in ("stats", "baselines", "current"):
-                m = getattr(ext, attr, None)
-                if callable(m) and not isinstance(m, Mapping):
-                    m = m()
-                if isinstance(m, Mapping):
-                    st = m.get(key)
-                    break
-            else:
-                if isinstance(ext, Mapping):
-                    st = ext.get(key)
-    except Exception:  # noqa: BLE001
-        return None
+def baseline_value(frame: Any, source: str, metric: str, labels: Mapping[str, str]) -> float | None:
+    """The baseline of one series in the frame (mean, else p50), or None."""
+    st = frame.baselines.get((source, metric, labels_key(labels)))
     if st is None:
         return None
-    if isinstance(st, (int, float)):
-        return _num(st)
     for attr in ("mean", "p50"):
         v = _num(_field(st, attr))
         if v is not None:
             return v
     return None
-
-
-class _ViewBaselines:
-    def __init__(self, view: Any) -> None:
-        self.view = view
-
-    def stats_for(self, source: str, metric: str, labels: Mapping[str, str]) -> Any:
-        return self.view.baseline(source, metric, labels)
 
 
 # --------------------------------------------------------------------------- metric rows
@@ -371,9 +321,9 @@ def fmt_coarse(seconds: float | None) -> str:
     return f"{s}s"
 
 
-def source_reachable(engine: Any, source: str) -> bool:
+def source_reachable(frame: Any, source: str) -> bool:
     """False while a source cannot be polled (error, stale, quarantined): its last values are old."""
-    st = getattr(engine, "sources", {}).get(source)
+    st = frame.sources.get(source)
     return st is None or st.state in ("ok", "starting")
 
 
@@ -391,10 +341,10 @@ _STATE_RANK = {"nodata": -1, "stale": -1, "ok": 0, "resolved": 0, "pending": 1, 
                "critical": 3, "pause": 4, "rollback": 5}
 
 
-def metric_rows(engine: Any, panel: PanelSpec, triggers: list[TriggerRow] | None, *, window: float = 600.0,
+def metric_rows(frame: Any, panel: PanelSpec, triggers: list[TriggerRow] | None, *, window: float = 600.0,
                 now: float | None = None, max_series: int = 6) -> list[MetricRow]:
     """One row per series of every metric of a panel (a ``*`` suffix matches a prefix)."""
-    series = list(getattr(engine, "series", {}).values())
+    series = list(frame.series.values())
     rows: list[MetricRow] = []
     for spec in panel.metrics:
         prefix = spec.metric[:-1] if spec.metric.endswith("*") else None
@@ -413,12 +363,12 @@ def metric_rows(engine: Any, panel: PanelSpec, triggers: list[TriggerRow] | None
             t_end = now if now is not None else (last_ts or time.time())
             vals = [float(v) for ts, v in pts if ts >= t_end - window]
             value = _num(pts[-1][1]) if pts else None
-            base = baseline_value(engine, s.source, s.metric, s.labels)
+            base = baseline_value(frame, s.source, s.metric, s.labels)
             state, age = _threshold_state(spec, value), None
             tstate = trigger_state_for_metric(triggers, s.metric, s.source, s.labels)
             if tstate and _STATE_RANK.get(tstate, 0) > _STATE_RANK.get(state, 0):
                 state = tstate
-            if not source_reachable(engine, s.source):  # old values never read as ok (or warn)
+            if not source_reachable(frame, s.source):  # old values never read as ok (or warn)
                 state = "stale" if value is not None else "nodata"
                 age = (t_end - last_ts) if last_ts is not None and now is not None else None
             name = title
@@ -449,9 +399,9 @@ def kind_title(kind: str, panels: Sequence[PanelSpec]) -> str:
     return panels[0].title if panels and panels[0].title else kind.title()
 
 
-def source_badge(engine: Any, source: str, now: float | None = None) -> tuple[str, str]:
+def source_badge(frame: Any, source: str, now: float | None = None) -> tuple[str, str]:
     """(text, style) describing a source's connection for a panel or the header."""
-    st = getattr(engine, "sources", {}).get(source)
+    st = frame.sources.get(source)
     if st is None:
         return ("", "")
     now = time.time() if now is None else now
@@ -695,7 +645,7 @@ def count_blocked(node: BlockNode) -> int:
     return sum(1 + count_blocked(c) for c in node.children)
 
 
-def rows_from_series(engine: Any, name: str, source: str = "", *, now: float, max_age: float = 15.0
+def rows_from_series(frame: Any, name: str, source: str = "", *, now: float, max_age: float = 15.0
                      ) -> list[dict[str, Any]] | None:
     """A table for a ``kind: metrics`` query (e.g. ``progress_create_index``): one row per label set
     of the series named ``<name>.*`` whose last point is at most ``max_age`` old; the labels and
@@ -703,7 +653,7 @@ def rows_from_series(engine: Any, name: str, source: str = "", *, now: float, ma
     prefix = name + "."
     seen = False
     rows: dict[tuple[tuple[str, str], ...], dict[str, Any]] = {}
-    for ser in list(getattr(engine, "series", {}).values()):
+    for ser in frame.series.values():
         if not ser.metric.startswith(prefix) or (source and ser.source != source):
             continue
         seen = True

@@ -80,15 +80,13 @@ def test_sparkline_dims_values_at_or_below_the_baseline() -> None:
     assert {str(span.style) for span in line.spans if span.start == 1} == {"dim"}
 
 
-def test_trigger_rows_from_the_extension_and_the_worst_state() -> None:
-    class Ext:
-        def status(self) -> list[dict]:
-            return [{"name": "a", "state": "pending", "action": "rollback", "since": 1.0, "value": 3.0},
-                    {"name": "b", "state": "firing", "action": "pause", "value": "NaN"},
-                    {"name": "c", "state": "ok", "action": "warn"}]
+def test_trigger_rows_from_the_frame_and_the_worst_state() -> None:
+    status = ({"name": "a", "state": "pending", "action": "rollback", "since": 1.0, "value": 3.0},
+              {"name": "b", "state": "firing", "action": "pause", "value": "NaN"},
+              {"name": "c", "state": "ok", "action": "warn"})
 
-    assert trigger_rows(SimpleNamespace(extensions={})) is None
-    rows = trigger_rows(SimpleNamespace(extensions={"triggers": Ext()}), now=5.0)
+    assert trigger_rows(SimpleNamespace(triggers=None)) is None
+    rows = trigger_rows(SimpleNamespace(triggers=status), now=5.0)
     worst = worst_trigger(rows)
     assert worst is not None and worst.name == "b" and worst.display_state == "pause"
     assert rows[1].value is None

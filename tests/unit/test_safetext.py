@@ -104,12 +104,12 @@ def test_header_events_alerts_and_headless_lines(name: str, text: str) -> None:
     from migtui.tui.view import TriggerRow
     from migtui.tui.widgets.header import render_header
 
-    source = SimpleNamespace(name=name, state="error", last_error=text, last_ok=None)
-    engine = SimpleNamespace(name=name, phase=Phase.MIGRATION, started_at=0.0, sources={name: source},
-                             extensions={"actions": SimpleNamespace(paused=True, paused_by=text)}, collectors={},
-                             store=None, subscribe=lambda fn: None)
+    source = SimpleNamespace(name=name, state="error", last_error=text, last_ok=None, server=text)
+    frame = SimpleNamespace(name=name, phase=Phase.MIGRATION, started_at=0.0, sources={name: source},
+                            paused=True, paused_by=text, store_path=None, store_ok=True)
+    engine = SimpleNamespace(subscribe=lambda fn: None, frame=frame)
     trig = TriggerRow(name=text, state="firing", action="pause")
-    no_controls(render(render_header(engine, [trig], now=10.0, frozen=True)))
+    no_controls(render(render_header(frame, [trig], now=10.0, frozen=True)))
 
     ev = Event("error", name, text, Level.ERROR, {"body": text})
     no_controls(ev.subject)

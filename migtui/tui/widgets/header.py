@@ -21,35 +21,36 @@ class CockpitHeader(Static):
     CockpitHeader { height: auto; max-height: 3; background: $panel; padding: 0 1; }
     """
 
-    def show(self, engine: Any, triggers: list[TriggerRow] | None, *, now: float, frozen: bool) -> None:
+    def show(self, frame: Any, triggers: list[TriggerRow] | None, *, now: float, frozen: bool) -> None:
         width = max(20, (self.size.width or 200) - 2)
-        text = render_header(engine, triggers, now=now, frozen=frozen)
+        text = render_header(frame, triggers, now=now, frozen=frozen)
         if text.cell_len > width:  # narrow terminal: drop server versions, then fold ok sources
-            text = render_header(engine, triggers, now=now, frozen=frozen, versions=False)
+            text = render_header(frame, triggers, now=now, frozen=frozen, versions=False)
         if text.cell_len > width:
-            text = render_header(engine, triggers, now=now, frozen=frozen, versions=False, fold_ok=True)
+            text = render_header(frame, triggers, now=now, frozen=frozen, versions=False, fold_ok=True)
         set_content(self, text, lambda: text)  # once a second (the elapsed time), not every refresh
 
 
-def render_header(engine: Any, triggers: list[TriggerRow] | None, *, now: float, frozen: bool,
+def render_header(frame: Any, triggers: list[TriggerRow] | None, *, now: float, frozen: bool,
                   versions: bool = True, fold_ok: bool = False) -> Text:
-    phase = str(getattr(engine.phase, "value", engine.phase))
+    """The header of a :class:`migtui.engine.Frame`."""
+    phase = frame.phase.value
     t = Text()
-    t.append(one_line(engine.name), style="bold underline")
+    t.append(one_line(frame.name), style="bold underline")
     t.append(" ")
     t.append(f" {phase.upper()} ", style=PHASE_STYLE.get(phase, "reverse"))
-    t.append(f" +{fmt_elapsed(now - engine.started_at)}")
-    sources = list(engine.sources.values())
+    t.append(f" +{fmt_elapsed(now - frame.started_at)}")
+    sources = list(frame.sources.values())
     ok = [st for st in sources if st.state == "ok"]
     if fold_ok and len(ok) > 1:
         t.append(f"  {len(ok)} sources ", style="bold")
         t.append("ok", style="green")
         sources = [st for st in sources if st.state != "ok"]
     for st in sources:
-        text, style = source_badge(engine, st.name, now)
+        text, style = source_badge(frame, st.name, now)
         short = text.split(":")[0] if len(text) > 24 else text
         t.append(f"  {one_line(st.name)}", style="bold")
-        version = _server_version(engine, st.name) if versions else ""
+        version = one_line(st.server) if versions else ""
         if version:
             t.append(f" {version}", style="dim")
         t.append(f" {short}", style=style)
@@ -65,9 +66,8 @@ def render_header(engine: Any, triggers: list[TriggerRow] | None, *, now: float,
         t.append("  ")
         t.append(f" {state.upper()} ", style=f"{style} reverse" if worst.rank >= 3 else style)
         t.append(f" {one_line(worst.name)}")
-    actions = getattr(engine, "extensions", {}).get("actions")
-    if actions is not None and getattr(actions, "paused", False):
-        by = getattr(actions, "paused_by", "") or ""
+    if frame.paused:
+        by = frame.paused_by
         t.append("  ")
         t.append(" PAUSED ", style="bold magenta reverse")
         if by:
@@ -75,14 +75,6 @@ def render_header(engine: Any, triggers: list[TriggerRow] | None, *, now: float,
     if frozen:
         t.append("  ")
         t.append(" FROZEN ", style="bold reverse")
-    if getattr(engine, "store", None) is not None and not getattr(engine, "store_ok", True):
+    if frame.store_path is not None and not frame.store_ok:
         t.append("  store NOT WRITING", style="bold red")
     return t
-
-
-def _server_version(engine: Any, source: str) -> str:
-    collector = getattr(engine, "collectors", {}).get(source)
-    num = getattr(collector, "server_version", 0) or 0
-    if isinstance(num, int) and num > 0:
-        return f"PG{num // 10000}"
-    return ""

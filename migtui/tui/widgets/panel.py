@@ -92,10 +92,10 @@ class KindPanel(VerticalScroll):
             hint.update(Text(text, no_wrap=True, overflow="ellipsis"))
         hint.set_class(bool(text), "-shown")
 
-    def show(self, engine: Any, triggers: list[TriggerRow] | None, *, now: float) -> None:
-        """Redraw from the engine's state; only the parts whose content changed are updated."""
+    def show(self, frame: Any, triggers: list[TriggerRow] | None, *, now: float) -> None:
+        """Redraw from the engine's frame; only the parts whose content changed are updated."""
         width = max(40, self.size.width - 2)
-        snapshots = dict(getattr(engine, "snapshots", {}))
+        snapshots = frame.snapshots
         widgets = self._widgets()
         if not widgets:  # not composed yet, or the app is closing and its widgets are gone: nothing to draw
             return
@@ -103,30 +103,30 @@ class KindPanel(VerticalScroll):
             title = safetext.rich(spec.title, style="bold")
             if spec.source:
                 title.append(f" · {safetext.one_line(spec.source)} ")
-                text, style = source_badge(engine, spec.source, now)
+                text, style = source_badge(frame, spec.source, now)
                 title.append(text, style=style)
             set_content(widgets[f"title-{i}"], title, lambda t=title: t)
-            mrows = metric_rows(engine, spec, triggers, now=now) if spec.metrics else []
-            set_content(widgets[f"metrics-{i}"], _metrics_key(engine, mrows, width),
-                        lambda: render_metrics(engine, spec, triggers, width=width, now=now, rows=mrows))
+            mrows = metric_rows(frame, spec, triggers, now=now) if spec.metrics else []
+            set_content(widgets[f"metrics-{i}"], _metrics_key(frame, mrows, width),
+                        lambda: render_metrics(frame, spec, triggers, width=width, now=now, rows=mrows))
             for ts in spec.table_specs:
                 table = ts.name
                 # a panel of one source never shows another source's table (primary vs replica)
                 snap = snapshots.get(f"{spec.source}/{table}") if spec.source else snapshots.get(table)
                 if ts.render == "tree":
                     tree = widgets[f"tree-{i}-{table}"]
-                    tree.migration_apps = migration_apps(engine, spec.source)
+                    tree.migration_apps = migration_apps(frame, spec.source)
                     tree.show_rows(snap.as_dicts() if snap else [], empty="no lock waits" if snap else "no data yet")
                     continue
                 widget = widgets[f"table-{i}-{table}"]
                 if snap is None:  # a metrics query shown as a table (progress_* are metrics queries)
-                    rows = rows_from_series(engine, table, spec.source, now=now)
+                    rows = rows_from_series(frame, table, spec.source, now=now)
                     if rows is not None:
                         set_content(widget, ("rows", table, len(rows), repr(rows[:MAX_TABLE_ROWS])),
                                     lambda t=ts, r=rows: render_rows(t, r))
                         continue
                 if snap is not None and ts.render == "progress" and snap.rows:  # ETA from the percentage's rate
-                    rows = with_eta(snap.as_dicts(), rows_from_series(engine, table, spec.source, now=now))
+                    rows = with_eta(snap.as_dicts(), rows_from_series(frame, table, spec.source, now=now))
                     set_content(widget, ("rows", table, len(rows), repr(rows[:MAX_TABLE_ROWS]), tuple(snap.columns)),
                                 lambda t=ts, r=rows, c=snap.columns: render_rows(t, r, c))
                     continue
@@ -146,20 +146,13 @@ class KindPanel(VerticalScroll):
         return list(self.query(BlockingTree))
 
 
-def migration_apps(engine: Any, source: str) -> tuple[str, ...]:
-    """application_name patterns of the migration's sessions, from the sources' options
-    (``migration_application_name`` of a postgres source, ``application_name`` of the migration watch)."""
+def migration_apps(frame: Any, source: str) -> tuple[str, ...]:
+    """application_name patterns of the migration's sessions: what the panel's source and the
+    migration watch declare (:attr:`migtui.api.Collector.session_names`)."""
     pats: list[str] = []
-    collectors = getattr(engine, "collectors", {})
-    for name, col in list(collectors.items()):
-        opts = getattr(col, "opts", None)
-        if not isinstance(opts, dict):
-            continue
-        if name == source or not source:
-            pats.append(str(opts.get("migration_application_name") or ""))
-        if name == "migration":
-            val = opts.get("application_name")
-            pats.extend([str(v) for v in val] if isinstance(val, (list, tuple)) else [str(val or "")])
+    for name, st in frame.sources.items():
+        if name == source or not source or name == "migration":
+            pats.extend(st.session_names)
     return tuple(p for p in pats if p)
 
 
@@ -175,10 +168,10 @@ def _spark_width(rows: Sequence[Any], width: int) -> tuple[int, int]:
     return name_w, max(8, min(180, width - name_w - 9 - sum(_value_widths(rows)) - 13))
 
 
-def _metrics_key(engine: Any, rows: Sequence[Any], width: int) -> Any:
+def _metrics_key(frame: Any, rows: Sequence[Any], width: int) -> Any:
     """What the metrics table shows (its sparklines draw the last ``spark_w`` points)."""
     _, spark_w = _spark_width(rows, width)
-    return (getattr(engine.config, "interval", 2.0), spark_w,
+    return (frame.interval, spark_w,
             [(r.title, r.unit, r.value, r.baseline, r.state_label, r.points[-spark_w:]) for r in rows])
 
 
@@ -190,12 +183,12 @@ def _snapshot_key(name: str, snap: Any, now: float) -> Any:
     return (name, tuple(snap.columns), len(snap.rows), repr(snap.rows[:MAX_TABLE_ROWS]))
 
 
-def render_metrics(engine: Any, spec: PanelSpec, triggers: list[TriggerRow] | None, *, width: int,
+def render_metrics(frame: Any, spec: PanelSpec, triggers: list[TriggerRow] | None, *, width: int,
                    now: float, rows: list[Any] | None = None) -> Table | Text:
     if not spec.metrics:
         return Text("")
     if rows is None:
-        rows = metric_rows(engine, spec, triggers, now=now)
+        rows = metric_rows(frame, spec, triggers, now=now)
     name_w, spark_w = _spark_width(rows, width)
     table = Table(box=None, expand=False, padding=(0, 1), show_edge=False, header_style="bold dim")
     table.add_column("metric", width=name_w, no_wrap=True, overflow="ellipsis")
@@ -204,7 +197,7 @@ def render_metrics(engine: Any, spec: PanelSpec, triggers: list[TriggerRow] | No
     table.add_column("now", justify="right", width=now_w, no_wrap=True)
     table.add_column("base", justify="right", width=base_w, no_wrap=True)
     table.add_column("Δ", justify="right", width=delta_w, no_wrap=True)
-    table.add_column(f"last {int(spark_w * getattr(engine.config, 'interval', 2.0) // 60) or 1}m", width=spark_w,
+    table.add_column(f"last {int(spark_w * frame.interval // 60) or 1}m", width=spark_w,
                      no_wrap=True)
     for r in rows:
         style = STATE_STYLE.get(r.state, "")
