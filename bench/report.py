@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+GOAL_LINT = 5_000
+
 
 def _g(d: Any, *path: str) -> Any:
     for p in path:
@@ -162,6 +164,17 @@ def _rows(res: dict[str, Any]) -> list[list[str]]:
             rows.append(["6b. First frame of the cockpit (tmux, median)", f"{ff['migtui_median_s']:.2f} s",
                          f"{_n(ff.get('pg_activity_median_s'), '{:.2f}')} s", _n(ff.get("ratio_median"), "{:.2f}"),
                          "< 1.5 s", _met(ff["met"])])
+    lt = f.get("lint")
+    if lt is not None:
+        if _status(lt):
+            na("7. `migtui lint`, static: statements/s (10,000-statement file)", f">= {GOAL_LINT:,}/s", lt)
+        else:
+            peer = (f"{_n(lt.get('squawk_statements_per_s'))}/s whole command ({lt['squawk']})"
+                    if lt.get("squawk_s") else str(lt.get("squawk")))
+            rows.append([f"7. `migtui lint`, static: statements/s ({_n(lt['statements'])}-statement file)",
+                         f"{_n(lt['statements_per_s'])}/s analysis; {_n(lt['cli_statements_per_s'])}/s whole command "
+                         f"({lt['cli_s']:.2f} s)", peer, _n(lt.get("ratio_cli"), "{:.2f}"),
+                         f">= {GOAL_LINT:,}/s", _met(lt["met"])])
     return rows
 
 
