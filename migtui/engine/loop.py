@@ -19,7 +19,7 @@ from migtui.engine.parts import RunParts
 from migtui.engine.polling import Polling
 from migtui.engine.state import EngineUpdate, Series, SourceState
 from migtui.errors import MigtuiError, StoreError
-from migtui.model import Event, Level, PanelSpec, Phase, Sample, TableSnapshot, labels_key
+from migtui.model import Event, Level, PanelSpec, Phase, Sample, TableSnapshot
 from migtui.plugins import Guard, GuardError, PluginHost
 from migtui.redact import redact
 from migtui.store import Store
@@ -204,30 +204,6 @@ class Engine(Polling, Commands):
         # line the headless printer showed is in the store even if migtui is killed right after
         self._flush_store()
         return self._publish(now, samples, snaps, "result")
-
-    def _ingest(self, now: float, samples: list[Sample], snaps: list[TableSnapshot]) -> None:
-        """Append to the in-memory series and snapshots, and buffer for the store (flushed per tick)."""
-        for s in samples:
-            key = (s.source, s.metric, labels_key(s.labels))
-            ser = self.series.get(key)
-            if ser is None:
-                ser = self.series[key] = Series(s.metric, dict(s.labels), s.source)
-            ser.points.append((s.ts, s.value))
-            self._frames.touched(key)
-        for snap in snaps:
-            # by name (the latest of any source: one database is the common case) and by source/name,
-            # so that a primary's and a replica's blocking trees do not overwrite each other
-            self.snapshots[snap.name] = snap
-            self.snapshots[f"{snap.source}/{snap.name}"] = snap
-        if self.store is not None:
-            self.store.add_samples(self.run_id, self.phase, samples)
-            for snap in snaps:
-                # a table that did not change is stored again only once a minute
-                digest = hash((tuple(snap.columns), repr(snap.rows)))
-                last = self._stored_snapshots.get((snap.source, snap.name))
-                if last is None or last[0] != digest or now - last[1] >= 60:
-                    self._stored_snapshots[(snap.source, snap.name)] = (digest, now)
-                    self.store.add_snapshot(self.run_id, self.phase, snap)
 
     def _evaluate(self, now: float, samples: list[Sample], snaps: list[TableSnapshot]) -> None:
         """Triggers, phase requests, pause watching: on every tick and on every result."""

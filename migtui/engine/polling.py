@@ -1,4 +1,5 @@
-"""Polling: launch the collectors that are due, take their results, track each source's health.
+"""Polling: launch the collectors that are due, take their results into the in-memory series, the
+snapshots and the store's buffers, and track each source's health.
 
 Each collector's ``collect`` runs in a worker thread under its :class:`~migtui.plugins.Guard`
 (timeout, failure count, quarantine). A source is never launched while its previous poll is in
@@ -13,9 +14,9 @@ import time
 from typing import Any
 
 from migtui.api import CollectContext
-from migtui.engine.state import DUE_SLACK, SourceState
+from migtui.engine.state import DUE_SLACK, Series, SourceState
 from migtui.errors import MigtuiError
-from migtui.model import Event, Level, Sample, TableSnapshot
+from migtui.model import Event, Level, Sample, TableSnapshot, labels_key
 from migtui.plugins import Guard, GuardError
 from migtui.redact import redact
 
@@ -120,3 +121,27 @@ class Polling:
         if first or changed or st.state == "quarantined":
             self.emit(Event("error", st.name, message, Level.WARN,
                             {"source": st.name, "plugin": st.plugin, "failures": st.errors, "state": st.state}))
+
+    def _ingest(self, now: float, samples: list[Sample], snaps: list[TableSnapshot]) -> None:
+        """Append to the in-memory series and snapshots, and buffer for the store (flushed per tick)."""
+        for s in samples:
+            key = (s.source, s.metric, labels_key(s.labels))
+            ser = self.series.get(key)
+            if ser is None:
+                ser = self.series[key] = Series(s.metric, dict(s.labels), s.source)
+            ser.points.append((s.ts, s.value))
+            self._frames.touched(key)
+        for snap in snaps:
+            # by name (the latest of any source: one database is the common case) and by source/name,
+            # so that a primary's and a replica's blocking trees do not overwrite each other
+            self.snapshots[snap.name] = snap
+            self.snapshots[f"{snap.source}/{snap.name}"] = snap
+        if self.store is not None:
+            self.store.add_samples(self.run_id, self.phase, samples)
+            for snap in snaps:
+                # a table that did not change is stored again only once a minute
+                digest = hash((tuple(snap.columns), repr(snap.rows)))
+                last = self._stored_snapshots.get((snap.source, snap.name))
+                if last is None or last[0] != digest or now - last[1] >= 60:
+                    self._stored_snapshots[(snap.source, snap.name)] = (digest, now)
+                    self.store.add_snapshot(self.run_id, self.phase, snap)

@@ -194,7 +194,7 @@ class TriggerRuntime:
     def _act(self, now: float, tr: Any) -> None:
         verb = tr.requested
         self.requests.append((now, verb, tr.name))
-        if getattr(self.engine, "alert_only", False):
+        if self.engine.alert_only:
             self.engine.emit(Event("action", verb, f"{verb} requested by trigger {tr.name}: not run "
                                    "(alert-only mode)", Level.WARN, {"trigger": tr.name, "stage": "alert_only"}))
             return
@@ -203,7 +203,7 @@ class TriggerRuntime:
             # confirm: false on the trigger acts without asking; otherwise the action's own
             # confirmation setting decides (rollback asks by default).
             self.engine.request_action(verb, who=f"trigger {tr.name}", why=why,
-                                       confirmed=tr.confirm is False or bool(getattr(self.engine, "auto_confirm", False)))
+                                       confirmed=tr.confirm is False or self.engine.auto_confirm)
         except ActionError:
             pass  # the actions extension recorded why (e.g. nothing configured for the verb)
 
