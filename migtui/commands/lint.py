@@ -35,7 +35,9 @@ def _files(paths: tuple[Path, ...]) -> tuple[list[tuple[str, str]], list[dict[st
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--alembic", "alembic_dir", type=click.Path(exists=True, path_type=Path), metavar="DIR",
+              help="Also lint the pending revisions of this Alembic project (offline mode: alembic upgrade --sql).")
 @click.option("--config", "-c", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="A migtui config: its first postgres source gives the live evidence.")
 @click.option("--dsn", default="", help="Connect here (read-only, with timeouts) for the catalog and live evidence.")
@@ -49,8 +51,9 @@ def _files(paths: tuple[Path, ...]) -> tuple[list[tuple[str, str]], list[dict[st
               help="How long to sample each table's reads and writes per second (connected only; 0s: no sample).")
 @click.option("--type", "source_type", default="postgres", show_default=True,
               help="Which database's linter (a plugin registers it through migtui_sql_linters).")
-def lint(paths: tuple[Path, ...], config_path: Path | None, dsn: str, server_version: int | None, as_json: bool,
-         as_sarif: bool, fail_on: str, sample: float, source_type: str) -> None:
+def lint(paths: tuple[Path, ...], alembic_dir: Path | None, config_path: Path | None, dsn: str,
+         server_version: int | None, as_json: bool, as_sarif: bool, fail_on: str, sample: float,
+         source_type: str) -> None:
     """Lint migration SQL files (or directories of .sql files): each statement's locks by pg_locks names,
     whether it rewrites or scans the table, and findings with the safe way to write it. With --dsn or
     --config, the catalog and live evidence (sizes, traffic, the sessions it would queue behind)."""
@@ -59,6 +62,8 @@ def lint(paths: tuple[Path, ...], config_path: Path | None, dsn: str, server_ver
 
     if as_json and as_sarif:
         raise click.UsageError("--json and --sarif are exclusive")
+    if not paths and alembic_dir is None:
+        raise click.UsageError("nothing to lint: give SQL files or directories, or --alembic DIR")
     config = None
     if config_path is not None:
         from migtui.commands.common import load
@@ -70,8 +75,21 @@ def lint(paths: tuple[Path, ...], config_path: Path | None, dsn: str, server_ver
         host = PluginHost()
     linter = _implementation(host, "sql_linter", source_type)
     files, read_errors = _files(paths)
+    warnings: list[str] = []
+    pending = ""
+    if alembic_dir is not None:
+        from migtui.pending import ALEMBIC, alembic_pending
+
+        pending, warnings = alembic_pending(alembic_dir)
+        files.append((ALEMBIC, pending))
     result = linter(files, server_version=server_version, dsn=dsn, config=config, sample=sample)
+    if pending:
+        from migtui.pending import name_revisions
+
+        name_revisions(result["statements"], pending)
+        name_revisions(result["errors"], pending)
     result["errors"] = read_errors + list(result["errors"])
+    result["warnings"] = warnings + list(result["warnings"])
     for w in result["warnings"]:
         echo(f"migtui: warning: {w}", err=True)
     for e in result["errors"]:

@@ -1,0 +1,75 @@
+"""The SQL of a migration that has not run yet, from the migration tool itself (``migtui lint
+--alembic DIR``). Tool-generic: the tool decides what is pending, with its own configuration.
+
+Alembic: ``alembic current`` (the project's env.py connects the way it always does) gives the applied
+revision; ``alembic upgrade <current>:head --sql`` (offline mode: nothing runs) prints the SQL of the
+revisions after it. That text is linted as one file (one session: a ``BEGIN`` or a ``SET lock_timeout``
+carries over to the next revision, as when Alembic runs it), then each statement is named by the
+revision it belongs to, ``alembic:B`` (Alembic's ``-- Running upgrade A -> B`` comments), with its line
+counted from that comment. When ``current`` fails (no database), every revision is pending, with
+a warning."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from migtui.errors import ConfigError
+
+_RUNNING = re.compile(r"^-- Running upgrade (\S*) -> (\S+)", re.M)
+_REVISION = re.compile(r"^([0-9A-Za-z_]+)\b", re.M)
+
+
+def _ini(path: Path) -> Path:
+    ini = path / "alembic.ini" if path.is_dir() else path
+    if not ini.is_file():
+        raise ConfigError(f"--alembic {path}: no alembic.ini there")
+    return ini
+
+
+def _alembic(ini: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "alembic", "-c", str(ini), *args], cwd=ini.parent,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def _last_line(text: str) -> str:
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1].strip()[:300] if lines else "no output"
+
+
+ALEMBIC = "alembic"
+
+
+def alembic_pending(path: Path) -> tuple[str, list[str]]:
+    """``(sql, warnings)``: the SQL of the pending revisions, as Alembic's offline mode prints it."""
+    ini = _ini(path)
+    warnings = []
+    current = _alembic(ini, "current")
+    start = ""
+    if current.returncode != 0:
+        warnings.append(f"alembic current failed ({_last_line(current.stderr or current.stdout)}): "
+                        f"every revision is linted as pending")
+    else:
+        revs = _REVISION.findall(current.stdout)
+        start = revs[0] if revs else ""
+    proc = _alembic(ini, "upgrade", f"{start}:head" if start else "head", "--sql")
+    if proc.returncode != 0:
+        raise ConfigError(f"alembic upgrade --sql (offline mode) failed in {ini.parent}: "
+                          f"{_last_line(proc.stderr or proc.stdout)}")
+    return proc.stdout, warnings
+
+
+def name_revisions(items: list[dict[str, Any]], sql: str) -> None:
+    """Rename each item (statement or error) of the file ``alembic`` to its revision and line in it."""
+    marks = [(sql.count("\n", 0, m.start()) + 1, m.group(2)) for m in _RUNNING.finditer(sql)]
+    for item in items:
+        if item.get("file") != ALEMBIC:
+            continue
+        line = item["line"]
+        before = [(start, rev) for start, rev in marks if start <= line]
+        if before:
+            start, rev = before[-1]
+            item["file"], item["line"] = f"alembic:{rev}", line - start + 1

@@ -1,0 +1,85 @@
+"""`migtui lint --alembic DIR`: only the revisions the database has not applied yet are linted, each
+named by its revision, from Alembic's own offline mode (nothing runs)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ENV = '''
+import os
+from alembic import context
+
+if context.is_offline_mode():
+    context.configure(url="postgresql://", literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    import psycopg
+    from sqlalchemy import create_engine
+
+    engine = create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(os.environ["LINT_TARGET"]))
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=None)
+        with context.begin_transaction():
+            context.run_migrations()
+'''
+REV1 = '''
+from alembic import op
+revision = "a1"
+down_revision = None
+
+def upgrade():
+    op.execute("CREATE TABLE al_orders (id int PRIMARY KEY, note text)")
+'''
+REV2 = '''
+from alembic import op
+revision = "b2"
+down_revision = "a1"
+
+def upgrade():
+    op.create_index("al_orders_note", "al_orders", ["note"])
+    op.execute("ALTER TABLE al_orders ALTER COLUMN note SET NOT NULL")
+'''
+
+
+def _project(tmp: Path) -> Path:
+    (tmp / "versions").mkdir(parents=True)
+    (tmp / "alembic.ini").write_text(f"[alembic]\nscript_location = {tmp}\n")
+    (tmp / "env.py").write_text(ENV)
+    (tmp / "script.py.mako").write_text("")
+    (tmp / "versions" / "a1.py").write_text(REV1)
+    (tmp / "versions" / "b2.py").write_text(REV2)
+    return tmp
+
+
+def test_only_the_pending_revision_is_linted(pg: Any, tmp_path: Path) -> None:
+    with pg.connect() as conn:
+        conn.execute("DROP TABLE IF EXISTS al_orders, alembic_version")
+    project = _project(tmp_path / "alembic")
+    env = {**os.environ, "LINT_TARGET": pg.dsn}
+    subprocess.run([sys.executable, "-m", "alembic", "-c", str(project / "alembic.ini"), "upgrade", "a1"],
+                   env=env, check=True, capture_output=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-m", "migtui", "lint", "--alembic", str(project), "--json",
+                           "--dsn", pg.dsn, "--sample", "0s"], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    st = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert {s["file"] for s in st if s["locks"] or s["findings"]} == {"alembic:b2"}
+    assert [s["sql"] for s in st if s["file"] == "alembic"] == ["BEGIN"]  # before the first revision
+    rules = {f["rule"] for s in st for f in s["findings"]}
+    assert {"index-not-concurrent", "set-not-null"} <= rules
+    assert not any("CREATE TABLE al_orders" in s["sql"] for s in st)
+    [index] = [s for s in st if s["sql"].startswith("CREATE INDEX")]
+    assert index["line"] == 3  # counted from Alembic's "-- Running upgrade a1 -> b2"
+    assert index["live"]["relations"][0]["relation"] == "al_orders"
+
+    # no database for alembic: every revision is pending, with a warning
+    proc = subprocess.run([sys.executable, "-m", "migtui", "lint", "--alembic", str(project), "--json"],
+                          env={**env, "LINT_TARGET": "postgresql://nobody@127.0.0.1:1/none"},
+                          capture_output=True, text=True, timeout=120)
+    assert "alembic current failed" in proc.stderr
+    assert {json.loads(line)["file"] for line in proc.stdout.splitlines()} >= {"alembic:a1", "alembic:b2"}
