@@ -109,6 +109,14 @@ def migtui_preflight_checks(register: Any) -> None:
     register("postgres", checks, doc="Connectivity, privileges, catalog, WAL, slots, archiving, blockers, "
                                      "connection headroom of every postgres source.")
 
+    def pending(config: Any) -> Any:
+        from migtui_postgres.lint.check import pending_migration
+
+        return pending_migration(config)
+
+    register("pending_migration", pending, doc="`migration.files` linted against the first postgres source: "
+                                               "locks, rewrites, findings and the sessions they would queue behind.")
+
 
 @hookimpl
 def migtui_prepare_steps(register: Any) -> None:

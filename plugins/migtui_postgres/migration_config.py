@@ -42,6 +42,9 @@ MIGRATION_SCHEMA = Schema({
     "command": Field(lambda v, parent, key, path: _command(v, parent, key, path), default=list,
                      doc="The migration command `migtui run` starts when none is given after `--`: a list "
                          "(argv, no shell) or a string split like a shell would (no expansion)."),
+    "files": Field("list", items="str", default=list,
+                   doc="The pending migration's SQL files (globs, relative to the config file): `migtui check` "
+                       "lints them with live evidence (item 'Pending migration'; see the lint page)."),
     "baseline_for": Field("duration", default=60.0, doc="`migtui run`: how long to watch the baseline first."),
     "post_for": Field("duration", default=60.0, doc="`migtui run`: how long to watch after the command exits."),
     "stop_grace": Field("duration", default=10.0, minimum=0.1,

@@ -48,3 +48,32 @@ def test_live_names_the_session_idle_in_transaction_as_the_blocker(pg: Any, tmp_
         blocker.close()
     with pg.connect() as conn:
         conn.execute("DROP TABLE live_orders")
+
+
+def test_check_lints_the_pending_migration_and_names_the_blocker(pg: Any, tmp_path: Path) -> None:
+    with pg.connect() as conn:
+        conn.execute("DROP TABLE IF EXISTS check_orders; CREATE TABLE check_orders (id int PRIMARY KEY, qty int); "
+                     "INSERT INTO check_orders SELECT g, g FROM generate_series(1, 500) g; ANALYZE check_orders")
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "V7__qty.sql").write_text("SET lock_timeout = '2s';\nCREATE INDEX ON check_orders (qty);\n")
+    cfg = tmp_path / "migtui.yaml"
+    cfg.write_text(f'sources:\n  - {{type: postgres, name: db, dsn: "{pg.dsn}"}}\n'
+                   f'migration:\n  files: ["migrations/*.sql"]\n')
+    blocker = pg.connect()
+    try:
+        blocker.autocommit = False
+        blocker.execute("UPDATE check_orders SET qty = qty WHERE id = 1")  # RowExclusiveLock, idle in transaction
+        pid = blocker.info.backend_pid
+        proc = subprocess.run([sys.executable, "-m", "migtui", "check", "--config", str(cfg), "--json",
+                               "--no-alerts", "--no-actions"], capture_output=True, text=True, timeout=120)
+    finally:
+        blocker.close()
+    items = {i["name"]: i for i in json.loads(proc.stdout)["items"]}
+    item = items["Pending migration"]
+    assert item["status"] == "fail", item
+    assert f"index-not-concurrent at {tmp_path / 'migrations' / 'V7__qty.sql'}:2 (ShareLock on check_orders)" \
+        in item["evidence"]
+    assert f"queues behind pid {pid} (idle in transaction" in item["evidence"]
+    assert proc.returncode == 1
+    with pg.connect() as conn:
+        conn.execute("DROP TABLE check_orders")
