@@ -17,6 +17,9 @@ answers only the same user (or root), and the client refuses a server run by ano
     {"cmd": "ack", "trigger": "warn:error_rate"}              # alerts stop repeating
     {"cmd": "silence", "target": "pause", "seconds": 600}     # a trigger, warn|pause|rollback, or all
     {"cmd": "unsilence", "target": "pause"}
+    {"cmd": "throttle", "seconds": 600}                       # force the throttle (no seconds: until lifted)
+    {"cmd": "no-throttle"}                                    # lift a forced throttle
+    {"cmd": "set", "trigger": "replay-lag", "values": {"threshold": "5", "clear": "2", "for": "30s"}}
 
     -> {"ok": true, ...} or {"ok": false, "error": "one line"}
 
@@ -45,6 +48,7 @@ from migtui.errors import MigtuiError
 from migtui.model import Event, Phase
 from migtui.redact import redact, redact_obj
 from migtui.runtime_dir import is_private, private_dir, runtime_dir
+from migtui.throttle import CTL_COMMANDS, ctl_command
 
 if TYPE_CHECKING:  # pragma: no cover
     from migtui.engine import Engine
@@ -184,7 +188,7 @@ class ControlServer:
         """Answer one request (also usable in-process)."""
         if not isinstance(req, dict) or not isinstance(req.get("cmd"), str):
             return {"ok": False, "error": 'expected {"cmd": "status|pause|resume|rollback|mark|note|ack|silence|'
-                                          'unsilence", ...}'}
+                                          'unsilence|throttle|no-throttle|set", ...}'}
         cmd = req["cmd"]
         why = str(req.get("why") or f"migtui ctl {cmd}")
         if cmd == "status":
@@ -234,8 +238,10 @@ class ControlServer:
             if not target:
                 return {"ok": False, "error": "unsilence needs a target: a trigger name, warn, pause, rollback or all"}
             return _event_answer(unsilence_triggers(self.engine, target, who))
+        if cmd in CTL_COMMANDS:
+            return redact_obj(ctl_command(self.engine, req, who))
         return {"ok": False, "error": f"unknown command {cmd!r}; use status, pause, resume, rollback, mark, note, "
-                                      "ack, silence or unsilence"}
+                                      "ack, silence, unsilence, throttle, no-throttle or set"}
 
     def _action(self, verb: str, **kw: Any) -> dict[str, Any]:
         fut = self.engine.request_action(verb, **kw)
@@ -255,7 +261,7 @@ class ControlServer:
         e = self.engine
         f = e.fresh_frame()
         return redact_obj({
-            "run": f.run_id, "name": f.name, "phase": f.phase.value, "tick": f.tick,
+            "run": f.run_id, "name": f.name, "phase": f.phase.value, "tick": f.tick, "now": f.now,
             "store": f.store_path, "pid": os.getpid(),
             "sources": [{"name": s.name, "type": s.type, "state": s.state, "last_error": s.last_error}
                         for s in f.sources.values()],
@@ -264,6 +270,7 @@ class ControlServer:
             "triggers": f.trigger_summary,
             "trigger_states": [dict(r) for r in f.triggers or ()],
             "silences": [dict(r) for r in f.silences],
+            "throttle": dict(f.throttle),
             "components": {name: dict(st) for name, st in f.components.items()},
             "recent_events": [ev.as_json() for ev in f.events[-10:]],
         })

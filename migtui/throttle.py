@@ -73,8 +73,10 @@ class Throttle:
 
     def on_tick(self, now: float, samples: Any = None, snapshots: Any = None) -> None:
         rows = {r["name"]: r for r in self.triggers.status(now)} if self.holds else {}
+        specs = {s.name: s for s in self.triggers.specs}
         for name, hold in self.holds.items():
             row = rows.get(name)
+            hold.spec = specs.get(name, hold.spec)  # `ctl set` replaces a running trigger's spec
             if row is not None:
                 self._step(hold, row, now)
         if self.forced_until is not None and now >= self.forced_until:
@@ -220,3 +222,60 @@ def _num(v: Any) -> str:
 
 def _json(v: float | None) -> float | None:
     return None if v is None or math.isnan(v) or math.isinf(v) else v
+
+
+# --------------------------------------------------------------------------- control socket commands
+
+CTL_COMMANDS = ("throttle", "no-throttle", "set")
+SETTABLE = {"threshold": "threshold", "clear": "clear", "for": "for_"}
+
+
+def ctl_command(engine: Any, req: Mapping[str, Any], who: str) -> dict[str, Any]:
+    """``{"cmd": "throttle", "seconds": 600}``, ``{"cmd": "no-throttle"}`` and ``{"cmd": "set",
+    "trigger": NAME, "values": {"threshold": "5", "clear": "2", "for": "30s"}}``, run on the engine
+    thread; MigtuiError (one line) for a bad request."""
+    import concurrent.futures
+
+    from migtui.schema import parse_duration
+
+    cmd = req["cmd"]
+    parts = getattr(engine, "parts", None)
+    if parts is None:
+        raise MigtuiError("this watch has no throttle (it is still being built)")
+    if cmd == "set":
+        name = str(req.get("trigger") or "").strip()
+        raw = req.get("values")
+        if not name or not isinstance(raw, dict) or not raw:
+            raise MigtuiError("set needs a trigger and at least one of threshold=, clear=, for=")
+        values: dict[str, float] = {}
+        for key, text in raw.items():
+            if key not in SETTABLE:
+                raise MigtuiError(f"cannot set {key!r}; use threshold=, clear= or for=")
+            try:
+                values[SETTABLE[key]] = parse_duration(text) if key == "for" else _finite(text)
+            except ValueError as exc:
+                raise MigtuiError(f"{key}={text}: {exc}") from None
+        fn: Any = lambda: parts.triggers.change(name, who, **values)  # noqa: E731
+    elif cmd == "throttle":
+        seconds = req.get("seconds")
+        try:
+            secs = None if seconds in (None, "") else parse_duration(seconds)
+        except ValueError as exc:
+            raise MigtuiError(f"throttle --for: {exc}") from None
+        fn = lambda: parts.throttle.force(who, secs)  # noqa: E731
+    else:
+        fn = lambda: parts.throttle.lift(who)  # noqa: E731
+    try:
+        out = engine.call(fn, timeout=10.0)
+    except concurrent.futures.TimeoutError:
+        raise MigtuiError(f"{cmd}: the engine did not take the command within 10s; try again") from None
+    if isinstance(out, Event):
+        return {"ok": True, "message": out.message, "event": out.as_json()}
+    return {"ok": True, "throttle": out}
+
+
+def _finite(text: Any) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("expected a finite number")
+    return value

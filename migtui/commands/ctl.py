@@ -86,7 +86,8 @@ def _print_result(r: dict[str, Any], err: bool = False) -> None:
 def ctl(ctx: click.Context, store_path: Path | None, config_path: Path | None, sock_path: Path | None,
         as_json: bool | None) -> None:
     """Drive a running watch from another terminal or a script: status, pause, resume, rollback,
-    mark PHASE, note TEXT, ack TRIGGER, silence TARGET DURATION, unsilence TARGET. Actions are
+    mark PHASE, note TEXT, ack TRIGGER, silence TARGET DURATION, unsilence TARGET, throttle [--for],
+    no-throttle, set TRIGGER threshold=V clear=V for=D. Actions are
     audited with who = ctl:<uid>."""
     ctx.obj = {k: v for k, v in dict(store_path=store_path, config_path=config_path, sock_path=sock_path,
                                      as_json=as_json).items() if v is not None and v is not False}
@@ -106,6 +107,13 @@ def status(ctx: click.Context, **kw: Any) -> None:
     for src in s.get("sources") or []:
         err = f" ({src['last_error']})" if src.get("last_error") and src["state"] != "ok" else ""
         echo(f"source {src['name']} [{src['type']}]: {src['state']}{err}")
+    t = s.get("throttle") or {}
+    if t.get("throttled"):
+        echo(f"THROTTLED for {_ago(t.get('since'), s)}: {t.get('reason')}")
+    for name, row in (t.get("triggers") or {}).items():
+        util = row.get("utilization")
+        echo(f"throttle {name}: {'holds' if row.get('throttled') else 'clear'}"
+             + (f", utilization {util:.2f}" if isinstance(util, (int, float)) else ""))
     if s.get("triggers"):
         echo(f"triggers: {s['triggers']}")
     for row in s.get("trigger_states") or []:
@@ -185,6 +193,13 @@ def note(ctx: click.Context, text: tuple[str, ...], **kw: Any) -> None:
         echo("noted" if answer.get("ok") else "")
 
 
+def _ago(ts: Any, status: dict[str, Any]) -> str:
+    try:
+        return f"{max(0.0, float(status.get('now') or 0) - float(ts)):.0f}s"
+    except (TypeError, ValueError):
+        return "?"
+
+
 def _utc(ts: Any) -> str:
     from datetime import datetime, timezone
 
@@ -238,3 +253,47 @@ def silence(ctx: click.Context, target: str, duration: float, **kw: Any) -> None
 def unsilence(ctx: click.Context, target: str, **kw: Any) -> None:
     """Lift the silence of TARGET (as it was silenced: a trigger name, a level or all)."""
     _print_event(ctx, _send(ctx, {"cmd": "unsilence", "target": target}, **kw), **kw)
+
+
+def _print_throttle(ctx: click.Context, answer: dict[str, Any], **kw: Any) -> None:
+    if _opts(ctx, **kw).get("as_json"):
+        return
+    t = answer.get("throttle") or {}
+    echo(f"throttled: {t.get('reason')}" if t.get("throttled") else "not throttled")
+
+
+@ctl.command(name="throttle")
+@click.option("--for", "seconds", default=None, help="Only for this long (30s, 10m); default until no-throttle.")
+@_common
+@click.pass_context
+def throttle_cmd(ctx: click.Context, seconds: str | None, **kw: Any) -> None:
+    """Force the throttle: the migration is paused through the pause actions until `ctl no-throttle`
+    (or for --for); the throttle triggers' own holds are unchanged."""
+    req: dict[str, Any] = {"cmd": "throttle"}
+    if seconds is not None:
+        req["seconds"] = seconds
+    _print_throttle(ctx, _send(ctx, req, **kw), **kw)
+
+
+@ctl.command(name="no-throttle")
+@_common
+@click.pass_context
+def no_throttle(ctx: click.Context, **kw: Any) -> None:
+    """Lift a forced throttle (a throttle trigger that still holds keeps the throttle)."""
+    _print_throttle(ctx, _send(ctx, {"cmd": "no-throttle"}, **kw), **kw)
+
+
+@ctl.command(name="set")
+@click.argument("trigger")
+@click.argument("assignments", nargs=-1, required=True)
+@_common
+@click.pass_context
+def set_cmd(ctx: click.Context, trigger: str, assignments: tuple[str, ...], **kw: Any) -> None:
+    """Change a running trigger: threshold=VALUE, clear=VALUE, for=DURATION (recorded with who)."""
+    values: dict[str, str] = {}
+    for item in assignments:
+        key, eq, value = item.partition("=")
+        if not eq or not key or not value:
+            raise click.BadParameter(f"expected KEY=VALUE (threshold=, clear=, for=), got {item!r}")
+        values[key] = value
+    _print_event(ctx, _send(ctx, {"cmd": "set", "trigger": trigger, "values": values}, **kw), **kw)

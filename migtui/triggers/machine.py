@@ -5,7 +5,7 @@ run's events. Pure: no I/O, no threads, the clock is the ``now`` it is given."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping, Sequence
 
 from migtui.errors import MigtuiError
@@ -93,6 +93,34 @@ class TriggerEngine:
         return Event(kind="trigger", subject=target, level=Level.INFO, ts=now, run=run, phase=Phase(phase),
                      message=f"silence of {target} lifted by {who}",
                      data={"op": "unsilence", "target": target, "who": who, "triggers": names})
+
+    def change(self, name: str, who: str, *, now: float, threshold: float | None = None, clear: float | None = None,
+               for_: float | None = None, run: str = "", phase: Phase | str = Phase.MIGRATION) -> Event:
+        """Change a running trigger's limit (``threshold``), hysteresis (``clear``) or ``for``
+        (``migtui ctl set``); the event records who changed what from what."""
+        st = self._find(name)
+        spec, cond = st.spec, st.spec.condition
+        if (threshold is not None or clear is not None) and cond.op == "outside":
+            raise MigtuiError(f"trigger {name!r} is outside a range; threshold= and clear= change above/below limits only")
+        lo = cond.lo if threshold is None else float(threshold)
+        new_clear = cond.clear if clear is None else float(clear)
+        if new_clear is not None and (new_clear > lo if cond.op == "above" else new_clear < lo):
+            side = "at or below" if cond.op == "above" else "at or above"
+            raise MigtuiError(f"trigger {name!r}: clear must be {side} its threshold {fmt_num(lo)}, "
+                              f"got clear {fmt_num(new_clear)}")
+        if for_ is not None and for_ < 0:
+            raise MigtuiError("for= must not be negative")
+        new = replace(spec, condition=replace(cond, lo=lo, clear=new_clear),
+                      for_=spec.for_ if for_ is None else float(for_))
+        changes = {k: [fmt_num(a), fmt_num(b)] for k, a, b in (
+            ("threshold", cond.lo, lo), ("clear", cond.clear, new_clear), ("for", spec.for_, new.for_)) if a != b}
+        if not changes:
+            raise MigtuiError(f"trigger {name!r} already has these values; nothing changed")
+        self.specs[self.specs.index(spec)] = st.spec = new
+        shown = ", ".join(f"{k} {a} -> {b}" for k, (a, b) in changes.items())
+        return Event(kind="trigger", subject=name, level=Level.INFO, ts=now, run=run, phase=Phase(phase),
+                     message=f"{name}: {shown} by {who} (now {new.threshold_text()})",
+                     data={"op": "set", "who": who, "changes": changes, "threshold": new.threshold_text()})
 
     @staticmethod
     def _matches(target: str, spec: TriggerSpec) -> bool:

@@ -224,6 +224,12 @@ class TriggerRuntime:
         self.dispatcher.submit([ev], run=self.engine.run_id, phase=self.engine.phase, now=ev.ts)
         return ev
 
+    def change(self, name: str, who: str, **values: Any) -> Event:
+        """``migtui ctl set``: a running trigger's threshold / clear / for (see TriggerEngine.change)."""
+        ev = self.engine.emit(self.triggers.change(name, who, now=self.engine.clock(), **values))
+        self.specs = list(self.triggers.specs)
+        return ev
+
     def status(self, now: float | None = None) -> list[dict[str, Any]]:
         """Per-trigger rows: name, state, since, value, threshold, action, level, reason,
         silenced_until, silenced_by, acked_by, dry_run, metric."""

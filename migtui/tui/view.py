@@ -23,6 +23,7 @@ STATE_STYLE = {
     "ok": "green",
     "warn": "yellow",
     "pause": "bold magenta",
+    "throttle": "magenta",
     "rollback": "bold red",
     "critical": "red",
     "pending": "yellow",
@@ -185,7 +186,7 @@ def sparkline(values: Sequence[float], width: int, *, style: str = "green", base
 # --------------------------------------------------------------------------- triggers
 
 _TRIGGER_RANK = {"ok": 0, "resolved": 0, "pending": 1, "inconclusive": 2}
-_ACTION_RANK = {"warn": 3, "pause": 4, "rollback": 5}
+_ACTION_RANK = {"warn": 3, "throttle": 4, "pause": 4, "rollback": 5}
 
 
 @dataclass
@@ -204,6 +205,8 @@ class TriggerRow:
     metric: str = ""
     source: str = ""
     labels: Mapping[str, str] = field(default_factory=dict)
+    utilization: float | None = None
+    """value / limit (throttle triggers show it next to the value: how close before it fires)."""
 
     def watches(self, source: str, metric: str, labels: Mapping[str, str]) -> bool:
         """True when this trigger watches the series (its metric, its source if it names one, and its labels)."""
@@ -249,7 +252,7 @@ def trigger_rows(frame: Any, now: float | None = None) -> list[TriggerRow] | Non
             reason=str(_field(r, "reason", "") or ""), silenced_until=_num(_field(r, "silenced_until")),
             acked_by=str(_field(r, "acked_by", "") or ""), dry_run=bool(_field(r, "dry_run", False)),
             metric=str(_field(r, "metric", "") or ""), source=str(_field(r, "source", "") or ""),
-            labels=dict(_field(r, "labels", None) or {})))
+            labels=dict(_field(r, "labels", None) or {}), utilization=_num(_field(r, "utilization"))))
     return rows
 
 

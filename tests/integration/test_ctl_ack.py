@@ -150,4 +150,4 @@ def test_raw_protocol_for_trigger_commands(make_engine: Any, service: Service, t
     assert [x["target"] for x in silences] == ["all", "slow-p95"]  # soonest to end first
     assert request(store, {"cmd": "unsilence", "target": "all"})["ok"] is True
     assert request(store, {"cmd": "unsilence", "target": "all"}) == {"ok": False, "error": "'all' is not silenced"}
-    assert "ack, silence or unsilence" in request(store, {"cmd": "dance"})["error"]
+    assert "ack, silence, unsilence, throttle, no-throttle or set" in request(store, {"cmd": "dance"})["error"]

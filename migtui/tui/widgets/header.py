@@ -66,6 +66,13 @@ def render_header(frame: Any, triggers: list[TriggerRow] | None, *, now: float, 
         t.append("  ")
         t.append(f" {state.upper()} ", style=f"{style} reverse" if worst.rank >= 3 else style)
         t.append(f" {one_line(worst.name)}")
+    throttle = getattr(frame, "throttle", None) or {}
+    if throttle.get("throttled"):
+        t.append("  ")
+        t.append(" THROTTLED ", style="bold magenta reverse")
+        reason = one_line(str(throttle.get("reason") or ""))
+        reason = reason if len(reason) <= 60 else reason[:59] + "…"
+        t.append(f" {fmt_elapsed(now - (throttle.get('since') or now))} {reason}", style="magenta")
     if frame.paused:
         by = frame.paused_by
         t.append("  ")

@@ -48,7 +48,10 @@ def trigger_cells(rows: list[TriggerRow] | None, *, now: float, width: int = 80)
         if marks:
             state_cell.append(" " + ",".join(marks), style="bold")
         action = r.action + (" (dry-run)" if r.dry_run else "")
-        cells: list[object] = [safetext.rich(r.name), state_cell, safetext.rich(fmt_value(r.value))]
+        value = fmt_value(r.value)
+        if r.action == "throttle" and r.utilization is not None:
+            value += f" {r.utilization:.0%}"  # how close to the limit before it throttles
+        cells: list[object] = [safetext.rich(r.name), state_cell, safetext.rich(value)]
         if wide:
             cells += [cell(r.threshold), cell(action)]
         out.append(cells)
