@@ -11,6 +11,7 @@ reconnected with backoff on the next poll.
 from __future__ import annotations
 
 import math
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -114,6 +115,8 @@ class PostgresCollector:
         self.params = {k: v for k, v in opts["params"].items()}
         if opts["tables"] and "tables" not in self.params:
             self.params["tables"] = list(opts["tables"])
+        if not self.params.get("cpu_cores") and _local(self.dsn):
+            self.params["cpu_cores"] = os.cpu_count() or 0  # backends_per_core: this host is the server's
         unknown = [q for q in [*opts["include"], *opts["exclude"]] if q not in catalog.queries]
         if unknown:
             raise SourceError(f"source {name!r}: unknown catalog queries {', '.join(unknown)}; see `migtui sql list`")
@@ -385,3 +388,14 @@ def build(ctx: Any) -> PostgresCollector:
     params_node = ctx.options.get("params") if isinstance(ctx.options.get("params"), dict) else ctx.options
     opts["params"] = check_params(catalog.queries.values(), opts["params"], params_node, f"{ctx.path}.params")
     return PostgresCollector(ctx.name, opts, catalog, default_interval=ctx.config.interval)
+
+
+def _local(dsn: str) -> bool:
+    """Does ``dsn`` reach a server on this machine (a Unix socket or a loopback address)?"""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        hosts = str(conninfo_to_dict(dsn).get("host") or os.environ.get("PGHOST") or "").split(",")
+    except Exception:  # noqa: BLE001 - a DSN psycopg cannot read is not a local one
+        return False
+    return all(h == "" or h.startswith("/") or h in ("localhost", "127.0.0.1", "::1") for h in hosts)

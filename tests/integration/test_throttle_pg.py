@@ -172,3 +172,35 @@ def test_a_signal_that_cannot_be_measured_throttles_fail_closed(pg: Any, make_en
     folder.mkdir()
     wait_until(lambda: not engine.frame.throttle.get("throttled"), "the release once measured and clear")
     assert _moving(backfill)
+
+
+def test_active_backends_per_core_of_a_local_server(pg: Any, make_engine: Any) -> None:
+    """backends_per_core: a session running a statement counts; the core count is this host's."""
+    import os
+    import threading
+
+    import psycopg
+
+    engine = make_engine(f"""
+    sources:
+      - {{type: postgres, name: db, dsn: "{pg.dsn}", interval: 200ms, include: [backends_per_core]}}
+    """)
+    engine.start()
+    def sleep(conn: Any) -> None:
+        try:
+            conn.execute("SELECT pg_sleep(20)")
+        except psycopg.errors.QueryCanceled:
+            pass
+
+    with psycopg.connect(pg.dsn, autocommit=True) as conn:
+        busy = threading.Thread(target=sleep, args=(conn,), daemon=True)
+        busy.start()
+        active = wait_until(lambda: engine.frame.value("backends_per_core.active") >= 1 and
+                            engine.frame.value("backends_per_core.active"), "the busy session counted")
+        cores = os.cpu_count()
+        assert engine.frame.value("backends_per_core.cpu_cores") == cores
+        per_core = engine.frame.value("backends_per_core.active_per_core")
+        assert per_core > 0 and abs(per_core * cores - round(per_core * cores)) < 1e-9
+        conn.cancel()
+        busy.join(10)
+    assert active >= 1
