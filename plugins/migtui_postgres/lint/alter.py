@@ -20,7 +20,7 @@ def alter_table(node: Any, a: Analysis, state: FileState, catalog: Any) -> None:
     table = relname(node.relation)
     new = table in state.created
     for cmd in node.cmds or ():
-        sub = cmd.subtype.name
+        sub = cmd.subtype
         mode = AEL
         if sub in _SUE_SUBTYPES:
             mode = SUE
@@ -29,7 +29,7 @@ def alter_table(node: Any, a: Analysis, state: FileState, catalog: Any) -> None:
         elif sub in ("AT_SetRelOptions", "AT_ResetRelOptions"):
             names = [d.defname if not d.defnamespace else f"{d.defnamespace}.{d.defname}" for d in cmd.def_ or ()]
             mode = SUE if names and all(n.startswith(_SUE_RELOPTIONS) for n in names) else AEL
-        elif sub == "AT_AddConstraint" and cmd.def_.contype.name == "CONSTR_FOREIGN":
+        elif sub == "AT_AddConstraint" and cmd.def_.contype == "CONSTR_FOREIGN":
             mode = SRE
         elif sub == "AT_DetachPartition" and getattr(cmd.def_, "concurrent", False):
             mode = SUE
@@ -43,7 +43,7 @@ def _nothing(*_: Any) -> None:
 
 def _add_column(cmd: Any, table: str, new: bool, a: Analysis, state: FileState, catalog: Any) -> None:
     col = cmd.def_
-    constraints = {c.contype.name: c for c in col.constraints or ()}
+    constraints = {c.contype: c for c in col.constraints or ()}
     default = constraints.get("CONSTR_DEFAULT")
     if "CONSTR_FOREIGN" in constraints:
         a.lock(relname(constraints["CONSTR_FOREIGN"].pktable), SRE)
@@ -103,7 +103,7 @@ def _set_not_null(cmd: Any, table: str, new: bool, a: Analysis, state: FileState
 
 def _add_constraint(cmd: Any, table: str, new: bool, a: Analysis, state: FileState, catalog: Any) -> None:
     c = cmd.def_
-    kind = c.contype.name
+    kind = c.contype
     if kind == "CONSTR_FOREIGN":
         a.lock(relname(c.pktable), SRE)
         if c.conname:
@@ -131,8 +131,8 @@ def _add_constraint(cmd: Any, table: str, new: bool, a: Analysis, state: FileSta
 
 def _remember_not_null_check(c: Any, table: str, state: FileState, *, valid: bool) -> None:
     expr = c.raw_expr
-    if type(expr).__name__ == "NullTest" and expr.nulltesttype.name == "IS_NOT_NULL" \
-            and type(expr.arg).__name__ == "ColumnRef":
+    if getattr(expr, "tag", "") == "NullTest" and expr.nulltesttype == "IS_NOT_NULL" \
+            and getattr(expr.arg, "tag", "") == "ColumnRef":
         col = getattr(expr.arg.fields[-1], "sval", "")
         if valid:
             state.not_null_checks.add((table, col))
@@ -158,7 +158,7 @@ def _drop_column(cmd: Any, table: str, new: bool, a: Analysis, state: FileState,
 def _rewriting(cmd: Any, table: str, new: bool, a: Analysis, state: FileState, catalog: Any) -> None:
     a.rewrite(True)
     if not new:
-        a.find("table-rewrite", f"{_REWRITING[cmd.subtype.name]} rewrites {table} under AccessExclusiveLock")
+        a.find("table-rewrite", f"{_REWRITING[cmd.subtype]} rewrites {table} under AccessExclusiveLock")
 
 
 _SUBCOMMANDS = {"AT_AddColumn": _add_column, "AT_AlterColumnType": _type, "AT_SetNotNull": _set_not_null,

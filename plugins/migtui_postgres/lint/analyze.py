@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migtui_postgres.lint.locks import BY_NUMBER, strong, stronger
+from migtui_postgres.lint.node import const, walk
 from migtui_postgres.lint.rules import RULES
 
 AEL, SUE, SRE, SHARE = "AccessExclusiveLock", "ShareUpdateExclusiveLock", "ShareRowExclusiveLock", "ShareLock"
@@ -77,24 +78,11 @@ def _names(node: Any) -> list[str]:
     return [getattr(n, "sval", "") for n in (node or ())]
 
 
-def _walk(node: Any):  # noqa: ANN202 - a generator of parse-tree nodes
-    from pglast import ast
-
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, (list, tuple)):
-            stack.extend(n)
-        elif isinstance(n, ast.Node):
-            yield n
-            stack.extend(getattr(n, s) for s in n.__slots__ if getattr(n, s) is not None)
-
-
 def volatility(expr: Any, catalog: Any) -> str | None:
     """'v' volatile, 'i' not volatile (immutable or stable), None unknown without the catalog."""
     result = "i"
-    for n in _walk(expr):
-        name = type(n).__name__
+    for n in walk(expr):
+        name = n.tag
         if name == "FuncCall":
             fn = _names(n.funcname)[-1].lower()
             v = "v" if fn in VOLATILE else ("i" if fn in NOT_VOLATILE else catalog.volatility(fn))
@@ -109,7 +97,7 @@ def volatility(expr: Any, catalog: Any) -> str | None:
 
 def analyze(node: Any, state: FileState, catalog: Any) -> Analysis:
     a = Analysis()
-    handler = _HANDLERS.get(type(node).__name__)
+    handler = _HANDLERS.get(node.tag)
     if handler is not None:
         handler(node, a, state, catalog)
     held = [(r, m) for r, m in a.locks.items() if strong(m) and r not in state.created]
@@ -124,13 +112,12 @@ def analyze(node: Any, state: FileState, catalog: Any) -> Analysis:
 
 def _set(node: Any, a: Analysis, state: FileState, catalog: Any) -> None:
     if (node.name or "").lower() in ("lock_timeout", "statement_timeout"):
-        values = [getattr(getattr(v, "val", None), "sval", None) or getattr(getattr(v, "val", None), "ival", None)
-                  for v in (node.args or ())]
+        values = [const(v) for v in (node.args or ())]
         state.timeout = bool(values) and str(values[0]).strip() not in ("0", "", "None")
 
 
 def _transaction(node: Any, a: Analysis, state: FileState, catalog: Any) -> None:
-    kind = node.kind.name
+    kind = node.kind
     if kind in ("TRANS_STMT_BEGIN", "TRANS_STMT_START"):
         state.in_transaction = True
     elif kind in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK"):
@@ -156,7 +143,7 @@ def _create_index(node: Any, a: Analysis, state: FileState, catalog: Any) -> Non
 
 
 def _drop(node: Any, a: Analysis, state: FileState, catalog: Any) -> None:
-    kind = node.removeType.name
+    kind = node.removeType
     names = [".".join(_names(o)) for o in node.objects or ()]
     if kind == "OBJECT_INDEX":
         for index in names:
@@ -220,7 +207,7 @@ def _cluster(node: Any, a: Analysis, state: FileState, catalog: Any) -> None:
 
 def _reindex(node: Any, a: Analysis, state: FileState, catalog: Any) -> None:
     concurrent = any(d.defname == "concurrently" for d in node.params or ())
-    kind = node.kind.name
+    kind = node.kind
     if node.relation is None:
         return
     target = relname(node.relation)
@@ -237,7 +224,7 @@ def _reindex(node: Any, a: Analysis, state: FileState, catalog: Any) -> None:
 
 
 def _rename(node: Any, a: Analysis, state: FileState, catalog: Any) -> None:
-    kind = node.renameType.name
+    kind = node.renameType
     if node.relation is None:
         return
     rel = relname(node.relation)
@@ -256,11 +243,11 @@ def _rename(node: Any, a: Analysis, state: FileState, catalog: Any) -> None:
 def _dml(node: Any, a: Analysis, state: FileState, catalog: Any) -> None:
     table = relname(node.relation)
     a.lock(table, ROW_EXCL)
-    for n in _walk([getattr(node, "fromClause", None), getattr(node, "usingClause", None),
+    for n in walk([getattr(node, "fromClause", None), getattr(node, "usingClause", None),
                     getattr(node, "selectStmt", None), getattr(node, "whereClause", None)]):
-        if type(n).__name__ == "RangeVar":
+        if n.tag == "RangeVar":
             a.lock(relname(n), ACCESS_SHARE)
-    kind = type(node).__name__
+    kind = node.tag
     source = getattr(node, "selectStmt", None)
     if source is not None and source.fromClause and source.whereClause is None:
         a.scan(True)  # INSERT ... SELECT of a whole table
@@ -273,8 +260,8 @@ def _dml(node: Any, a: Analysis, state: FileState, catalog: Any) -> None:
 
 def _select(node: Any, a: Analysis, state: FileState, catalog: Any) -> None:
     mode = ROW_SHARE if node.lockingClause else ACCESS_SHARE
-    for n in _walk(node.fromClause):
-        if type(n).__name__ == "RangeVar":
+    for n in walk(node.fromClause):
+        if n.tag == "RangeVar":
             a.lock(relname(n), mode)
     if node.fromClause and node.whereClause is None and node.limitCount is None:
         a.scan(True)
@@ -283,8 +270,8 @@ def _select(node: Any, a: Analysis, state: FileState, catalog: Any) -> None:
 def _create_table(node: Any, a: Analysis, state: FileState, catalog: Any) -> None:
     table = relname(node.relation)
     state.created.add(table)
-    for n in _walk(node.tableElts):
-        if type(n).__name__ == "Constraint" and n.contype.name == "CONSTR_FOREIGN":
+    for n in walk(node.tableElts):
+        if n.tag == "Constraint" and n.contype == "CONSTR_FOREIGN":
             a.lock(relname(n.pktable), SRE)
     for parent in node.inhRelations or ():
         a.lock(relname(parent), AEL if node.partbound is not None else SUE)

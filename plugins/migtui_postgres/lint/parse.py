@@ -1,5 +1,5 @@
 """Split a migration file into statements with PostgreSQL's own parser (pglast): each statement's
-parse tree, line, text and the ``-- migtui:ignore RULE reason`` comments written for it."""
+parse tree (:mod:`.node`), line, text and the ``-- migtui:ignore RULE reason`` comments written for it."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from migtui_postgres.lint.node import wrap
 
 _IGNORE = re.compile(r"--\s*migtui:ignore\s+([a-z0-9-]+)[ \t]*(.*)")
 
@@ -26,25 +28,25 @@ class ParseFailure(Exception):
         self.file, self.line, self.message = file, line, message
 
 
-def _line_starts(text: str) -> list[int]:
+def _line_starts(data: bytes) -> list[int]:
     starts = [0]
-    pos = text.find("\n")
+    pos = data.find(b"\n")
     while pos != -1:
         starts.append(pos + 1)
-        pos = text.find("\n", pos + 1)
+        pos = data.find(b"\n", pos + 1)
     return starts
 
 
-def _skip_space_and_comments(text: str, pos: int, end: int) -> int:
+def _skip_space_and_comments(data: bytes, pos: int, end: int) -> int:
     while pos < end:
-        ch = text[pos]
-        if ch in " \t\r\n\f":
+        ch = data[pos]
+        if ch in b" \t\r\n\f":
             pos += 1
-        elif text.startswith("--", pos):
-            nl = text.find("\n", pos)
+        elif data.startswith(b"--", pos):
+            nl = data.find(b"\n", pos)
             pos = end if nl == -1 else nl + 1
-        elif text.startswith("/*", pos):
-            close = text.find("*/", pos + 2)
+        elif data.startswith(b"/*", pos):
+            close = data.find(b"*/", pos + 2)
             pos = end if close == -1 else close + 2
         else:
             break
@@ -53,28 +55,29 @@ def _skip_space_and_comments(text: str, pos: int, end: int) -> int:
 
 def split(text: str, file: str) -> list[Statement]:
     """The statements of one file. Raises :class:`ParseFailure` (file, line, parser message)."""
-    from pglast import parse_sql
-    from pglast.parser import ParseError
+    import json
 
-    # pglast's locations count characters of the text it parsed (it hands UTF-8 to the parser and maps back)
-    starts = _line_starts(text)
+    from pglast.parser import ParseError, parse_sql_json
+
     try:
-        raw = parse_sql(text)
+        tree = json.loads(parse_sql_json(text))
     except ParseError as exc:
         message, index = (exc.args + (0,))[:2] if exc.args else ("syntax error", 0)
-        index = index if isinstance(index, int) else 0
-        return_line = bisect.bisect_right(starts, max(0, index))
-        raise ParseFailure(file, return_line, str(message)) from None
+        index = index if isinstance(index, int) else 0  # the error's position counts characters
+        raise ParseFailure(file, text.count("\n", 0, max(0, index)) + 1, str(message)) from None
+    data = text.encode("utf-8")  # statement locations count bytes
+    starts = _line_starts(data)
     out = []
     prev_end = 0
-    for r in raw:
-        loc = r.stmt_location or 0
-        length = r.stmt_len or (len(text) - loc)
-        begin = _skip_space_and_comments(text, loc, loc + length)
-        sql = text[begin:loc + length].strip()
+    for raw in tree.get("stmts", ()):
+        loc = raw.get("stmt_location", 0)
+        length = raw.get("stmt_len") or (len(data) - loc)
+        begin = _skip_space_and_comments(data, loc, loc + length)
+        sql = data[begin:loc + length].decode("utf-8", "replace").strip()
         ignores = {}
-        for m in _IGNORE.finditer(text, prev_end, loc + length):
-            ignores[m.group(1)] = m.group(2).strip()
+        if b"migtui:ignore" in data[prev_end:loc + length]:
+            for m in _IGNORE.finditer(data[prev_end:loc + length].decode("utf-8", "replace")):
+                ignores[m.group(1)] = m.group(2).strip()
         prev_end = loc + length
-        out.append(Statement(file, bisect.bisect_right(starts, begin), sql, r.stmt, ignores))
+        out.append(Statement(file, bisect.bisect_right(starts, begin), sql, wrap(raw["stmt"]), ignores))
     return out

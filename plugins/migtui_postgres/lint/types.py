@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from migtui_postgres.lint.node import const
+
 ALIASES = {"int": "int4", "integer": "int4", "bigint": "int8", "smallint": "int2", "serial": "int4",
            "bigserial": "int8", "smallserial": "int2", "serial4": "int4", "serial8": "int8", "serial2": "int2",
            "boolean": "bool", "real": "float4", "float": "float8", "decimal": "numeric", "character varying": "varchar",
@@ -25,7 +27,7 @@ def type_of(type_name: Any) -> tuple[str, tuple[int, ...]]:
     name = ALIASES.get(name, name)
     args = []
     for m in type_name.typmods or ():
-        val = getattr(getattr(m, "val", None), "ival", None)
+        val = const(m)
         if isinstance(val, int):
             args.append(val)
     if type_name.arrayBounds:
