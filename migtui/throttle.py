@@ -279,3 +279,19 @@ def _finite(text: Any) -> float:
     if not math.isfinite(value):
         raise ValueError("expected a finite number")
     return value
+
+
+# --------------------------------------------------------------------------- GET /throttle
+
+def http_answer(frame: Any) -> tuple[int, dict[str, Any]]:
+    """The freno / gh-ost ``--throttle-http`` answer for a frame: 200 when the migration may go on,
+    429 with the reason when it is throttled or paused (what ``GET /throttle`` serves)."""
+    t = dict(getattr(frame, "throttle", None) or {}) if frame is not None else {}
+    if frame is None:
+        return 429, {"ok": False, "throttled": True, "reason": "migtui is starting: no status yet"}
+    if t.get("throttled"):
+        return 429, {"ok": False, "throttled": True, "reason": t.get("reason") or "throttled", "since": t.get("since")}
+    if frame.paused:
+        return 429, {"ok": False, "throttled": False, "paused": True,
+                     "reason": f"paused by {frame.paused_by or 'an operator'}"}
+    return 200, {"ok": True, "throttled": False, "reason": ""}

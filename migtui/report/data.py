@@ -11,6 +11,7 @@ from migtui.errors import StoreError
 from migtui.redact import redact, redact_obj
 from migtui.report.checklist import post_migration_checklist
 from migtui.report.statistics import ALPHA, MIN_SAMPLES, series_statistics
+from migtui.report.throttle import throttle_timeline
 
 
 def _iso(ts: Any) -> str | None:
@@ -107,6 +108,7 @@ def build_report(con: Any, run_id: str = "latest") -> dict[str, Any]:
         "checks": kind("check"),
         "errors": kind("error"),
         "notes": kind("note"),
+        "throttle": throttle_timeline(events, phases[-1]["end"] if phases else None),
     }
     report["checklist"] = post_migration_checklist(report, con=con)
     return report

@@ -122,6 +122,14 @@ def render_html(report: dict[str, Any], charts: dict[int, list[tuple[float, floa
                        + f'<td>{_e(e["message"])}</td></tr>')
         out.append("</table>")
 
+    th = report["throttle"]
+    out.append("<h2>Throttle</h2><p>" + (f"Throttled {th['count']} time{'s' if th['count'] != 1 else ''}, {fmt_duration(th['seconds'])} in all."
+                                         if th["count"] else "Never throttled.") + "</p>")
+    if th["count"]:
+        out.append("<table><tr><th>Start</th><th>End</th><th>Duration</th><th>Reason</th></tr>" + "".join(
+            f'<tr><td>{time_of_day(p["start"])}</td><td>{time_of_day(p["end"]) if p["released"] else "(not released)"}'
+            f'</td><td class="num">{fmt_duration(p["seconds"])}</td><td>{_e(p["reason"])}</td></tr>'
+            for p in th["periods"]) + "</table>")
     events_table("Trigger timeline", report["triggers"])
     events_table("Alerts", report["alerts"])
     events_table("Actions", report["actions"], [("Who", "who"), ("Why", "why"), ("OK", "ok")])

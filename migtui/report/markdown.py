@@ -54,6 +54,13 @@ def render_markdown(report: dict[str, Any]) -> str:
             lines.append(f"| {time_of_day(e['ts'])} | {e['phase']} | {e['level']} | {_md(e['subject'])} | "
                          + "".join(f"{_md(e['data'].get(k, ''))} | " for _, k in extra) + f"{_md(e['message'])} |")
 
+    th = report["throttle"]
+    lines += ["", "## Throttle", "", f"Throttled {th['count']} time{'s' if th['count'] != 1 else ''}, {fmt_duration(th['seconds'])} in all."
+              if th["count"] else "Never throttled."]
+    if th["count"]:
+        lines += ["", "| Start | End | Duration | Reason |", "|---|---|---:|---|"]
+        lines += [f"| {time_of_day(p['start'])} | {time_of_day(p['end']) if p['released'] else '(not released)'} | "
+                  f"{fmt_duration(p['seconds'])} | {_md(p['reason'])} |" for p in th["periods"]]
     section("Trigger timeline", report["triggers"])
     section("Alerts", report["alerts"])
     section("Actions", report["actions"], [("Who", "who"), ("Why", "why"), ("OK", "ok")])

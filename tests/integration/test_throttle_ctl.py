@@ -73,6 +73,18 @@ def test_an_http_endpoint_answering_429_throttles_and_200_releases(
     events = engine.store.events(engine.run_id, kinds=["throttle"])
     assert [e.data["op"] for e in events] == ["throttle", "release"]
 
+    # the report: a throttle timeline and the time spent throttled
+    from migtui.report import export_report
+
+    report = json.loads(export_report(engine.store, engine.run_id, "json", tmp_path / "r.json").read_text())
+    [period] = report["throttle"]["periods"]
+    assert period["released"] and period["reason"].startswith("gate: probe.up = 0")
+    assert report["throttle"]["seconds"] == period["seconds"] > 0
+    md = export_report(engine.store, engine.run_id, "md", tmp_path / "r.md").read_text()
+    assert "## Throttle" in md and "Throttled 1 time," in md and "gate: probe.up = 0" in md
+    html = export_report(engine.store, engine.run_id, "html", tmp_path / "r.html").read_text()
+    assert "<h2>Throttle</h2>" in html and "Throttled 1 time," in html
+
 
 def test_ctl_throttle_no_throttle_and_set(make_engine: Any, gate: ThrottleGate, tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
