@@ -38,6 +38,7 @@ def test_live_names_the_session_idle_in_transaction_as_the_blocker(pg: Any, tmp_
         assert (b["pid"], b["state"], b["modes"]) == (pid, "idle in transaction", "AccessShareLock")
         assert f"queues behind pid {pid} (idle in transaction" in live["message"]
         assert live["risk"] == "high"
+        assert live["standbys"] == []  # the test servers have none
         assert st[0]["rewrites"] is True  # the catalog says integer: integer -> bigint rewrites
         assert st[1]["live"] is None
 

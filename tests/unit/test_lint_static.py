@@ -160,3 +160,12 @@ def test_every_rule_is_documented() -> None:
     page = (ROOT / "docs" / "lint.md").read_text()
     for rule_id in RULES:
         assert f"`{rule_id}`" in page, f"rule {rule_id} is not on docs/lint.md"
+
+
+def test_set_local_lock_timeout_lasts_until_the_end_of_its_transaction(tmp_path: Path) -> None:
+    f = tmp_path / "m.sql"
+    f.write_text("BEGIN;\nSET LOCAL lock_timeout = '1s';\nALTER TABLE t ADD COLUMN a int;\nCOMMIT;\n"
+                 "ALTER TABLE t ADD COLUMN b int;\n")
+    st = _statements(_lint(f, "--json").stdout)
+    assert st[3]["findings"] == []
+    assert [x["rule"] for x in st[5]["findings"]] == ["missing-lock-timeout"]

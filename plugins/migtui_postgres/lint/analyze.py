@@ -32,6 +32,7 @@ class FileState:
 
     server_version: int
     timeout: bool = False
+    timeout_local: bool = False  # set by SET LOCAL: ends with the transaction
     in_transaction: bool = False
     created: set[str] = field(default_factory=set)
     not_null_checks: set[tuple[str, str]] = field(default_factory=set)  # valid CHECK (col IS NOT NULL)
@@ -114,6 +115,7 @@ def _set(node: Any, a: Analysis, state: FileState, catalog: Any) -> None:
     if (node.name or "").lower() in ("lock_timeout", "statement_timeout"):
         values = [const(v) for v in (node.args or ())]
         state.timeout = bool(values) and str(values[0]).strip() not in ("0", "", "None")
+        state.timeout_local = state.timeout and bool(node.is_local)
 
 
 def _transaction(node: Any, a: Analysis, state: FileState, catalog: Any) -> None:
@@ -122,6 +124,8 @@ def _transaction(node: Any, a: Analysis, state: FileState, catalog: Any) -> None
         state.in_transaction = True
     elif kind in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK"):
         state.in_transaction = False
+        if state.timeout_local:
+            state.timeout = state.timeout_local = False
 
 
 def _concurrently(a: Analysis, state: FileState, what: str) -> None:

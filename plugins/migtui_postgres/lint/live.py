@@ -19,6 +19,8 @@ _REL = ("SELECT c.oid, c.reltuples::bigint, c.relpages::bigint * current_setting
         "LIMIT 1")
 _STATS = ("SELECT relid, coalesce(seq_scan, 0) + coalesce(idx_scan, 0), n_tup_ins + n_tup_upd + n_tup_del "
           "FROM pg_stat_user_tables WHERE relid = ANY(%(oids)s)")
+_STANDBYS = ("SELECT coalesce(application_name, ''), coalesce(state, ''), "
+             "extract(epoch FROM replay_lag) FROM pg_stat_replication ORDER BY 1")
 _BLOCKERS = ("SELECT a.pid, coalesce(a.state, ''), extract(epoch FROM now() - coalesce(a.xact_start, a.query_start)), "
              "coalesce(a.query, ''), string_agg(DISTINCT l.mode, ', ') "
              "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
@@ -66,14 +68,29 @@ def attach(conn: Any, statements: list[dict[str, Any]], *, sample: float) -> lis
                         cur.execute(_REL, {"schema": schema or None, "rel": rel})
                         rels[name] = cur.fetchone()
             oids = [r[0] for r in rels.values() if r]
+            cur.execute(_STANDBYS)
+            standbys = [{"name": n, "state": s, "replay_lag_s": None if lag is None else round(float(lag), 1)}
+                        for n, s, lag in cur.fetchall()]
             rates = _rates(cur, oids, sample)
             for st in statements:
                 st["live"] = _evidence(cur, st, rels, rates, sample)
+                if st["live"] is not None:
+                    st["live"]["standbys"] = standbys
+                    if standbys and st["rewrites"]:
+                        worst = max((s["replay_lag_s"] or 0.0) for s in standbys)
+                        size = sum(r["bytes"] for r in st["live"]["relations"] if r["relation"] in _rewritten(st))
+                        st["live"]["message"] += (f"; the rewrite writes about {_bytes(size)} of WAL that "
+                                                  f"{len(standbys)} standby(s) replay (replay lag now {worst:g}s)")
     except Exception as exc:  # noqa: BLE001 - a failed read leaves the static results
         from migtui_postgres.pgconn import first_line
 
         warnings.append(f"live evidence incomplete: {first_line(exc)}")
     return warnings
+
+
+def _rewritten(st: dict[str, Any]) -> set[str]:
+    """The relations a rewriting statement rewrites: those it locks AccessExclusive."""
+    return {lk["relation"] for lk in st["locks"] if lk["mode"] == "AccessExclusiveLock"}
 
 
 def _rates(cur: Any, oids: list[int], sample: float) -> dict[int, tuple[float, float]]:
