@@ -26,6 +26,17 @@ def json_option(help: str = "Print JSON instead of text.") -> Callable[[Any], An
     return click.option("--json", "as_json", is_flag=True, help=help)
 
 
+def http_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``--http HOST:PORT`` and ``--http-token-file FILE`` (the watch's read-only endpoints)."""
+    fn = click.option("--http-token-file", type=click.Path(dir_okay=False, path_type=Path),
+                      help="File holding the bearer token the endpoints require (else $MIGTUI_HTTP_TOKEN); "
+                           "needed to bind an address that is not loopback.")(fn)
+    fn = click.option("--http", "http_bind", metavar="HOST:PORT",
+                      help="Serve read-only endpoints (/metrics, /status) here; :PORT binds 127.0.0.1. "
+                           "Off by default.")(fn)
+    return fn
+
+
 def load(config_path: Path) -> tuple[Config, PluginHost]:
     """Load the config, then the plugins it does not disable; validate plugin-owned sections."""
     config = load_config(config_path)

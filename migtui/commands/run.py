@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from migtui.commands.common import config_option, duration_callback, json_option, store_option
+from migtui.commands.common import config_option, duration_callback, http_options, json_option, store_option
 from migtui.model import Event, Level
 
 
@@ -61,24 +61,29 @@ def _prepare(command: tuple[str, ...]) -> Any:
               help="Where to write the HTML report (default: migtui-report-<run>.html).")
 @json_option("Print one JSON object per event instead of the status lines.")
 @click.option("--name", help="Run name (default: the config's name).")
+@http_options
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 def run(config_path: Path, store_path: Path | None, baseline_for: float | None, post_for: float | None,
-        report_path: Path | None, as_json: bool, name: str | None, command: tuple[str, ...]) -> None:
+        report_path: Path | None, as_json: bool, name: str | None, http_bind: str | None,
+        http_token_file: Path | None, command: tuple[str, ...]) -> None:
     """Run a migration under watch: baseline, then COMMAND (after `--`, or migration.command) as a child
     process in the migration phase with its output in the event log, then post, then the report.
 
     Headless: a status line per tick and a line per event. Ctrl-C stops the command first (SIGINT, then
     SIGTERM after migration.stop_grace) and closes the run. The exit code is the command's (130 after
     Ctrl-C)."""
-    from migtui.commands.watch import build_engine, report_exit
+    from migtui.commands.watch import build_engine, report_exit, serve_http
     from migtui.headless import HeadlessPrinter
+    from migtui.http.server import http_settings
     from migtui.migration_command import MigrationCommand, describe_command
     from migtui.report import export_report
 
+    settings = http_settings(http_bind, http_token_file)
     interrupts = _Interrupts()
     interrupts.install()
     engine = build_engine(config_path, store_path, phase="baseline", baseline=None, headless=True, name=name,
                           prepare=_prepare(command))
+    server = serve_http(settings, engine)
     code: int | None = None
     try:
         opts = engine.config.get("migration") or {}
@@ -111,6 +116,8 @@ def run(config_path: Path, store_path: Path | None, baseline_for: float | None, 
                               Level.WARN, {"type": "migration_command", "change": "interrupted"}))
     finally:
         engine.close()
+        if server is not None:
+            server.close()
     out = export_report(engine.store.path, engine.run_id, "html", report_path)
     click.echo(f"run {engine.run_id} stored in {engine.store.path}; report written to {out}", err=True)
     report_exit(engine)

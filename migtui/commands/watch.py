@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from migtui.commands.common import (config_option, duration_callback, json_option, load, store_option,
-                                    store_path_for)
+from migtui.commands.common import (config_option, duration_callback, http_options, json_option, load,
+                                    store_option, store_path_for)
 from migtui.model import Phase
 
 
@@ -62,6 +62,21 @@ def report_exit(engine: Any) -> None:
         raise StoreError(f"run {engine.run_id} is incomplete: {engine.unstored.describe()}")
 
 
+def serve_http(settings: Any, engine: Any) -> Any:
+    """Start the ``--http`` server over ``engine`` (None when off); a port that cannot be bound closes
+    the engine's run and is one clear error."""
+    from migtui.http.server import serve_engine
+
+    try:
+        server = serve_engine(settings, engine)
+    except BaseException:
+        engine.close()
+        raise
+    if server is not None:
+        click.echo(f"migtui: serving {server.url}/ (read-only: GET / lists the routes)", err=True)
+    return server
+
+
 def build_engine(config_path: Path, store_path: Path | None, *, phase: str, baseline: str | None,
                  headless: bool, name: str | None = None, prepare: Any = None) -> Any:
     """Load the config, open the store and build the engine (``prepare(config)`` runs in between)."""
@@ -102,10 +117,24 @@ def build_engine(config_path: Path, store_path: Path | None, *, phase: str, base
 @click.option("--baseline", "baseline_run", metavar="RUN_ID",
               help="Compare with the baseline of this run in the same store (default: this run's baseline phase).")
 @click.option("--name", help="Run name (default: the config's name).")
+@http_options
 def watch(config_path: Path, store_path: Path | None, headless: bool, duration: float | None, as_json: bool,
-          phase: str, baseline_run: str | None, name: str | None) -> None:
+          phase: str, baseline_run: str | None, name: str | None, http_bind: str | None,
+          http_token_file: Path | None) -> None:
     """Watch a migration: the cockpit, or with --headless a line per tick and per event."""
+    from migtui.http.server import http_settings
+
+    settings = http_settings(http_bind, http_token_file)
     engine = build_engine(config_path, store_path, phase=phase, baseline=baseline_run, headless=headless, name=name)
+    server = serve_http(settings, engine)
+    try:
+        _watch(engine, headless, duration, as_json)
+    finally:
+        if server is not None:
+            server.close()
+
+
+def _watch(engine: Any, headless: bool, duration: float | None, as_json: bool) -> None:
     if not headless:
         from migtui.tui.app import run_cockpit
 
