@@ -175,6 +175,19 @@ def _rows(res: dict[str, Any]) -> list[list[str]]:
                          f"{_n(lt['statements_per_s'])}/s analysis; {_n(lt['cli_statements_per_s'])}/s whole command "
                          f"({lt['cli_s']:.2f} s)", peer, _n(lt.get("ratio_cli"), "{:.2f}"),
                          f">= {GOAL_LINT:,}/s", _met(lt["met"])])
+    th = f.get("throttle")
+    if th is not None:
+        if _status(th):
+            na("8. Throttle on a real backfill", "<= one poll interval + 100 ms", th)
+        else:
+            goal = f"<= {th['poll_interval_s'] * 1000 + 100:.0f} ms (one poll + 100 ms)"
+            missed = f" ({th['missed_trials']} of {th['trials']} trials missed)" if th["missed_trials"] else ""
+            for key, label in (("throttle_to_held", "endpoint answers 429 -> backfill's next batch held"),
+                               ("clear_plus_resume_after_to_runs", "endpoint answers 200 + resume_after -> next batch runs")):
+                s = th[key]
+                rows.append([f"8. Throttle: {label} ({th['poll_interval_s'] * 1000:.0f} ms poll)",
+                             f"p50 {s['p50_ms']:.0f} ms, p95 {s['p95_ms']:.0f} ms, max {s['max_ms']:.0f} ms{missed}",
+                             "", "", goal, _met(s["max_ms"] <= th["poll_interval_s"] * 1000 + 100 and not th["missed_trials"])])
     return rows
 
 
