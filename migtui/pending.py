@@ -1,5 +1,9 @@
 """The SQL of a migration that has not run yet, from the migration tool itself (``migtui lint
---alembic DIR``). Tool-generic: the tool decides what is pending, with its own configuration.
+--alembic DIR``, ``--django DIR``). Tool-generic: the tool decides what is pending, with its own
+configuration and database connection.
+
+Django: ``manage.py showmigrations --plan`` lists the unapplied migrations (``[ ]``), ``manage.py
+sqlmigrate APP NAME`` prints each one's SQL, linted as ``django:APP.NAME``.
 
 Alembic: ``alembic current`` (the project's env.py connects the way it always does) gives the applied
 revision; ``alembic upgrade <current>:head --sql`` (offline mode: nothing runs) prints the SQL of the
@@ -23,11 +27,12 @@ _RUNNING = re.compile(r"^-- Running upgrade (\S*) -> (\S+)", re.M)
 _REVISION = re.compile(r"^([0-9A-Za-z_]+)\b", re.M)
 
 
-def _ini(path: Path) -> Path:
-    ini = path / "alembic.ini" if path.is_dir() else path
-    if not ini.is_file():
-        raise ConfigError(f"--alembic {path}: no alembic.ini there")
-    return ini
+def _project_file(path: Path, name: str, option: str) -> Path:
+    """The tool's file in a project folder (or the file itself), or a clear error."""
+    found = path / name if path.is_dir() else path
+    if not found.is_file():
+        raise ConfigError(f"{option} {path}: no {name} there")
+    return found
 
 
 def _alembic(ini: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -45,7 +50,7 @@ ALEMBIC = "alembic"
 
 def alembic_pending(path: Path) -> tuple[str, list[str]]:
     """``(sql, warnings)``: the SQL of the pending revisions, as Alembic's offline mode prints it."""
-    ini = _ini(path)
+    ini = _project_file(path, "alembic.ini", "--alembic")
     warnings = []
     current = _alembic(ini, "current")
     start = ""
@@ -73,3 +78,32 @@ def name_revisions(items: list[dict[str, Any]], sql: str) -> None:
         if before:
             start, rev = before[-1]
             item["file"], item["line"] = f"alembic:{rev}", line - start + 1
+
+
+# -- Django
+
+_PLAN = re.compile(r"^\[( |X)\]\s+([\w.]+)\.(\w+)", re.M)
+
+
+def django_pending(project: Path, apps: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """``[(name, sql)]``: each unapplied migration (``showmigrations --plan``, the project's own settings
+    and database) as ``sqlmigrate`` prints it, named ``django:APP.MIGRATION``."""
+    manage = _project_file(project, "manage.py", "--django")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, str(manage), *args], cwd=manage.parent, capture_output=True,
+                              text=True, timeout=120)
+
+    plan = run("showmigrations", "--plan")
+    if plan.returncode != 0:
+        raise ConfigError(f"manage.py showmigrations failed in {manage.parent}: "
+                          f"{_last_line(plan.stderr or plan.stdout)}")
+    out = []
+    for mark, app, name in _PLAN.findall(plan.stdout):
+        if mark == "X" or (apps and app not in apps):
+            continue
+        sql = run("sqlmigrate", app, name)
+        if sql.returncode != 0:
+            raise ConfigError(f"manage.py sqlmigrate {app} {name} failed: {_last_line(sql.stderr or sql.stdout)}")
+        out.append((f"django:{app}.{name}", sql.stdout))
+    return out

@@ -38,6 +38,10 @@ def _files(paths: tuple[Path, ...]) -> tuple[list[tuple[str, str]], list[dict[st
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--alembic", "alembic_dir", type=click.Path(exists=True, path_type=Path), metavar="DIR",
               help="Also lint the pending revisions of this Alembic project (offline mode: alembic upgrade --sql).")
+@click.option("--django", "django_dir", type=click.Path(exists=True, path_type=Path), metavar="DIR",
+              help="Also lint the unapplied migrations of this Django project (manage.py showmigrations, sqlmigrate).")
+@click.option("--django-app", "django_apps", multiple=True, metavar="APP",
+              help="With --django: only these apps (repeatable; default: every app).")
 @click.option("--config", "-c", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="A migtui config: its first postgres source gives the live evidence.")
 @click.option("--dsn", default="", help="Connect here (read-only, with timeouts) for the catalog and live evidence.")
@@ -51,7 +55,8 @@ def _files(paths: tuple[Path, ...]) -> tuple[list[tuple[str, str]], list[dict[st
               help="How long to sample each table's reads and writes per second (connected only; 0s: no sample).")
 @click.option("--type", "source_type", default="postgres", show_default=True,
               help="Which database's linter (a plugin registers it through migtui_sql_linters).")
-def lint(paths: tuple[Path, ...], alembic_dir: Path | None, config_path: Path | None, dsn: str,
+def lint(paths: tuple[Path, ...], alembic_dir: Path | None, django_dir: Path | None,
+         django_apps: tuple[str, ...], config_path: Path | None, dsn: str,
          server_version: int | None, as_json: bool, as_sarif: bool, fail_on: str, sample: float,
          source_type: str) -> None:
     """Lint migration SQL files (or directories of .sql files): each statement's locks by pg_locks names,
@@ -62,8 +67,8 @@ def lint(paths: tuple[Path, ...], alembic_dir: Path | None, config_path: Path | 
 
     if as_json and as_sarif:
         raise click.UsageError("--json and --sarif are exclusive")
-    if not paths and alembic_dir is None:
-        raise click.UsageError("nothing to lint: give SQL files or directories, or --alembic DIR")
+    if not paths and alembic_dir is None and django_dir is None:
+        raise click.UsageError("nothing to lint: give SQL files or directories, --alembic DIR or --django DIR")
     config = None
     if config_path is not None:
         from migtui.commands.common import load
@@ -82,6 +87,10 @@ def lint(paths: tuple[Path, ...], alembic_dir: Path | None, config_path: Path | 
 
         pending, warnings = alembic_pending(alembic_dir)
         files.append((ALEMBIC, pending))
+    if django_dir is not None:
+        from migtui.pending import django_pending
+
+        files.extend(django_pending(django_dir, django_apps))
     result = linter(files, server_version=server_version, dsn=dsn, config=config, sample=sample)
     if pending:
         from migtui.pending import name_revisions

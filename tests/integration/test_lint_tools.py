@@ -1,5 +1,5 @@
-"""`migtui lint --alembic DIR`: only the revisions the database has not applied yet are linted, each
-named by its revision, from Alembic's own offline mode (nothing runs)."""
+"""`migtui lint --alembic DIR` and `--django DIR`: only the revisions the database has not applied yet are linted, each
+named by its revision, from the tool itself (Alembic offline mode, Django sqlmigrate; nothing runs)."""
 
 from __future__ import annotations
 
@@ -83,3 +83,63 @@ def test_only_the_pending_revision_is_linted(pg: Any, tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=120)
     assert "alembic current failed" in proc.stderr
     assert {json.loads(line)["file"] for line in proc.stdout.splitlines()} >= {"alembic:a1", "alembic:b2"}
+
+
+MANAGE = '''
+import os, sys
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
+from django.core.management import execute_from_command_line
+execute_from_command_line(sys.argv)
+'''
+SETTINGS = '''
+import os
+from psycopg.conninfo import conninfo_to_dict
+_d = conninfo_to_dict(os.environ["LINT_TARGET"])
+SECRET_KEY = "test"
+INSTALLED_APPS = ["shop"]
+USE_TZ = True
+DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": _d.get("dbname", ""),
+                         "USER": _d.get("user", ""), "HOST": _d.get("host", ""), "PORT": _d.get("port", "")}}
+'''
+DJ1 = '''
+from django.db import migrations, models
+
+class Migration(migrations.Migration):
+    initial = True
+    operations = [migrations.CreateModel("Order", [("id", models.AutoField(primary_key=True)),
+                                                   ("note", models.TextField(null=True))])]
+'''
+DJ2 = '''
+from django.db import migrations, models
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0001_initial")]
+    operations = [migrations.AlterField("order", "note", models.TextField(null=False, default="")),
+                  migrations.AddIndex("order", models.Index(fields=["note"], name="shop_order_note"))]
+'''
+
+
+def test_only_the_unapplied_django_migrations_are_linted(pg: Any, tmp_path: Path) -> None:
+    with pg.connect() as conn:
+        conn.execute("DROP TABLE IF EXISTS shop_order, django_migrations")
+    project = tmp_path / "dj"
+    (project / "shop" / "migrations").mkdir(parents=True)
+    (project / "manage.py").write_text(MANAGE)
+    (project / "settings.py").write_text(SETTINGS)
+    (project / "shop" / "__init__.py").write_text("")
+    (project / "shop" / "migrations" / "__init__.py").write_text("")
+    (project / "shop" / "migrations" / "0001_initial.py").write_text(DJ1)
+    (project / "shop" / "migrations" / "0002_note.py").write_text(DJ2)
+    env = {**os.environ, "LINT_TARGET": pg.dsn}
+    subprocess.run([sys.executable, "manage.py", "migrate", "shop", "0001"], cwd=project, env=env, check=True,
+                   capture_output=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-m", "migtui", "lint", "--django", str(project), "--json",
+                           "--dsn", pg.dsn, "--sample", "0s"], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    st = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert {s["file"] for s in st} == {"django:shop.0002_note"}
+    rules = {f["rule"] for s in st for f in s["findings"]}
+    assert {"index-not-concurrent", "set-not-null"} <= rules
+    assert any(lk == {"relation": "shop_order", "mode": "ShareLock"} for s in st for lk in s["locks"])
+    with pg.connect() as conn:
+        conn.execute("DROP TABLE IF EXISTS shop_order, django_migrations")
