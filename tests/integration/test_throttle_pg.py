@@ -204,3 +204,54 @@ def test_active_backends_per_core_of_a_local_server(pg: Any, make_engine: Any) -
         conn.cancel()
         busy.join(10)
     assert active >= 1
+
+
+def test_real_standby_replay_lag_throttles_the_backfill(embedded_pg: Any, make_engine: Any, backfills: Any) -> None:
+    """A streaming standby whose replay is paused (pg_wal_replay_pause) falls behind while WAL is
+    written on the primary: replay lag in bytes crosses the limit, the backfill is held; replay
+    resumes, the lag clears, and after resume_after the backfill goes on by itself."""
+    import psycopg
+
+    from migtui.embedded import EmbeddedPostgres
+    from migtui.errors import MigtuiError
+
+    key, table = _key(), _table(embedded_pg, rows=100_000)
+    standby = EmbeddedPostgres()
+    try:
+        try:  # the standby reports its replay position every second (default 10 s)
+            standby.init_standby(embedded_pg.embedded, wal_receiver_status_interval="1")
+        except MigtuiError as exc:
+            pytest.skip(str(exc))
+        standby.start()
+        engine = make_engine(f"""
+        interval: 200ms
+        sources:
+          - {{type: postgres, name: primary, dsn: "{embedded_pg.dsn}", interval: 200ms, include: [replication_lag],
+              intervals: {{replication_lag: 200ms}}}}
+        actions:
+          pause:
+            - {{type: pg_pause, key: {key}, source: primary}}
+        triggers:
+          - {{name: replay-lag, source: primary, metric: replication_lag.replay_lag_bytes, above: 4000000,
+              clear: 1000000, action: throttle, resume_after: 500ms}}
+        """)
+        engine.start()
+        wait_until(lambda: engine.frame.latest("replication_lag.replay_lag_bytes"), "the standby in pg_stat_replication")
+        backfill = backfills(embedded_pg.dsn, table, key)
+        assert _moving(backfill)
+        assert not engine.fresh_frame().throttle["throttled"]
+
+        with psycopg.connect(standby.dsn, autocommit=True) as replica:
+            replica.execute("SELECT pg_wal_replay_pause()")
+            with psycopg.connect(embedded_pg.dsn, autocommit=True) as primary:
+                primary.execute("CREATE TABLE wal_burst AS SELECT g, repeat('x', 100) AS pad "
+                                "FROM generate_series(1, 60000) g")
+            wait_until(lambda: engine.frame.throttle.get("throttled"), "the replay-lag throttle")
+            assert engine.fresh_frame().throttle["reason"].startswith("replay-lag: replication_lag.replay_lag_bytes = ")
+            assert _held(backfill)
+            replica.execute("SELECT pg_wal_replay_resume()")
+        wait_until(lambda: not engine.frame.throttle.get("throttled"), "the release once the standby caught up")
+        assert _moving(backfill)
+        assert [e.data["op"] for e in _throttle_events(engine)] == ["throttle", "release"]
+    finally:
+        standby.cleanup()
