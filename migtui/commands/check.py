@@ -11,7 +11,8 @@ from typing import Any
 import click
 
 from migtui.cli import echo_json
-from migtui.commands.common import config_option, json_option, load, store_option, store_path_for
+from migtui.commands.common import (config_option, implementation, json_option, load, store_option,
+                                    store_path_for)
 from migtui.commands.output import echo
 
 _MARK = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "skip": "SKIP", "ok": " OK ", "info": "INFO",
@@ -107,22 +108,9 @@ def role_sql(source_type: str, monitor_role: str, action_role: str | None, serve
     (pg_signal_backend, EXECUTE on the restore-point and backup functions). Run it as a superuser."""
     from migtui.plugins import PluginHost
 
-    impl = _implementation(PluginHost(), "role_sql", source_type)
+    impl = implementation(PluginHost(), "role_sql", source_type)
     click.echo(impl(monitor_role, action_role, server_version=server_version,  # our own SQL, as is
                     connection_limit=connection_limit), nl=False)
-
-
-def _implementation(host: Any, kind: str, source_type: str) -> Any:
-    """The plugin's implementation of ``kind`` for a source type, or a clear error naming the hook."""
-    from migtui.errors import ConfigError
-    from migtui.plugins import CONTRIBUTION_HOOKS
-
-    found = host.contributions[kind].get(source_type)
-    if found is None:
-        have = ", ".join(sorted(host.contributions[kind])) or "none"
-        raise ConfigError(f"no installed plugin implements {CONTRIBUTION_HOOKS[kind]} for source type "
-                          f"{source_type!r} (available: {have})")
-    return found.obj
 
 
 def _for_source(host: Any, kind: str, config: Any, source: str | None) -> tuple[str, Any]:
@@ -135,4 +123,4 @@ def _for_source(host: Any, kind: str, config: Any, source: str | None) -> tuple[
     usable = [s for s in items if s.type in host.contributions[kind]] or items
     if not usable:
         raise ConfigError("the config has no source", file=str(config.path))
-    return usable[0].type, _implementation(host, kind, usable[0].type)
+    return usable[0].type, implementation(host, kind, usable[0].type)

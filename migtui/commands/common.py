@@ -60,3 +60,16 @@ def duration_callback(ctx: click.Context, param: click.Parameter, value: str | N
         return parse_duration(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
+
+
+def implementation(host: Any, kind: str, source_type: str) -> Any:
+    """The plugin's implementation of ``kind`` for a source type, or a clear error naming the hook."""
+    from migtui.errors import ConfigError
+    from migtui.plugins import CONTRIBUTION_HOOKS
+
+    found = host.contributions[kind].get(source_type)
+    if found is None:
+        have = ", ".join(sorted(host.contributions[kind])) or "none"
+        raise ConfigError(f"no installed plugin implements {CONTRIBUTION_HOOKS[kind]} for source type "
+                          f"{source_type!r} (available: {have})")
+    return found.obj

@@ -62,7 +62,7 @@ def lint(paths: tuple[Path, ...], alembic_dir: Path | None, django_dir: Path | N
     """Lint migration SQL files (or directories of .sql files): each statement's locks by pg_locks names,
     whether it rewrites or scans the table, and findings with the safe way to write it. With --dsn or
     --config, the catalog and live evidence (sizes, traffic, the sessions it would queue behind)."""
-    from migtui.commands.check import _implementation
+    from migtui.commands.common import implementation
     from migtui.lintout import fails, sarif, text_lines
 
     if as_json and as_sarif:
@@ -78,7 +78,7 @@ def lint(paths: tuple[Path, ...], alembic_dir: Path | None, django_dir: Path | N
         from migtui.plugins import PluginHost
 
         host = PluginHost()
-    linter = _implementation(host, "sql_linter", source_type)
+    linter = implementation(host, "sql_linter", source_type)
     files, read_errors = _files(paths)
     warnings: list[str] = []
     pending = ""

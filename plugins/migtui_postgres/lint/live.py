@@ -58,6 +58,7 @@ def attach(conn: Any, statements: list[dict[str, Any]], *, sample: float) -> lis
     """Fill each statement's ``live``; returns warnings (a read that failed)."""
     warnings: list[str] = []
     rels: dict[str, tuple[int, int, int] | None] = {}
+    seen: dict[tuple[int, str], Any] = {}
     try:
         with conn.cursor() as cur:
             for st in statements:
@@ -73,7 +74,7 @@ def attach(conn: Any, statements: list[dict[str, Any]], *, sample: float) -> lis
                         for n, s, lag in cur.fetchall()]
             rates = _rates(cur, oids, sample)
             for st in statements:
-                st["live"] = _evidence(cur, st, rels, rates, sample)
+                st["live"] = _evidence(cur, st, rels, rates, seen)
                 if st["live"] is not None:
                     st["live"]["standbys"] = standbys
                     if standbys and st["rewrites"]:
@@ -110,7 +111,7 @@ def _rates(cur: Any, oids: list[int], sample: float) -> dict[int, tuple[float, f
 
 
 def _evidence(cur: Any, st: dict[str, Any], rels: dict[str, Any], rates: dict[int, tuple[float, float]],
-              sample: float) -> dict[str, Any] | None:
+              seen: dict[tuple[int, str], Any]) -> dict[str, Any] | None:
     out = []
     for lock in st["locks"]:
         found = rels.get(lock["relation"])
@@ -118,16 +119,26 @@ def _evidence(cur: Any, st: dict[str, Any], rels: dict[str, Any], rates: dict[in
             continue
         oid, rows, size = found
         reads, writes = rates.get(oid, (None, None))
-        cur.execute(_BLOCKERS, {"oid": oid, "modes": conflicting(lock["mode"])})
-        blockers = [{"pid": pid, "state": state, "xact_age_s": max(0.0, round(float(age), 1)) if age is not None else None,
-                     "query": scrub_query(query, 200), "modes": modes}
-                    for pid, state, age, query, modes in cur.fetchall()]
+        blockers = _blockers(cur, oid, lock["mode"], seen)
         out.append({"relation": lock["relation"], "mode": lock["mode"], "rows": max(int(rows), 0),
                     "bytes": int(size), "reads_per_s": _round(reads), "writes_per_s": _round(writes),
                     "queued_per_s": _round(_queued(lock["mode"], reads, writes)), "blockers": blockers})
     if not out:
         return None
-    return {"relations": out, "risk": _risk(st, out), "message": _message(out, sample)}
+    return {"relations": out, "risk": _risk(st, out), "message": _message(out)}
+
+
+def _blockers(cur: Any, oid: int, mode: str, seen: dict[tuple[int, str], Any]) -> list[dict[str, Any]]:
+    """The sessions holding a lock on ``oid`` that a request for ``mode`` would wait for (read once per
+    relation and mode: a file that alters one table many times asks once)."""
+    key = (oid, mode)
+    if key not in seen:
+        cur.execute(_BLOCKERS, {"oid": oid, "modes": conflicting(mode)})
+        seen[key] = [{"pid": pid, "state": state,
+                       "xact_age_s": max(0.0, round(float(age), 1)) if age is not None else None,
+                       "query": scrub_query(query, 200), "modes": modes}
+                      for pid, state, age, query, modes in cur.fetchall()]
+    return seen[key]
 
 
 def _round(v: float | None) -> float | None:
@@ -145,7 +156,7 @@ def _risk(st: dict[str, Any], rels: list[dict[str, Any]]) -> str:
     return "low"
 
 
-def _message(rels: list[dict[str, Any]], sample: float) -> str:
+def _message(rels: list[dict[str, Any]]) -> str:
     parts = []
     for r in rels:
         if STRENGTH[r["mode"]] < STRENGTH["ShareUpdateExclusiveLock"] and not r["blockers"]:
