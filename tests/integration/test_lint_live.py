@@ -67,8 +67,12 @@ def test_check_lints_the_pending_migration_and_names_the_blocker(pg: Any, tmp_pa
         pid = blocker.info.backend_pid
         proc = subprocess.run([sys.executable, "-m", "migtui", "check", "--config", str(cfg), "--json",
                                "--no-alerts", "--no-actions"], capture_output=True, text=True, timeout=120)
+        # the same through `migtui lint --config`: the config's postgres source gives the live evidence
+        linted = _lint(tmp_path / "migrations", "--config", cfg, "--json", "--sample", "0s")
     finally:
         blocker.close()
+    [_, index] = [json.loads(line) for line in linted.stdout.splitlines()]
+    assert [b["pid"] for b in index["live"]["relations"][0]["blockers"]] == [pid]
     items = {i["name"]: i for i in json.loads(proc.stdout)["items"]}
     item = items["Pending migration"]
     assert item["status"] == "fail", item
