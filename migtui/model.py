@@ -61,6 +61,18 @@ def format_labels(labels: Labels | None) -> str:
     return "{" + ",".join(f"{k}={v}" for k, v in sorted(labels.items())) + "}"
 
 
+def fmt_age(seconds: float | None) -> str:
+    """``42s``, ``3m05s``, ``1h02m``; ``-`` when unknown."""
+    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
+        return "-"
+    s = int(max(0, seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+
+
 @dataclass(frozen=True, slots=True)
 class Sample:
     """One measurement: a dotted metric name, small string labels, a float value (NaN allowed)."""

@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from rich.text import Text
 
 from migtui import safetext
-from migtui.model import MetricSpec, PanelSpec, labels_key
+from migtui.model import MetricSpec, PanelSpec, fmt_age, labels_key
 
 # --------------------------------------------------------------------------- states and colours
 
@@ -53,18 +53,6 @@ def _num(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return None if math.isnan(f) else f
-
-
-def fmt_age(seconds: float | None) -> str:
-    """``42s``, ``3m05s``, ``1h02m``; ``-`` when unknown."""
-    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
-        return "-"
-    s = int(max(0, seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    return f"{s // 3600}h{(s % 3600) // 60:02d}m"
 
 
 def fmt_left(seconds: float | None) -> str:

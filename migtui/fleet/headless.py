@@ -1,0 +1,39 @@
+"""``migtui fleet watch --headless``: one line per refresh round (how many databases in each verdict,
+how long the round took) and one line per database whose verdict, phase or error changed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from typing import Callable
+
+from migtui.fleet.poller import FleetPoller
+from migtui.fleet.rows import row_of
+from migtui.safetext import one_line
+
+
+def round_printer(write: Callable[[str], None]) -> Callable[[FleetPoller, float], None]:
+    seen: dict[str, tuple[str, str, str | None]] = {}
+
+    def on_round(poller: FleetPoller, took: float) -> None:
+        _, states = poller.snapshot()
+        rows = [row_of(st) for st in states.values()]
+        counts = Counter(r.verdict for r in rows)
+        parts = ", ".join(f"{n} {v}" for v, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        write(f"round {poller.round_count}: {len(rows)} databases, {parts}; refresh {took * 1000:.0f} ms")
+        for r in sorted(rows, key=lambda r: r.key):
+            key = (r.verdict, r.cells[1], r.error)
+            if seen.get(r.key) != key:
+                seen[r.key] = key
+                write(one_line(f"  {r.key}: {r.verdict} · {' · '.join(r.cells[1:-2])}"))
+
+    return on_round
+
+
+def run_headless(poller: FleetPoller, rounds: int | None, write: Callable[[str], None]) -> None:
+    """Poll on this thread's own loop until ``rounds`` rounds (or forever; Ctrl-C stops)."""
+    poller.on_round = round_printer(write)
+    try:
+        asyncio.run(poller.run(rounds))
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,195 @@
+"""Polling every target's ``/status`` off the UI loop: one thread with its own asyncio loop and one
+``httpx.AsyncClient``.
+
+- Each round (every ``interval``) starts a fetch for every target whose previous fetch has ended
+  (polls of one target never overlap); at most ``concurrency`` requests are in flight at once.
+- Each request has a total deadline (connect, headers and body together, ``timeout``) and a body cap:
+  a target that hangs or trickles becomes ``timeout after 1.5s`` on its own row; the others' rows are
+  updated as each of their answers arrives, not at the end of the round.
+- The latest :class:`TargetState` of every target is read with :meth:`FleetPoller.snapshot` (a copy
+  under a lock, with a version that changes when any row does), from any thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Mapping, Sequence
+
+import httpx
+
+from migtui.fleet.status import Status, parse_status
+from migtui.fleet.targets import Target
+
+MAX_BODY = 1 << 20
+"""A /status or /metrics body larger than this is an error of that target (never read whole)."""
+
+
+@dataclass(frozen=True)
+class TargetState:
+    target: Target
+    status: Status | None = None
+    """The last status read (kept while the target is unreachable: shown with its age)."""
+    error: str | None = None
+    """Why the last fetch failed (outside text: render through safetext); None when it worked."""
+    fetched_at: float | None = None
+    """Wall-clock time of the last good fetch."""
+    attempts: int = 0
+    latency: float | None = None
+
+    @property
+    def reachable(self) -> bool:
+        return self.error is None and self.status is not None
+
+
+class FetchError(Exception):
+    """One line saying why a target could not be read."""
+
+
+async def fetch_body(client: httpx.AsyncClient, url: str, headers: Mapping[str, str], timeout: float) -> bytes:
+    """GET ``url`` within ``timeout`` seconds in all (connect + headers + body), at most MAX_BODY bytes."""
+    try:
+        async with asyncio.timeout(timeout):
+            async with client.stream("GET", url, headers=dict(headers)) as resp:
+                if resp.status_code != 200:
+                    raise FetchError(f"HTTP {resp.status_code}")
+                chunks, size = [], 0
+                async for chunk in resp.aiter_bytes():
+                    size += len(chunk)
+                    if size > MAX_BODY:
+                        raise FetchError(f"body larger than {MAX_BODY} bytes")
+                    chunks.append(chunk)
+                return b"".join(chunks)
+    except TimeoutError:
+        raise FetchError(f"timeout after {timeout:g}s") from None
+    except httpx.HTTPError as exc:
+        raise FetchError(f"unreachable: {type(exc).__name__}: {exc}".rstrip(": ")) from None
+
+
+class FleetPoller:
+    def __init__(self, targets: Sequence[Target], *, interval: float = 2.0, timeout: float = 1.5,
+                 concurrency: int = 32, env: Mapping[str, str] | None = None) -> None:
+        self.targets = list(targets)
+        self.interval, self.timeout, self.concurrency = interval, min(timeout, interval), concurrency
+        self.env = env
+        self._states = {t.name: TargetState(t) for t in self.targets}
+        self._lock = threading.Lock()
+        self._version = 0
+        self.rounds: deque[float] = deque(maxlen=1000)
+        """Seconds from each finished round's start to its last answer (or deadline)."""
+        self.round_count = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._stop: asyncio.Event | None = None
+        self._client: httpx.AsyncClient | None = None
+        self._ready = threading.Event()
+        self.on_round: Callable[["FleetPoller", float], None] | None = None
+        """Called on the poller thread after each round with its duration (the headless printer)."""
+
+    # ------------------------------------------------------------------ read from any thread
+    def snapshot(self) -> tuple[int, dict[str, TargetState]]:
+        with self._lock:
+            return self._version, dict(self._states)
+
+    def _set(self, name: str, state: TargetState) -> None:
+        with self._lock:
+            self._states[name] = state
+            self._version += 1
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        """Poll on a daemon thread until :meth:`stop`."""
+        self._thread = threading.Thread(target=lambda: asyncio.run(self.run()), name="fleet-poller", daemon=True)
+        self._thread.start()
+        self._ready.wait(5)
+
+    def stop(self, wait: float = 2.0) -> None:
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(stop.set)
+            except RuntimeError:
+                pass
+        if self._thread is not None:
+            self._thread.join(wait)
+
+    async def run(self, rounds: int | None = None) -> None:
+        """Poll rounds until stopped (or ``rounds`` rounds have finished)."""
+        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+        limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency)
+        sem = asyncio.Semaphore(self.concurrency)
+        in_flight: set[str] = set()
+        pending: set[asyncio.Task[Any]] = set()
+        async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(self.timeout), trust_env=False) as client:
+            self._client = client
+            self._ready.set()
+            try:
+                while not self._stop.is_set():
+                    started = time.monotonic()
+                    task = asyncio.create_task(self._round(client, sem, in_flight, started, rounds))
+                    pending.add(task)
+                    task.add_done_callback(pending.discard)
+                    if rounds is not None and self.round_count + len(pending) >= rounds:
+                        await asyncio.gather(*pending)
+                        break
+                    try:
+                        await asyncio.wait_for(self._stop.wait(), max(0.0, started + self.interval - time.monotonic()))
+                    except TimeoutError:
+                        pass
+            finally:
+                for t in pending:
+                    t.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+                self._client = None
+
+    async def _round(self, client: httpx.AsyncClient, sem: asyncio.Semaphore, in_flight: set[str],
+                     started: float, rounds: int | None) -> None:
+        due = [t for t in self.targets if t.name not in in_flight]
+        in_flight.update(t.name for t in due)
+        await asyncio.gather(*(self._poll_one(client, sem, t, in_flight) for t in due))
+        took = time.monotonic() - started
+        self.rounds.append(took)
+        self.round_count += 1
+        if self.on_round is not None:
+            self.on_round(self, took)
+
+    async def _poll_one(self, client: httpx.AsyncClient, sem: asyncio.Semaphore, target: Target,
+                        in_flight: set[str]) -> None:
+        try:
+            async with sem:
+                t0 = time.monotonic()
+                try:
+                    body = await fetch_body(client, target.url, target.headers(self.env), self.timeout)
+                    try:
+                        doc = json.loads(body)
+                    except ValueError:
+                        raise FetchError("the answer is not JSON") from None
+                    state = TargetState(target, parse_status(doc), None, time.time())
+                except FetchError as exc:
+                    state = TargetState(target, None, str(exc))
+                latency = time.monotonic() - t0
+            prev = self._states[target.name]
+            if state.error is not None:  # keep what was last known, with its age
+                state = replace(prev, error=state.error)
+            self._set(target.name, replace(state, attempts=prev.attempts + 1, latency=latency))
+        finally:
+            in_flight.discard(target.name)
+
+    # ------------------------------------------------------------------ one-off fetches (details)
+    def fetch_text(self, url: str, target: Target) -> "Future[str]":
+        """GET ``url`` on the poller's loop (same client, same deadline); a Future of the text or FetchError."""
+        loop, client = self._loop, self._client
+        if loop is None or client is None:
+            fut: Future[str] = Future()
+            fut.set_exception(FetchError("the poller is not running"))
+            return fut
+
+        async def get() -> str:
+            return (await fetch_body(client, url, target.headers(self.env), self.timeout)).decode("utf-8", "replace")
+
+        return asyncio.run_coroutine_threadsafe(get(), loop)
