@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from migtui.errors import ConfigError
+from migtui.metrickinds import DEFAULT_TOLERANCE, DEFAULT_WINDOW, check_override
+from migtui.model import METRIC_DIRECTIONS, METRIC_KINDS
 from migtui.schema import (CDict, CList, Field, Schema, _join, _type_name, error_at, interpolate, parse_duration,
                            parse_yaml, validate)
 from migtui.triggers.parsing import parse_triggers
@@ -127,6 +129,25 @@ CONFIG_SCHEMA = Schema(
         "baseline": Field("dict", default=dict,
                           doc="Reserved for baseline options; none is read yet (baselines are set with "
                               "--baseline and the phase keys)."),
+        "report": Field(Schema({
+            "tolerance": Field("number", default=DEFAULT_TOLERANCE, minimum=0,
+                               doc="A health metric's shift from its baseline level within this fraction "
+                                   "(0.1 = 10%) is 'same' even when it is significant."),
+            "window": Field("duration", default=DEFAULT_WINDOW,
+                            doc="The worst window of a phase, compared with the baseline's p99 so a short "
+                                "burst is caught (default 1m)."),
+            "metrics": Field("dict", items=Schema({
+                "kind": Field("str", choices=METRIC_KINDS, default="health",
+                              doc="health (judged against the baseline), progress, state or counter (timelines)."),
+                "direction": Field("str", choices=METRIC_DIRECTIONS,
+                                   doc="For health metrics: higher_is_worse, lower_is_worse or either (default)."),
+                "tolerance": Field("number", minimum=0, doc="This metric's tolerance (default: report.tolerance)."),
+                "unit": Field("str", doc="How the report writes its values: % (a ratio as percent), ms, s, ..."),
+            }), default=dict, check=lambda v: {k: check_override(x) for k, x in v.items()},
+                doc="Kind of metric by name or glob (`error_rate`, `backfill.*`, `shop-api/throughput`); "
+                    "overrides what sources and .sql headers declare."),
+        }), default=lambda: {"tolerance": DEFAULT_TOLERANCE, "window": DEFAULT_WINDOW, "metrics": {}},
+            doc="How reports judge the run: which metrics are health metrics and how much change is tolerated."),
         "ui": Field(Schema({
             "keymap": Field("dict", items="str", default=dict,
                             doc="Move cockpit keys: binding id -> key, e.g. {pause: P} (ids on the cockpit page)."),

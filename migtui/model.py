@@ -144,13 +144,31 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class MetricSpec:
-    """How a panel shows one metric: name (may end in ``*`` to match a prefix), label, unit."""
+    """How a panel shows one metric: name (may end in ``*`` to match a prefix), label, unit, and what
+    kind of metric it is for the report (:data:`METRIC_KINDS`; only ``health`` metrics get verdicts,
+    in their ``direction``, one of :data:`METRIC_DIRECTIONS`)."""
 
     metric: str
     title: str = ""
     unit: str = ""
     warn: float | None = None
     critical: float | None = None
+    kind: str = ""
+    direction: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind and self.kind not in METRIC_KINDS:
+            raise ValueError(f"metric {self.metric!r}: kind must be one of {', '.join(METRIC_KINDS)}, got {self.kind!r}")
+        if self.direction and self.direction not in METRIC_DIRECTIONS:
+            raise ValueError(f"metric {self.metric!r}: direction must be one of {', '.join(METRIC_DIRECTIONS)}, "
+                             f"got {self.direction!r}")
+
+
+METRIC_KINDS = ("health", "progress", "state", "counter")
+"""health: latency, errors, throughput, load, lock waits, lag (gets a verdict against the baseline);
+progress: rows done, percent, step, ETA; state: a flag, a rollout weight, a phase; counter: a
+cumulative count. The last three are shown as timelines, never judged."""
+METRIC_DIRECTIONS = ("higher_is_worse", "lower_is_worse", "either")
 
 
 TABLE_RENDERS = ("table", "tree", "progress")

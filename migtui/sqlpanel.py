@@ -24,7 +24,9 @@ Header keys (in the base file; variants may repeat them, they are read from the 
     ``<metric> ["title"] [unit=U] [warn=N] [critical=N]``: the metric is a column of the query,
     a ``<rate>_per_s`` of a ``rates`` counter or a ``ratios`` output; the unit is ``%`` (a ratio
     drawn as percent), ``s``, ``ms``, ``B``, ``B/s``, ``/s`` or any short suffix; a value at or over
-    ``warn`` / ``critical`` is drawn in that state.
+    ``warn`` / ``critical`` is drawn in that state. ``kind=health|progress|state|counter`` says what
+    the report does with it (only health metrics are judged against the baseline) and, for health
+    metrics, ``direction=higher_is_worse|lower_is_worse|either``.
 
 A malformed entry is a :class:`~migtui.errors.CatalogError` naming the file and line.
 """
@@ -37,7 +39,7 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from migtui.errors import CatalogError
-from migtui.model import TABLE_RENDERS, MetricSpec, PanelSpec, TableSpec
+from migtui.model import METRIC_DIRECTIONS, METRIC_KINDS, TABLE_RENDERS, MetricSpec, PanelSpec, TableSpec
 
 KEYS = ("panel", "render", "title", "columns", "show")
 REPEATABLE = ("show",)
@@ -45,7 +47,7 @@ RENDERS = ("metrics", *TABLE_RENDERS)
 
 _WORD = re.compile(r"^[a-z][a-z0-9_]*$")
 _SHOW = re.compile(r'^(?P<metric>[a-z_][a-z0-9_]*)(?:\s+"(?P<title>[^"]*)")?(?P<opts>(?:\s+[a-z]+=\S+)*)\s*$')
-_SHOW_OPTS = ("unit", "warn", "critical")
+_SHOW_OPTS = ("unit", "warn", "critical", "kind", "direction")
 
 
 @dataclass(frozen=True)
@@ -134,8 +136,14 @@ def _parse_show(name: str, text: str, path: Path, line: str, sql: str, produced:
                 limits[key] = float(opts[key])
             except ValueError:
                 raise CatalogError(f"{path}:{line}: show: {key} must be a number, got {opts[key]!r}") from None
+    for key, allowed in (("kind", METRIC_KINDS), ("direction", METRIC_DIRECTIONS)):
+        if key in opts and opts[key] not in allowed:
+            raise CatalogError(f"{path}:{line}: show: {key} must be one of {', '.join(allowed)}, got {opts[key]!r}")
+    if "direction" in opts and opts.get("kind", "health") != "health":
+        raise CatalogError(f"{path}:{line}: show: direction is for kind=health metrics")
     return MetricSpec(f"{name}.{metric}", m.group("title") or metric.replace("_", " "), opts.get("unit", ""),
-                      warn=limits.get("warn"), critical=limits.get("critical"))
+                      warn=limits.get("warn"), critical=limits.get("critical"),
+                      kind=opts.get("kind", "health" if "direction" in opts else ""), direction=opts.get("direction", ""))
 
 
 def catalog_panels(displays: Sequence[tuple[str, Display]], source: str) -> list[PanelSpec]:

@@ -67,9 +67,9 @@ class FlagSource(_Base):
 
     def panels(self) -> list[PanelSpec]:
         return [PanelSpec("flags", "Feature flags (local stand-in)", metrics=(
-            MetricSpec("flag.enabled", "enabled", ""),
-            MetricSpec("flag.rollout", "rollout", "%"),
-            MetricSpec("flag.evaluations_per_s", "evaluations", "/s"),
+            MetricSpec("flag.enabled", "enabled", "", kind="state"),
+            MetricSpec("flag.rollout", "rollout", "%", kind="state"),
+            MetricSpec("flag.evaluations_per_s", "evaluations", "/s", kind="counter"),
         ), source=self.name)]
 
 
@@ -107,11 +107,11 @@ class ABSource(_Base):
 
     def panels(self) -> list[PanelSpec]:
         return [PanelSpec("ab", "A/B test: checkout-button (local stand-in)", metrics=(
-            MetricSpec("ab.conversion_rate", "conversion", "%"),
-            MetricSpec("ab.uplift", "uplift", "%"),
-            MetricSpec("ab.p_value", "p-value", ""),
-            MetricSpec("ab.chance_to_beat_control", "chance to beat control", "%"),
-            MetricSpec("ab.visitors", "visitors", ""),
+            MetricSpec("ab.conversion_rate", "conversion", "%", kind="state"),
+            MetricSpec("ab.uplift", "uplift", "%", kind="state"),
+            MetricSpec("ab.p_value", "p-value", "", kind="state"),
+            MetricSpec("ab.chance_to_beat_control", "chance to beat control", "%", kind="state"),
+            MetricSpec("ab.visitors", "visitors", "", kind="counter"),
         ), source=self.name)]
 
 
@@ -140,11 +140,11 @@ class MigrationSource(_Base):
 
     def panels(self) -> list[PanelSpec]:
         return [PanelSpec("data", "Backfill: orders.total_cents", metrics=(
-            MetricSpec("backfill.done_ratio", "done", "%"),
-            MetricSpec("backfill.rows_per_s", "rows/s", "/s"),
-            MetricSpec("backfill.rows_done", "rows done", ""),
-            MetricSpec("backfill.paused", "paused", "", warn=1),
-            MetricSpec("backfill.step", "step (0 baseline .. 5 post)", ""),
+            MetricSpec("backfill.done_ratio", "done", "%", kind="progress"),
+            MetricSpec("backfill.rows_per_s", "rows/s", "/s", kind="progress"),
+            MetricSpec("backfill.rows_done", "rows done", "", kind="progress"),
+            MetricSpec("backfill.paused", "paused", "", warn=1, kind="state"),
+            MetricSpec("backfill.step", "step (0 baseline .. 5 post)", "", kind="progress"),
         ), source=self.name)]
 
 

@@ -19,6 +19,7 @@ from migtui.engine.parts import RunParts
 from migtui.engine.polling import Polling
 from migtui.engine.state import EngineUpdate, Series, SourceState
 from migtui.errors import MigtuiError, StoreError
+from migtui.metrickinds import declared_kinds
 from migtui.model import Event, Level, PanelSpec, Phase, Sample, TableSnapshot
 from migtui.plugins import Guard, GuardError, PluginHost
 from migtui.redact import redact
@@ -87,7 +88,8 @@ class Engine(Polling, Commands):
         if connect_check:
             self._connect_check()
         self.emit(Event("run", self.name, f"run {self.run_id} started in phase {self.phase.value}", Level.INFO,
-                        {"run_id": self.run_id, "config": str(config.path), "sources": list(self.collectors)}))
+                        {"run_id": self.run_id, "config": str(config.path), "sources": list(self.collectors),
+                         "metric_kinds": declared_kinds(self.panels, config["report"]["metrics"])}))
         self.frame = self._frames.build(self, "tick", self.clock())
 
     # ------------------------------------------------------------------ building

@@ -12,7 +12,10 @@ The package, imports pointing down the list:
 - :mod:`~migtui.report.formatting`: numbers, durations, labels and times as both formats write them.
 - :mod:`~migtui.report.data`: :func:`build_report`, the report as plain data (the JSON format).
 - :mod:`~migtui.report.checklist`: the post-migration checklist.
-- :mod:`~migtui.report.statistics`: per-phase statistics and Mann-Whitney verdicts in DuckDB.
+- :mod:`~migtui.report.summary`: the first screen: outcome (ok, degraded, rolled back, failed), what ran, worst moment.
+- :mod:`~migtui.report.health`: each series' kind (:mod:`migtui.metrickinds`), verdicts or timeline.
+- :mod:`~migtui.report.verdicts`: Hodges-Lehmann shift, worst window, the verdict rules, timelines.
+- :mod:`~migtui.report.statistics`: per-phase statistics and Mann-Whitney rank sums in DuckDB.
 """
 
 from __future__ import annotations

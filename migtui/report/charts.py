@@ -1,5 +1,6 @@
-"""The report's charts: which series get one (trigger metrics, metrics that differ from the
-baseline, migration progress, then the most varied), their points downsampled in DuckDB with
+"""The report's charts: which series get one (health metrics judged worse, health metrics that
+triggers watch, the other judged health metrics, trigger metrics, progress and state that changed,
+migration progress, then the most varied), their points downsampled in DuckDB with
 ``time_bucket``, and each drawn as an inline SVG (min-max band, average line, phase bands, trigger
 marks)."""
 
@@ -35,9 +36,12 @@ def pick_chart_series(report: dict[str, Any]) -> list[dict[str, Any]]:
     for e in report["triggers"]:
         if e["data"].get("metric"):
             trig_metrics.add(str(e["data"]["metric"]))
+    health = [s for s in series if s.get("kind") == "health"]
+    add(s for s in health if any(v.get("verdict") == "worse" for v in s["verdicts"].values()))
+    add(s for s in health if s["metric"] in trig_metrics or any(s["metric"].endswith("." + m) for m in trig_metrics))
+    add(s for s in health if any(v.get("verdict") in ("better", "same") for v in s["verdicts"].values()))
     add(s for s in series if s["metric"] in trig_metrics or any(s["metric"].endswith("." + m) for m in trig_metrics))
-    add(sorted((s for s in series if s["post_vs_baseline"].get("verdict") == "differs"),
-               key=lambda s: s["post_vs_baseline"]["p_value"]))
+    add(s for s in series if s.get("kind") in ("progress", "state") and (s.get("timeline") or {}).get("changes"))
     add(s for s in series if s["metric"] in ("migration.percent", "migration.rows_per_s", "migration.eta_seconds",
                                               "migration.ddl.percent", "migration.running"))
 
@@ -75,8 +79,10 @@ PHASE_COLORS = {"baseline": "#dbe8f6", "migration": "#fde7c2", "post": "#d9f0d9"
 
 
 def svg_chart(points: list[tuple[float, float, float, float]], phases: list[dict[str, Any]], t0: float, t1: float,
-              marks: Sequence[float] = (), width: int = 720, height: int = 150) -> str:
-    """An inline SVG line chart: min-max band, average line, phase bands, trigger marks."""
+              marks: Sequence[float] = (), width: int = 720, height: int = 150,
+              throttles: Sequence[float] = ()) -> str:
+    """An inline SVG line chart: min-max band, average line, phase bands, trigger marks (red, dashed)
+    and throttles (pause and resume actions; purple, dotted)."""
     left, right, top, bottom = 52, 8, 8, 20
     w, h = width - left - right, height - top - bottom
     span = max(1e-9, t1 - t0)
@@ -121,5 +127,9 @@ def svg_chart(points: list[tuple[float, float, float, float]], phases: list[dict
         if t0 <= t <= t1:
             parts.append(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{top}" y2="{top + h}" stroke="#c0392b" '
                          f'stroke-width="1.2" stroke-dasharray="3,2"/>')
+    for t in throttles:
+        if t0 <= t <= t1:
+            parts.append(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{top}" y2="{top + h}" stroke="#7d3c98" '
+                         f'stroke-width="1.2" stroke-dasharray="1,2"/>')
     parts.append("</svg>")
     return "".join(parts)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from migtui.report.statistics import ALPHA, MIN_SAMPLES
+from migtui.report.formatting import verdict_text
+from migtui.report.statistics import MIN_SAMPLES
 
 
 def fired(e: dict[str, Any]) -> bool:
@@ -37,20 +38,23 @@ def post_migration_checklist(report: dict[str, Any], con: Any = None) -> list[di
         n_post = sum(s["stats"].get("post", {}).get("n", 0) for s in report["series"])
         items.append(_item("Health", "pass", f"post phase {report['phase_seconds'].get('post', 0):.0f}s, "
                                              f"{n_post} samples; sources reachable"))
-    # performance
-    post_cmp = [s for s in report["series"] if s["post_vs_baseline"].get("verdict") in ("differs", "same")]
-    differs = [s for s in post_cmp if s["post_vs_baseline"]["verdict"] == "differs"]
-    if not post_cmp:
+    # performance: health metrics only (progress, state and counters are meant to change)
+    health = [s for s in report["series"] if s.get("kind") == "health"]
+    judged = [s for s in health if any(v.get("verdict") in ("worse", "better", "same")
+                                       for v in (s.get("verdicts") or {}).values())]
+    worse = [s for s in judged if any(v.get("verdict") == "worse" for v in s["verdicts"].values())]
+    if not judged:
         items.append(_item("Performance vs baseline", "warn",
-                           f"not compared: need at least {MIN_SAMPLES} samples per metric in baseline and post"))
-    elif differs:
-        top = sorted(differs, key=lambda s: s["post_vs_baseline"]["p_value"])[:5]
-        names = ", ".join(f"{s['metric']} {s['post_vs_baseline']['shift']}" for s in top)
+                           f"not compared: need {len(health) and 'at least ' + str(MIN_SAMPLES) + ' samples per phase of'}"
+                           f" health metrics ({len(health)} declared)" if health else
+                           "not compared: no metric is declared a health metric"))
+    elif worse:
+        names = "; ".join(f"{s['metric']} {verdict_text(s)}" for s in worse[:5])
         items.append(_item("Performance vs baseline", "warn",
-                           f"{len(differs)} of {len(post_cmp)} metrics differ from the baseline (p < {ALPHA}): {names}"))
+                           f"{len(worse)} of {len(judged)} health metrics worse than the baseline: {names}"))
     else:
         items.append(_item("Performance vs baseline", "pass",
-                           f"{len(post_cmp)} metrics compared, none differs from the baseline (p >= {ALPHA})"))
+                           f"{len(judged)} health metrics judged against the baseline, none worse"))
     # integrity
     integ = [e for e in report["checks"] if e["data"].get("type") == "integrity" and e["data"].get("result") in
              ("pass", "fail", "error")]

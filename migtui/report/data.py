@@ -10,7 +10,9 @@ from typing import Any
 from migtui.errors import StoreError
 from migtui.redact import redact, redact_obj
 from migtui.report.checklist import post_migration_checklist
+from migtui.report.health import judge_series
 from migtui.report.statistics import ALPHA, MIN_SAMPLES, series_statistics
+from migtui.report.summary import outcome, what_ran, worst_moment
 from migtui.report.throttle import throttle_timeline
 
 
@@ -89,7 +91,7 @@ def build_report(con: Any, run_id: str = "latest") -> dict[str, Any]:
 
     report = {
         "format": "migtui-report",
-        "format_version": 1,
+        "format_version": 2,
         "generated_at": datetime.now(timezone.utc).isoformat(),
         "run": {**{k: (_iso(v) if isinstance(v, datetime) else v) for k, v in run.items() if k != "config"},
                 "config": redact_obj(json.loads(run["config"])) if run["config"] else {}},
@@ -110,5 +112,9 @@ def build_report(con: Any, run_id: str = "latest") -> dict[str, Any]:
         "notes": kind("note"),
         "throttle": throttle_timeline(events, phases[-1]["end"] if phases else None),
     }
+    judge_series(con, report)
     report["checklist"] = post_migration_checklist(report, con=con)
+    report["outcome"] = outcome(report)
+    report["what_ran"] = what_ran(report)
+    report["worst_moment"] = worst_moment(con, report)
     return report

@@ -39,3 +39,55 @@ def labels_text(labels: dict[str, Any]) -> str:
 
 def time_of_day(ts: str | None) -> str:
     return ts[11:19] if ts else ""
+
+
+def fmt_metric(v: float | None, unit: str = "") -> str:
+    """A value in its unit: a ``%`` metric is a ratio written as percent (0.07 -> 7.0%)."""
+    if v is None:
+        return "–"
+    if unit == "%":  # the ends of a ratio read as 0% and 100%, the rest with one decimal
+        return f"{v * 100:.0f}%" if v in (0.0, 1.0) else f"{v * 100:.1f}%"
+    return fmt_value(v) + (f" {unit}" if unit else "")
+
+
+def fmt_elapsed(seconds: float | None) -> str:
+    """Time since the run started, as HH:MM:SS."""
+    if seconds is None:
+        return "–"
+    s = max(0, int(round(seconds)))
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def verdict_text(s: dict[str, Any]) -> str:
+    """'worse during migration (peak 7.0% for 15 s at 00:03:16), same after'."""
+    parts = []
+    for phase, where in (("migration", "during migration"), ("post", "after")):
+        v = (s.get("verdicts") or {}).get(phase) or {}
+        text = f"{v.get('verdict', 'no data')} {where}"
+        if "peak" in v:
+            pk = v["peak"]
+            text += (f" (peak {fmt_metric(pk['value'], s.get('unit', ''))} for {pk['seconds']:.0f} s "
+                     f"at {fmt_elapsed(pk['at'])})")
+        elif v.get("verdict") in ("worse", "better"):
+            text += f" (shift {fmt_metric(v['shift'], s.get('unit', ''))})"
+        parts.append(text)
+    if parts[0].split(" ")[0] == parts[1].split(" ")[0] and "(" not in parts[0] + parts[1]:
+        return f"{parts[0].split(' ')[0]} during migration and after"
+    return ", ".join(parts)
+
+
+def timeline_text(s: dict[str, Any]) -> str:
+    """'0% → 100% at 00:04:31' (a state's changes, a progress's first and last change)."""
+    tl = s.get("timeline") or {}
+    unit = s.get("unit", "")
+    if tl.get("first") is None:
+        return "no data"
+    if not tl["changes"]:
+        return f"{fmt_metric(tl['first'], unit)} throughout"
+    if s["kind"] == "state":
+        steps = [f"{fmt_metric(c['from'], unit)} → {fmt_metric(c['to'], unit)} at {fmt_elapsed(c['at'])}"
+                 for c in tl["changes"]]
+        return "; ".join(steps) + (f"; {tl['more']} more changes" if tl.get("more") else "")
+    a, b = tl["changes"][0], tl["changes"][-1]
+    return (f"{fmt_metric(tl['first'], unit)} → {fmt_metric(tl['last'], unit)} "
+            f"(from {fmt_elapsed(a['at'])} to {fmt_elapsed(b['at'])})")

@@ -1,15 +1,19 @@
-"""The Markdown report: the same sections as the HTML one, as tables; text from the store is
-redacted and escaped (:func:`migtui.safetext.markdown`): it cannot break a table row, render as
-markup or raw HTML, or carry a control character."""
+"""The Markdown report: short enough to paste into a pull request or a chat thread. The outcome with
+the facts that decided it, what ran, the worst moment, actions, the checklist, health verdicts and
+the timelines of progress and state; charts and the full statistics are in the HTML and JSON.
+Text from the store is redacted and escaped (:func:`migtui.safetext.markdown`): it cannot break a
+table row, render as markup or raw HTML, or carry a control character."""
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 from migtui import safetext
 from migtui.redact import redact
-from migtui.report.formatting import fmt_duration, fmt_value, labels_text, time_of_day
-from migtui.report.statistics import ALPHA, MIN_SAMPLES
+from migtui.report.formatting import fmt_duration, labels_text, time_of_day, timeline_text, verdict_text
+from migtui.report.summary import what_ran_text, worst_text
+
+MAX_ROWS = 15
 
 
 def _md(v: Any) -> str:
@@ -17,43 +21,45 @@ def _md(v: Any) -> str:
     return safetext.markdown(redact(v if v is not None else ""))
 
 
+def _name(s: dict[str, Any]) -> str:
+    return _md(s["metric"] + (f" {{{labels_text(s['labels'])}}}" if s["labels"] else ""))
+
+
+def _cut(text: Any, n: int = 80) -> str:
+    t = str(text if text is not None else "")
+    return t if len(t) <= n else t[:n - 1] + "…"
+
+
+def what_ran_lines(report: dict[str, Any]) -> list[str]:
+    return [f"- {_md(line)}" for line in what_ran_text(report)]
+
+
+def worst_lines(report: dict[str, Any]) -> list[str]:
+    p95, lock = worst_text(report)
+    lines = [f"- {_md(p95)}"] if p95 else []
+    lw = report["worst_moment"]["lock_wait"]
+    if lw:
+        lines += [f"- {_md(lock)}", "", "| " + " | ".join(lw["columns"]) + " |", "|" + "---|" * len(lw["columns"])]
+        lines += ["| " + " | ".join(_md(_cut(v)) for v in row) + " |" for row in lw["tree"]]
+    return lines or ["- No lock wait and no p95 latency was recorded."]
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     run = report["run"]
+    out = report["outcome"]
     lines = [f"# Migration report: {_md(run['name'])}", "",
-             f"Run `{run['run_id']}` on {_md(run['host'])}, started {run['started_at']}, ended "
-             f"{run['ended_at'] or '(still running)'}, status **{run['status']}**; baseline from run "
-             f"`{report['baseline_run']}`.", "",
-             f"{report['counts']['samples']} samples in {report['counts']['series']} series, "
-             f"{report['counts']['events']} events.", "",
-             "## Post-migration checklist", "", "| Item | Result | Evidence |", "|---|---|---|"]
-    lines += [f"| {_md(i['item'])} | **{i['status'].upper()}** | {_md(i['evidence'])} |" for i in report["checklist"]]
-    lines += ["", "## Phases", "", "| Phase | Start (UTC) | End | Duration | Started by | Why |", "|---|---|---|---:|---|---|"]
-    lines += [f"| {p['phase']} | {p['start'][:19].replace('T', ' ')} | {p['end'][11:19]} | {fmt_duration(p['seconds'])} | "
-              f"{_md(p['started_by'])} | {_md(p['why'])} |" for p in report["phases"]]
-    lines += ["", "## Metrics: baseline / migration / post", "",
-              f"{report['statistics']['test']}; alpha {ALPHA}; at least {MIN_SAMPLES} samples per side.", "",
-              "| Metric | Labels | Baseline mean | Migration mean | Post mean | Δ | p (post) | Verdict |",
-              "|---|---|---:|---:|---:|---:|---:|---|"]
-    for s in sorted(report["series"], key=lambda s: (s["post_vs_baseline"].get("verdict") != "differs", s["metric"])):
-        st = s["stats"]
-        c = s["post_vs_baseline"]
-        p = c.get("p_value")
-        lines.append(f"| {_md(s['metric'])} | {_md(labels_text(s['labels']))} | "
-                     f"{fmt_value((st.get('baseline') or {}).get('mean'))} | {fmt_value((st.get('migration') or {}).get('mean'))} | "
-                     f"{fmt_value((st.get('post') or {}).get('mean'))} | {fmt_value(s['delta'])} | "
-                     f"{'' if p is None else f'{p:.3g}'} | {_md(c.get('verdict'))} {_md(c.get('shift', ''))} |")
-
-    def section(title: str, rows: list[dict[str, Any]], extra: Sequence[tuple[str, str]] = ()) -> None:
-        lines.extend(["", f"## {title}", ""])
-        if not rows:
-            lines.append("None.")
-            return
-        lines.append("| Time | Phase | Level | Subject | " + "".join(f"{h} | " for h, _ in extra) + "Message |")
-        lines.append("|---|---|---|---|" + "---|" * len(extra) + "---|")
-        for e in rows:
-            lines.append(f"| {time_of_day(e['ts'])} | {e['phase']} | {e['level']} | {_md(e['subject'])} | "
-                         + "".join(f"{_md(e['data'].get(k, ''))} | " for _, k in extra) + f"{_md(e['message'])} |")
-
+             f"**{out['verdict'].upper()}**: " + "; ".join(_md(f) for f in out["facts"]), "",
+             f"Run `{run['run_id']}` on {_md(run['host'])}, {run['started_at'][:19].replace('T', ' ')} to "
+             f"{(run['ended_at'] or '(still running)')[:19].replace('T', ' ')} UTC, status {run['status']}; "
+             f"phases " + ", ".join(f"{p['phase']} {fmt_duration(p['seconds'])}" for p in report["phases"]) + ".",
+             "", "## What ran", "", *what_ran_lines(report), "", "## Worst moment", "", *worst_lines(report),
+             "", "## Actions", ""]
+    if report["actions"]:
+        lines += ["| Time | Who | Action | Why | OK |", "|---|---|---|---|---|"]
+        lines += [f"| {time_of_day(e['ts'])} | {_md(e['data'].get('who', ''))} | {_md(e['data'].get('verb', e['subject']))} | "
+                  f"{_md(e['data'].get('why', ''))} | {_md(e['data'].get('ok', ''))} |" for e in report["actions"][:MAX_ROWS]]
+    else:
+        lines.append("None.")
     th = report["throttle"]
     lines += ["", "## Throttle", "", f"Throttled {th['count']} time{'s' if th['count'] != 1 else ''}, {fmt_duration(th['seconds'])} in all."
               if th["count"] else "Never throttled."]
@@ -61,10 +67,30 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines += ["", "| Start | End | Duration | Reason |", "|---|---|---:|---|"]
         lines += [f"| {time_of_day(p['start'])} | {time_of_day(p['end']) if p['released'] else '(not released)'} | "
                   f"{fmt_duration(p['seconds'])} | {_md(p['reason'])} |" for p in th["periods"]]
-    section("Trigger timeline", report["triggers"])
-    section("Alerts", report["alerts"])
-    section("Actions", report["actions"], [("Who", "who"), ("Why", "why"), ("OK", "ok")])
-    section("Checks (preflight, integrity)", report["checks"], [("Result", "result")])
-    section("Migration tools and notes", report["notes"])
-    section("Errors", report["errors"][:200])
+    lines += ["", "## Post-migration checklist", "", "| Item | Result | Evidence |", "|---|---|---|"]
+    lines += [f"| {_md(i['item'])} | **{i['status'].upper()}** | {_md(i['evidence'])} |" for i in report["checklist"]]
+    health = sorted((s for s in report["series"] if s.get("kind") == "health"),
+                    key=lambda s: (not any(v.get("verdict") == "worse" for v in s["verdicts"].values()), s["metric"]))
+    lines += ["", "## Health metrics against the baseline", ""]
+    if health:
+        lines += ["| Metric | Source | Verdict |", "|---|---|---|"]
+        lines += [f"| {_name(s)} | {_md(s['source'])} | {_md(verdict_text(s))} |" for s in health[:MAX_ROWS]]
+        if len(health) > MAX_ROWS:
+            lines.append(f"\n{len(health) - MAX_ROWS} more in the HTML and JSON reports.")
+    else:
+        lines.append("No metric is declared a health metric (see the kinds in docs/reports.md).")
+    other = [s for s in report["series"] if s.get("kind") in ("progress", "state") and (s.get("timeline") or {}).get("changes")]
+    if other:
+        lines += ["", "## Progress and state", "", "| Metric | Kind | Timeline |", "|---|---|---|"]
+        lines += [f"| {_name(s)} | {s['kind']} | {_md(timeline_text(s))} |" for s in other[:MAX_ROWS]]
+    firing = [e for e in report["triggers"]][:MAX_ROWS]
+    if firing:
+        lines += ["", "## Triggers", "", "| Time | Subject | Message |", "|---|---|---|"]
+        lines += [f"| {time_of_day(e['ts'])} | {_md(e['subject'])} | {_md(_cut(e['message'], 160))} |" for e in firing]
+    errors = [e for e in report["errors"] if e["level"] in ("warn", "error")]
+    if errors:
+        lines += ["", f"## Errors ({len(errors)})", "", "| Time | Subject | Message |", "|---|---|---|"]
+        lines += [f"| {time_of_day(e['ts'])} | {_md(e['subject'])} | {_md(_cut(e['message'], 160))} |"
+                  for e in errors[:5]]
+    lines += ["", "_Charts, every metric's statistics and the full event log: `migtui report --format html`._"]
     return "\n".join(lines) + "\n"

@@ -350,15 +350,15 @@ class OpenMetricsSource:
         auto = self.opts["auto"]
         if er or auto:
             m.append(MetricSpec("error_rate", "error rate", "%", (er or {}).get("warn", 0.05),
-                                (er or {}).get("critical", 0.1)))
+                                (er or {}).get("critical", 0.1), kind="health", direction="higher_is_worse"))
         if self.opts.get("latency_histogram") is not None or auto:
             unit = self.opts["latency_unit"]
-            m.append(MetricSpec("response_time_p50", "p50 latency", unit))
+            m.append(MetricSpec("response_time_p50", "p50 latency", unit, kind="health", direction="higher_is_worse"))
             m.append(MetricSpec("response_time_p95", "p95 latency", unit, self.opts.get("latency_warn"),
-                                self.opts.get("latency_critical")))
-            m.append(MetricSpec("response_time_p99", "p99 latency", unit))
+                                self.opts.get("latency_critical"), kind="health", direction="higher_is_worse"))
+            m.append(MetricSpec("response_time_p99", "p99 latency", unit, kind="health", direction="higher_is_worse"))
         if self.opts.get("throughput") is not None or auto:
-            m.append(MetricSpec("throughput", "throughput", "req/s"))
+            m.append(MetricSpec("throughput", "throughput", "req/s", kind="health", direction="lower_is_worse"))
         m.extend(MetricSpec(k, k, "/s") for k in self.opts["rates"])
         m.extend(MetricSpec(k, k) for k in self.opts["gauges"])
         if self.opts["include"]:

@@ -164,10 +164,10 @@ class HttpProbeSource:
 
     def panels(self) -> list[PanelSpec]:
         return [PanelSpec(kind="api", title=self.opts.get("title") or f"Probes: {self.name}", metrics=[
-            MetricSpec("probe.up", "up (1/0)", ""),
+            MetricSpec("probe.up", "up (1/0)", "", kind="health", direction="lower_is_worse"),
             MetricSpec("probe.latency_ms", "latency", "ms", self.opts.get("latency_warn"),
-                       self.opts.get("latency_critical")),
-            MetricSpec("probe.status", "status", ""),
+                       self.opts.get("latency_critical"), kind="health", direction="higher_is_worse"),
+            MetricSpec("probe.status", "status", "", kind="state"),
         ], tables=["probes"], source=self.name)]
 
     def close(self) -> None:

@@ -279,22 +279,22 @@ class KubernetesSource:
     def panels(self) -> list[PanelSpec]:
         metrics = []
         if self.opts["deployments"] or self.opts["blue_green"]:
-            metrics += [MetricSpec("k8s.deployment.ready_ratio", "ready", "%"),
+            metrics += [MetricSpec("k8s.deployment.ready_ratio", "ready", "%", kind="health", direction="lower_is_worse"),
                         MetricSpec("k8s.deployment.state", "state (0 ok, 1 progressing, 2 paused, 3 failed)", "",
-                                   2, 3),
-                        MetricSpec("k8s.pods.restarts", "restarts", ""),
-                        MetricSpec("k8s.pods.crashloop", "crash loops", "", None, 1)]
+                                   2, 3, kind="state"),
+                        MetricSpec("k8s.pods.restarts", "restarts", "", kind="counter"),
+                        MetricSpec("k8s.pods.crashloop", "crash loops", "", None, 1, kind="health", direction="higher_is_worse")]
         if self.opts["blue_green"]:
-            metrics += [MetricSpec("k8s.bluegreen.live", "live colour", ""),
-                        MetricSpec("k8s.bluegreen.live_ready_ratio", "live side ready", "%")]
+            metrics += [MetricSpec("k8s.bluegreen.live", "live colour", "", kind="state"),
+                        MetricSpec("k8s.bluegreen.live_ready_ratio", "live side ready", "%", kind="health", direction="lower_is_worse")]
         if self.opts["rollouts"]:
-            metrics += [MetricSpec("k8s.rollout.canary_weight", "canary weight (%)", ""),
-                        MetricSpec("k8s.rollout.step", "step", ""),
-                        MetricSpec("k8s.rollout.state", "state (0 healthy .. 3 degraded, 4 aborted)", "", 2, 3),
+            metrics += [MetricSpec("k8s.rollout.canary_weight", "canary weight (%)", "", kind="state"),
+                        MetricSpec("k8s.rollout.step", "step", "", kind="progress"),
+                        MetricSpec("k8s.rollout.state", "state (0 healthy .. 3 degraded, 4 aborted)", "", 2, 3, kind="state"),
                         MetricSpec("k8s.rollout.analysis", "analysis (0 ok, 1 running, 2 inconclusive, 3 failed)",
-                                   "", 2, 3)]
+                                   "", 2, 3, kind="state")]
         if self.opts["events"]:
-            metrics.append(MetricSpec("k8s.events.warnings", "warning events", ""))
+            metrics.append(MetricSpec("k8s.events.warnings", "warning events", "", kind="counter"))
         tables = [t for t, on in (("k8s_deployments", bool(self.opts["deployments"] or self.opts["blue_green"])),
                                   ("k8s_bluegreen", bool(self.opts["blue_green"])),
                                   ("k8s_rollouts", bool(self.opts["rollouts"])),

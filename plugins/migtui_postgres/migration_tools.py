@@ -156,10 +156,10 @@ class MigrationCollector:
 
     def panels(self) -> list[PanelSpec]:
         return [PanelSpec("data", "Migration progress", metrics=(
-            MetricSpec("migration.percent", "backfill", "%"),
-            MetricSpec("migration.rows_per_s", "rows/s", "/s"),
-            MetricSpec("migration.eta_seconds", "ETA", "s"),
-            MetricSpec("migration.ddl.percent", "DDL", "%"),
+            MetricSpec("migration.percent", "backfill", "%", kind="progress"),
+            MetricSpec("migration.rows_per_s", "rows/s", "/s", kind="progress"),
+            MetricSpec("migration.eta_seconds", "ETA", "s", kind="progress"),
+            MetricSpec("migration.ddl.percent", "DDL", "%", kind="progress"),
         ), tables=(TableSpec("migration_tools", "Migration tools"),
                    TableSpec("migration_progress", "Progress (DDL and backfill)", render="progress")),
             source=self.name)]

@@ -7,9 +7,9 @@
 -- privileges: pg_read_all_stats
 -- locks: none
 -- panel: schema
--- show: waiting "lock waiters" warn=1 critical=5
--- show: oldest_xact_seconds "oldest xact" unit=s warn=60 critical=300
--- show: idle_in_transaction "idle in xact"
+-- show: waiting "lock waiters" warn=1 critical=5 kind=health direction=higher_is_worse
+-- show: oldest_xact_seconds "oldest xact" unit=s warn=60 critical=300 kind=health direction=higher_is_worse
+-- show: idle_in_transaction "idle in xact" kind=health direction=higher_is_worse
 SELECT /* migtui */
     count(*) FILTER (WHERE backend_type = 'client backend')                                  AS sessions,
     count(*) FILTER (WHERE backend_type = 'client backend' AND state = 'active')             AS active,

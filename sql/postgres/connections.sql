@@ -8,7 +8,7 @@
 -- locks: none
 -- changes: PG16 adds reserved_connections (0 before 16)
 -- panel: schema
--- show: used_ratio "connections used" unit=% warn=0.8 critical=0.95
+-- show: used_ratio "connections used" unit=% warn=0.8 critical=0.95 kind=health direction=higher_is_worse
 WITH /* migtui */ settings AS (
     SELECT current_setting('max_connections')::int                AS max_connections,
            current_setting('superuser_reserved_connections')::int AS superuser_reserved,

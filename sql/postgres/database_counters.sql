@@ -10,10 +10,10 @@
 -- locks: none
 -- changes: PG14 adds session counters and times; PG18 adds parallel_workers_to_launch and parallel_workers_launched
 -- panel: data
--- show: xact_commit_per_s "commits/s" unit=/s
--- show: rollback_ratio "rollback ratio" warn=0.05 critical=0.2
--- show: tup_updated_per_s "rows updated/s" unit=/s
--- show: conflicts_per_s "standby conflicts/s" unit=/s warn=0.01
+-- show: xact_commit_per_s "commits/s" unit=/s kind=health direction=lower_is_worse
+-- show: rollback_ratio "rollback ratio" warn=0.05 critical=0.2 kind=health direction=higher_is_worse
+-- show: tup_updated_per_s "rows updated/s" unit=/s kind=counter
+-- show: conflicts_per_s "standby conflicts/s" unit=/s warn=0.01 kind=health direction=higher_is_worse
 SELECT /* migtui */
     d.numbackends                                                AS numbackends,
     d.xact_commit                                                AS xact_commit,

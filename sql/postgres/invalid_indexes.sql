@@ -8,7 +8,7 @@
 -- privileges: pg_read_all_stats
 -- locks: none (catalogs and pg_stat_progress_create_index only)
 -- panel: schema
--- show: count "invalid indexes" warn=1
+-- show: count "invalid indexes" warn=1 kind=health direction=higher_is_worse
 WITH /* migtui */ building AS MATERIALIZED (
     SELECT relid, index_relid, command
     FROM pg_stat_progress_create_index

@@ -7,7 +7,7 @@
 -- privileges: pg_read_all_stats
 -- locks: none
 -- panel: data
--- show: replay_lag_bytes "replication lag" unit=B
+-- show: replay_lag_bytes "replication lag" unit=B kind=health direction=higher_is_worse
 WITH /* migtui */ pos AS (
     SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END AS lsn
 )

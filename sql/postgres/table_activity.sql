@@ -10,7 +10,7 @@
 -- rates: n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_newpage_upd, n_tup_del, seq_scan, seq_tup_read, idx_scan, idx_tup_fetch
 -- changes: PG16 adds n_tup_newpage_upd, last_seq_scan and last_idx_scan
 -- panel: data
--- show: n_dead_tup "dead tuples"
+-- show: n_dead_tup "dead tuples" kind=health direction=higher_is_worse
 -- locks: none (statistics functions and catalogs only, never pg_relation_size)
 WITH /* migtui */ top AS MATERIALIZED (
     -- the most written tables first, from four counters per table; every other statistic is read

@@ -100,6 +100,23 @@ def test_demo_leaves_no_process_or_folder_behind(demo_run: dict[str, Any]) -> No
     assert not Path(data_dir).exists()
 
 
+def test_demo_report_judges_health_metrics_only(demo_run: dict[str, Any], tmp_path: Path) -> None:
+    """The backfill's progress, the flags and the A/B counts are meant to change: they get timelines,
+    never a verdict, and the checklist's performance line names none of them."""
+    from migtui.report import export_report
+
+    report = json.loads(export_report(demo_run["store"], "latest", "json", tmp_path / "r.json").read_text())
+    kinds = {s["metric"]: s["kind"] for s in report["series"]}
+    assert (kinds["backfill.rows_done"], kinds["backfill.done_ratio"], kinds["flag.enabled"], kinds["ab.visitors"],
+            kinds["error_rate"]) == ("progress", "progress", "state", "counter", "health")
+    assert all("verdicts" not in s for s in report["series"] if s["kind"] != "health")
+    assert report["outcome"]["verdict"] in ("ok", "degraded")
+    perf = next(i for i in report["checklist"] if i["item"] == "Performance vs baseline")["evidence"]
+    assert not any(word in perf for word in ("backfill", "flag.", "ab.")), perf
+    rollout = next(s for s in report["series"] if s["metric"] == "flag.rollout" and s["timeline"]["changes"])
+    assert rollout["timeline"]["last"] > rollout["timeline"]["first"]
+
+
 def test_demo_error_burst_trips_warn_then_pause_and_the_backfill_pauses(demo_run: dict[str, Any]) -> None:
     events = demo_run["events"]
     firing = [e for e in events if e["kind"] == "trigger" and e["data"].get("state") == "firing"]

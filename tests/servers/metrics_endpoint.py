@@ -21,6 +21,8 @@ class ServiceMetrics:
                                                                   2.5: 0, float("inf"): 0})
     duration_sum: float = 0.0
     in_flight: float = 0.0
+    gauges: dict[str, float] = field(default_factory=dict)
+    """More gauges by name (a backfill's rows done, a flag's state...)."""
 
     def observe(self, seconds: float, n: int = 1, error: bool = False) -> None:
         for le in self.buckets:
@@ -54,6 +56,7 @@ class ServiceMetrics:
             f"http_request_duration_seconds_count {count:g}",
             "# TYPE http_in_flight gauge",
             f"http_in_flight {self.in_flight:g}",
+            *(f"# TYPE {k} gauge\n{k} {v:g}" for k, v in self.gauges.items()),
             '# A plain comment with "quotes" and a {brace}',
             'build_info{version="2.0.0",note="line\\nbreak \\"quoted\\" back\\\\slash"} 1',
         ]

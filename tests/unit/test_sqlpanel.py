@@ -40,6 +40,13 @@ def test_show_lines_make_the_panel_metrics(tmp_path: Path) -> None:
                              MetricSpec("q.done_per_s", "done per s", ""))
 
 
+def test_show_lines_declare_the_kind_of_each_metric(tmp_path: Path) -> None:
+    catalog = load(tmp_path, '-- panel: shipping\n-- show: waiting "w" direction=higher_is_worse\n'
+                             '-- show: done_per_s kind=progress\n')
+    [panel] = catalog_panels([("q", catalog.get("q").display)], "db")
+    assert [(m.kind, m.direction) for m in panel.metrics] == [("health", "higher_is_worse"), ("progress", "")]
+
+
 def test_a_table_query_declares_title_drawing_and_columns(tmp_path: Path) -> None:
     catalog = load(tmp_path, "-- panel: schema\n-- render: tree\n-- title: Who waits\n-- columns: who, waiting\n",
                    kind="table")
@@ -61,6 +68,11 @@ def test_no_panel_line_no_panel(tmp_path: Path) -> None:
     ('-- panel: data\n-- show: waiting\n-- show: nope "n"\n', 11, "show: the query has no column 'nope'"),
     ("-- panel: data\n-- show: waiting lock waiters\n", 10, "show must look like"),
     ("-- panel: data\n-- show: waiting\n-- columns: who\n", 11, "columns are for render: table, tree, progress"),
+    ('-- panel: data\n-- show: waiting "w" kind=vibes\n', 10,
+     "show: kind must be one of health, progress, state, counter, got 'vibes'"),
+    ('-- panel: data\n-- show: waiting "w" direction=up\n', 10, "show: direction must be one of higher_is_worse"),
+    ('-- panel: data\n-- show: done_per_s kind=progress direction=either\n', 10,
+     "show: direction is for kind=health metrics"),
 ])
 def test_a_malformed_entry_names_file_and_line(tmp_path: Path, lines: str, line: int, message: str) -> None:
     with pytest.raises(CatalogError) as exc:
@@ -79,7 +91,8 @@ def test_the_shipped_catalog_declares_the_schema_and_data_panels() -> None:
     panels = {p.kind: p for p in catalog_panels([(q.name, q.display) for q in catalog if q.display], "db")}
     assert set(panels) == {"schema", "data"}
     schema = panels["schema"]
-    assert MetricSpec("activity_summary.waiting", "lock waiters", "", 1.0, 5.0) in schema.metrics
+    assert MetricSpec("activity_summary.waiting", "lock waiters", "", 1.0, 5.0, kind="health",
+                      direction="higher_is_worse") in schema.metrics
     assert {t.name: t.render for t in schema.table_specs}["blocking_tree"] == "tree"
     assert {t.name: t.render for t in panels["data"].table_specs}["progress_copy"] == "progress"
 

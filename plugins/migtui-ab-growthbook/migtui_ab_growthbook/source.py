@@ -148,12 +148,12 @@ class GrowthBookExperimentSource:
 
     def panels(self) -> list[PanelSpec]:
         return [PanelSpec("ab", self.opts["title"], metrics=(
-            MetricSpec("ab.users", "users"),
-            MetricSpec("ab.conversion_rate", "conversion", "%"),
-            MetricSpec("ab.lift", "lift", "%"),
-            MetricSpec("ab.p_value", "p-value"),
-            MetricSpec("ab.chance_to_beat_control", "chance to beat control", "%"),
-            MetricSpec("ab.srm_p_value", "SRM p-value"),
+            MetricSpec("ab.users", "users", kind="counter"),
+            MetricSpec("ab.conversion_rate", "conversion", "%", kind="state"),
+            MetricSpec("ab.lift", "lift", "%", kind="state"),
+            MetricSpec("ab.p_value", "p-value", kind="state"),
+            MetricSpec("ab.chance_to_beat_control", "chance to beat control", "%", kind="state"),
+            MetricSpec("ab.srm_p_value", "SRM p-value", kind="state"),
         ), source=self.name)]
 
     def close(self) -> None:

@@ -72,9 +72,9 @@ class UnleashFlagsSource:
 
     def panels(self) -> list[PanelSpec]:
         return [PanelSpec("flags", self.opts["title"], metrics=(
-            MetricSpec("flag.enabled", "enabled"),
-            MetricSpec("flag.exposure", "exposed", "%"),
-            MetricSpec("flag.variant_exposure", "variant exposure", "%"),
+            MetricSpec("flag.enabled", "enabled", kind="state"),
+            MetricSpec("flag.exposure", "exposed", "%", kind="state"),
+            MetricSpec("flag.variant_exposure", "variant exposure", "%", kind="state"),
         ), source=self.name)]
 
     def close(self) -> None:
