@@ -119,7 +119,7 @@ def test_header_events_alerts_and_headless_lines(name: str, text: str) -> None:
     printer.on_update(EngineUpdate(1, 10.0, Phase.MIGRATION, [], [], [ev], kind="result"))
     no_controls(out.getvalue())
 
-    from migtui_alerts.alerters import slack_payload
+    from migtui_alerts.slack import slack_payload
 
     alert = Alert(key="k", status="firing", level=Level.PAUSE, summary=text, run=name, phase=Phase.MIGRATION,
                   labels={name: text}, annotations={"reason": text})
@@ -133,7 +133,7 @@ def test_header_events_alerts_and_headless_lines(name: str, text: str) -> None:
 
 
 def test_a_slack_mention_or_link_from_outside_is_shown_not_sent() -> None:
-    from migtui_alerts.alerters import slack_payload
+    from migtui_alerts.slack import slack_payload
 
     alert = Alert(key="k", status="firing", level=Level.WARN, summary="lock on <!channel> <http://e.x|click>",
                   run="r", phase=Phase.MIGRATION)
