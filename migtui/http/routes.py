@@ -54,5 +54,7 @@ def index(view: View) -> Response:
 
 def routes() -> dict[str, Route]:
     """Every path this server answers (GET and HEAD only)."""
-    table: dict[str, Route] = {"/": index}
+    from migtui.http import throttle
+
+    table: dict[str, Route] = {"/": index, "/throttle": throttle.route}
     return table
