@@ -5,6 +5,7 @@ for ``--type postgres``); this module reads the files, calls it and prints the r
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +23,28 @@ def _files(paths: tuple[Path, ...]) -> tuple[list[tuple[str, str]], list[dict[st
     found: list[Path] = []
     for p in paths:
         if p.is_dir():
-            found.extend(sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in SQL_SUFFIXES))
+            found.extend(sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in SQL_SUFFIXES
+                                and not q.name.lower().endswith(".down.sql")))  # golang-migrate, dbmate: rollbacks
         else:
             found.append(p)
     out, errors = [], []
     for p in found:
         try:
-            out.append((str(p), p.read_text(encoding="utf-8")))
+            out.append((str(p), _up_only(p.read_text(encoding="utf-8"))))
         except (OSError, UnicodeDecodeError) as exc:
             errors.append({"file": str(p), "line": 0, "message": f"cannot read: {exc}", "rule": "parse-error"})
     return out, errors
+
+
+_GOOSE_DOWN = re.compile(r"^--\s*\+goose\s+down\b", re.I | re.M)
+
+
+def _up_only(text: str) -> str:
+    """A goose file's Up part: the Down part becomes blank lines (the lines keep their numbers)."""
+    m = _GOOSE_DOWN.search(text)
+    if m is None:
+        return text
+    return text[:m.start()] + "\n" * text.count("\n", m.start())
 
 
 @click.command()

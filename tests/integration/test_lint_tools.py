@@ -143,3 +143,35 @@ def test_only_the_unapplied_django_migrations_are_linted(pg: Any, tmp_path: Path
     assert any(lk == {"relation": "shop_order", "mode": "ShareLock"} for s in st for lk in s["locks"])
     with pg.connect() as conn:
         conn.execute("DROP TABLE IF EXISTS shop_order, django_migrations")
+
+
+def test_plain_sql_files_already_in_the_tools_history_are_not_linted(pg: Any, tmp_path: Path) -> None:
+    with pg.connect() as conn:
+        conn.execute("DROP TABLE IF EXISTS flyway_schema_history, schema_migrations, goose_db_version;"
+                     "CREATE TABLE flyway_schema_history (version text, success bool);"
+                     "INSERT INTO flyway_schema_history VALUES ('1.1', true);"
+                     "CREATE TABLE schema_migrations (version bigint, dirty bool); INSERT INTO schema_migrations VALUES (1, false);"
+                     "CREATE TABLE goose_db_version (id serial, version_id bigint, is_applied bool);"
+                     "INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, true), (1, true)")
+    files = {
+        "flyway/V1_1__first.sql": "CREATE INDEX f1 ON t (a);\n",
+        "flyway/V2__second.sql": "CREATE INDEX f2 ON t (a);\n",
+        "golang/000001_first.up.sql": "CREATE INDEX g1 ON t (a);\n",
+        "golang/000001_first.down.sql": "DROP TABLE t;\n",
+        "golang/000002_second.up.sql": "CREATE INDEX g2 ON t (a);\n",
+        "golang/000002_second.down.sql": "DROP INDEX g2;\n",
+        "goose/00001_first.sql": "-- +goose Up\nCREATE INDEX o1 ON t (a);\n",
+        "goose/00002_second.sql": "-- +goose Up\nCREATE INDEX o2 ON t (a);\n-- +goose Down\nDROP TABLE t;\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    proc = subprocess.run([sys.executable, "-m", "migtui", "lint", str(tmp_path), "--json", "--dsn", pg.dsn,
+                           "--sample", "0s"], capture_output=True, text=True, timeout=120)
+    linted = sorted(json.loads(line)["sql"] for line in proc.stdout.splitlines())
+    assert linted == ["CREATE INDEX f2 ON t (a)", "CREATE INDEX g2 ON t (a)", "CREATE INDEX o2 ON t (a)"]
+    assert "1 file(s) already applied (flyway_schema_history), not linted: V1_1__first.sql" in proc.stderr
+    assert "(schema_migrations), not linted: 000001_first.up.sql" in proc.stderr
+    assert "(goose_db_version), not linted: 00001_first.sql" in proc.stderr
+    with pg.connect() as conn:
+        conn.execute("DROP TABLE flyway_schema_history, schema_migrations, goose_db_version")

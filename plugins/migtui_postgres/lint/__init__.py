@@ -39,8 +39,9 @@ def lint_text(text: str, file: str, *, server_version: int = DEFAULT_SERVER_VERS
 def lint(files: list[tuple[str, str]], *, server_version: int | None = None, dsn: str = "",
          sample: float = 5.0) -> dict[str, Any]:
     """Lint ``[(file name, text)]``: ``{"statements": [...], "errors": [{file, line, message}],
-    "warnings": [str], "server_version": N, "rules": {id: {severity, what, fix}}}``. With ``dsn``, the catalog decides what the text alone
-    cannot (a column's current type) and each statement gets its ``live`` evidence; a server that
+    "warnings": [str], "server_version": N, "rules": {id: {severity, what, fix}}}``. With ``dsn``, files
+    the server has applied already (the tools' history tables, :mod:`.applied`) are left out, the catalog
+    decides what the text alone cannot (a column's current type) and each statement gets its ``live`` evidence; a server that
     cannot be reached leaves the static results and a warning."""
     from migtui_postgres.lint import live
 
@@ -52,8 +53,15 @@ def lint(files: list[tuple[str, str]], *, server_version: int | None = None, dsn
         if warning:
             warnings.append(warning)
         else:
+            from migtui_postgres.lint.applied import pending_only
+
             catalog = ServerCatalog(conn)
             server_version = server_version or found_version
+            try:
+                files, notes = pending_only(conn, files)
+                warnings.extend(notes)
+            except Exception as exc:  # noqa: BLE001 - a history that cannot be read: lint every file
+                warnings.append(f"cannot read the migration history, every file is linted: {exc}")
     version = server_version or DEFAULT_SERVER_VERSION
     statements: list[dict[str, Any]] = []
     errors = []
