@@ -58,6 +58,10 @@ class SourceView:
     """What the source says it watches, e.g. ``PG16`` (:attr:`migtui.api.Collector.server`)."""
     session_names: tuple[str, ...] = ()
     """application_name patterns of the migration's sessions (:attr:`migtui.api.Collector.session_names`)."""
+    last_duration: float | None = None
+    """Seconds the last poll took, failed or not (None before the first)."""
+    failures: int = 0
+    """Failed polls since the run started."""
 
 
 @dataclass(frozen=True)
@@ -163,4 +167,4 @@ def _source_view(st: Any, collector: Any) -> SourceView:
     caps = capabilities(collector)
     return SourceView(st.name, st.type, st.plugin, st.interval, st.timeout, st.state, st.last_ok, st.last_error,
                       st.last_error_at, st.errors, st.samples, server=caps.server(),
-                      session_names=caps.session_names())
+                      session_names=caps.session_names(), last_duration=st.last_duration, failures=st.failures)

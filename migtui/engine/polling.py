@@ -66,11 +66,12 @@ class Polling:
         snaps: list[TableSnapshot] = []
         while True:
             try:
-                name, _started, result, exc = self._results.get_nowait()
+                name, started, result, exc = self._results.get_nowait()
             except queue.Empty:
                 break
             st = self.sources[name]
             st.in_flight = False
+            st.last_duration = time.monotonic() - started
             if exc is not None:
                 self._source_failed(st, exc, now)
                 continue
@@ -113,6 +114,7 @@ class Polling:
         message = redact(exc) if isinstance(exc, (GuardError, MigtuiError)) else f"{type(exc).__name__}: {redact(exc)}"
         first = st.state not in ("error", "quarantined")
         st.errors += 1
+        st.failures += 1
         if first:
             st.last_error_at = now
         st.state = "quarantined" if self.guards[st.name].quarantined else "error"

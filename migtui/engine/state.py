@@ -31,6 +31,10 @@ class SourceState:
     next_due: float = 0.0
     in_flight: bool = False
     samples: int = 0
+    last_duration: float | None = None
+    """Seconds the last poll took (launch to result), failed or not."""
+    failures: int = 0
+    """Failed polls since the run started (``errors`` counts the current streak only)."""
 
 
 @dataclass

@@ -54,7 +54,7 @@ def index(view: View) -> Response:
 
 def routes() -> dict[str, Route]:
     """Every path this server answers (GET and HEAD only)."""
-    from migtui.http import throttle
+    from migtui.http import metrics, throttle
 
-    table: dict[str, Route] = {"/": index, "/throttle": throttle.route}
+    table: dict[str, Route] = {"/": index, "/metrics": metrics.route, "/throttle": throttle.route}
     return table

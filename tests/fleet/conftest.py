@@ -35,6 +35,13 @@ class LiveWatch:
             return exc.code, exc.read().decode(), dict(exc.headers)
 
 
+TRIGGERS = """\
+triggers:
+  - {name: slow-api, metric: response_time_p95, threshold: 5000, action: warn}
+  - {name: busy, metric: throughput, threshold: 1, action: pause}
+"""
+
+
 def watch_config(tmp_path: Path, endpoint_url: str, extra: str = "") -> Path:
     cfg = tmp_path / "migtui.yaml"
     cfg.write_text(textwrap.dedent(f"""\
@@ -75,8 +82,8 @@ def stop(proc: subprocess.Popen[str]) -> None:
 def live_watch(tmp_path: Path, cli_env: dict[str, str]) -> Iterator[LiveWatch]:
     with MetricsEndpoint() as endpoint:
         endpoint.metrics.observe(0.08, n=100)
-        proc, url, err = start_watch(tmp_path, watch_config(tmp_path, endpoint.url), "--http", "127.0.0.1:0",
-                                     env=cli_env)
+        cfg = watch_config(tmp_path, endpoint.url, TRIGGERS)
+        proc, url, err = start_watch(tmp_path, cfg, "--http", "127.0.0.1:0", env=cli_env)
         try:
             yield LiveWatch(url, proc, endpoint, err)
         finally:
