@@ -69,8 +69,10 @@ def _add_column(cmd: Any, table: str, new: bool, a: Analysis, state: FileState, 
                 "volatile-default" if default is not None else "table-rewrite")
             verb = "rewrites" if rewrite else "may rewrite"
             a.find(rule, f"ADD COLUMN {col.colname} {verb} {table} under AccessExclusiveLock: {why}")
-    if any(k in constraints for k in ("CONSTR_CHECK", "CONSTR_UNIQUE", "CONSTR_PRIMARY", "CONSTR_FOREIGN")):
+    if any(k in constraints for k in ("CONSTR_CHECK", "CONSTR_UNIQUE", "CONSTR_PRIMARY")):
         a.scan(True)
+    elif "CONSTR_FOREIGN" in constraints and default is not None:
+        a.scan(True)  # a new column's foreign key is checked only when a default fills it
     elif "CONSTR_NOTNULL" in constraints and (default is None or getattr(default.raw_expr, "isnull", False)):
         a.scan(True)  # NOT NULL is checked unless a non-null default fills every row
 
@@ -150,6 +152,11 @@ def _validate(cmd: Any, table: str, new: bool, a: Analysis, state: FileState, ca
         a.lock(ref, ROW_SHARE)
 
 
+def _drop_constraint(cmd: Any, table: str, new: bool, a: Analysis, state: FileState, catalog: Any) -> None:
+    ref = state.foreign_keys.get(cmd.name) or catalog.referenced_table(table, cmd.name)
+    a.lock(ref, AEL)  # a foreign key's triggers on the referenced table go too
+
+
 def _drop_column(cmd: Any, table: str, new: bool, a: Analysis, state: FileState, catalog: Any) -> None:
     if not new:
         a.find("drop-column", f"DROP COLUMN {table}.{cmd.name}: clients still selecting it break")
@@ -163,4 +170,4 @@ def _rewriting(cmd: Any, table: str, new: bool, a: Analysis, state: FileState, c
 
 _SUBCOMMANDS = {"AT_AddColumn": _add_column, "AT_AlterColumnType": _type, "AT_SetNotNull": _set_not_null,
                 "AT_AddConstraint": _add_constraint, "AT_ValidateConstraint": _validate,
-                "AT_DropColumn": _drop_column, **{k: _rewriting for k in _REWRITING}}
+                "AT_DropColumn": _drop_column, "AT_DropConstraint": _drop_constraint, **{k: _rewriting for k in _REWRITING}}

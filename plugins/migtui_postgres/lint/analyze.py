@@ -255,6 +255,8 @@ def _dml(node: Any, a: Analysis, state: FileState, catalog: Any) -> None:
     source = getattr(node, "selectStmt", None)
     if source is not None and source.fromClause and source.whereClause is None:
         a.scan(True)  # INSERT ... SELECT of a whole table
+    if kind in ("UpdateStmt", "DeleteStmt") and node.whereClause is not None:
+        a.scan(None)  # the plan decides: an index, or a scan of the whole table
     if kind in ("UpdateStmt", "DeleteStmt") and node.whereClause is None:
         a.scan(True)
         if table not in state.created:
