@@ -257,23 +257,11 @@ class ControlServer:
                     r["message"] for r in out if not r["ok"])})}
 
     def status(self) -> dict[str, Any]:
-        """Rendered from a frame of the engine (immutable: read from this thread as it is)."""
-        e = self.engine
-        f = e.fresh_frame()
-        return redact_obj({
-            "run": f.run_id, "name": f.name, "phase": f.phase.value, "tick": f.tick, "now": f.now,
-            "store": f.store_path, "pid": os.getpid(),
-            "sources": [{"name": s.name, "type": s.type, "state": s.state, "last_error": s.last_error}
-                        for s in f.sources.values()],
-            "paused": f.paused,
-            "actions": {v: e.describe_actions(v) for v in f.action_verbs},
-            "triggers": f.trigger_summary,
-            "trigger_states": [dict(r) for r in f.triggers or ()],
-            "silences": [dict(r) for r in f.silences],
-            "throttle": dict(f.throttle),
-            "components": {name: dict(st) for name, st in f.components.items()},
-            "recent_events": [ev.as_json() for ev in f.events[-10:]],
-        })
+        """Rendered from a frame of the engine (immutable: read from this thread as it is); the same
+        document as ``GET /status`` (:func:`migtui.status.status_document`)."""
+        from migtui.status import status_document
+
+        return status_document(self.engine.fresh_frame(), self.engine.describe_actions)
 
 
 def _event_answer(ev: Event) -> dict[str, Any]:

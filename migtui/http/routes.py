@@ -54,7 +54,8 @@ def index(view: View) -> Response:
 
 def routes() -> dict[str, Route]:
     """Every path this server answers (GET and HEAD only)."""
-    from migtui.http import metrics, throttle
+    from migtui.http import metrics, status, throttle
 
-    table: dict[str, Route] = {"/": index, "/metrics": metrics.route, "/throttle": throttle.route}
+    table: dict[str, Route] = {"/": index, "/metrics": metrics.route, "/status": status.route,
+                               "/throttle": throttle.route}
     return table

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import subprocess
 import textwrap
@@ -78,13 +79,20 @@ def stop(proc: subprocess.Popen[str]) -> None:
             proc.wait()
 
 
-@pytest.fixture
-def live_watch(tmp_path: Path, cli_env: dict[str, str]) -> Iterator[LiveWatch]:
+@contextlib.contextmanager
+def running_watch(tmp_path: Path, env: dict[str, str], triggers: str = TRIGGERS, *args: str) -> Iterator[LiveWatch]:
+    """A headless watch with ``--http 127.0.0.1:0`` (and ``args``) over a live metrics endpoint."""
     with MetricsEndpoint() as endpoint:
         endpoint.metrics.observe(0.08, n=100)
-        cfg = watch_config(tmp_path, endpoint.url, TRIGGERS)
-        proc, url, err = start_watch(tmp_path, cfg, "--http", "127.0.0.1:0", env=cli_env)
+        cfg = watch_config(tmp_path, endpoint.url, triggers)
+        proc, url, err = start_watch(tmp_path, cfg, "--http", "127.0.0.1:0", *args, env=env)
         try:
             yield LiveWatch(url, proc, endpoint, err)
         finally:
             stop(proc)
+
+
+@pytest.fixture
+def live_watch(tmp_path: Path, cli_env: dict[str, str]) -> Iterator[LiveWatch]:
+    with running_watch(tmp_path, cli_env) as watch:
+        yield watch
