@@ -162,11 +162,12 @@ class Throttle:
         def announce(ev: Event) -> Event:
             if verb == "pause" and ev.data.get("ok"):
                 self.paused_it = True
-            return Event("throttle", WHO, f"{head}; {ev.message}", ev.level if verb == "pause" or not ev.data.get(
-                "ok", True) else Level.INFO, {**ev.data, **data})
+            text = ev.message.replace(", resume to let it go on", ", it resumes by itself once every signal is clear")
+            return Event("throttle", WHO, f"{head}; {text}", ev.level if verb == "pause" or not ev.data.get(
+                "ok", True) else Level.INFO, {**ev.data, **data, "why": why})
 
-        try:
-            self.engine.request_action(verb, who=WHO, why=why, confirmed=True, announce=announce)
+        try:  # the reason is in the head of the one event: the request itself says no why
+            self.engine.request_action(verb, who=WHO, why="", confirmed=True, announce=announce)
         except ActionError as exc:
             self._emit(f"{head}; {verb} could not be requested: {exc}", Level.ERROR, data)
 

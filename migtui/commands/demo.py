@@ -44,10 +44,13 @@ def _signals_to_interrupt() -> dict[int, Any]:
               help="Orders = FACTOR x 1,000,000 (default 1, or 0.05 with --fast).")
 @click.option("--rollback", "rollback", is_flag=True,
               help="With --headless: the scripted operator rolls back the paused migration instead of resuming it.")
+@click.option("--standby", is_flag=True,
+              help="Also start a streaming standby; its replay lag spikes during the backfill and a throttle "
+                   "trigger holds the backfill until it has caught up.")
 @json_option("With --headless: one JSON object per event on stdout (messages go to stderr).")
 @click.option("--keep-dir", is_flag=True, hidden=True, help="Keep the demo's temp folder (debugging).")
 def demo(headless: bool, duration: float | None, store_path: Path, fast: bool, scale: float | None,
-         rollback: bool, as_json: bool, keep_dir: bool) -> None:
+         rollback: bool, standby: bool, as_json: bool, keep_dir: bool) -> None:
     """Watch a realistic migration on a throwaway embedded PostgreSQL.
 
     Starts PostgreSQL with a shop database (a million orders), a client workload and a small API with
@@ -58,7 +61,7 @@ def demo(headless: bool, duration: float | None, store_path: Path, fast: bool, s
     from migtui.demo.orchestrator import Demo
     from migtui.demo.scenario import scenario_for
 
-    scenario = scenario_for(fast=fast, scale=scale, rollback=rollback)
+    scenario = scenario_for(fast=fast, scale=scale, rollback=rollback, standby=standby)
     if as_json and not headless:
         raise click.UsageError("--json needs --headless")
     if rollback and not headless:

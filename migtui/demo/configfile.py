@@ -61,6 +61,11 @@ def demo_config(*, db_dsn: str, api_url: str, scenario: Scenario, headless: bool
         else:
             kept.append(s)
     triggers = [dict(t) for t in SEED_TRIGGERS]
+    if scenario.standby:
+        from migtui.demo.standby import throttle_trigger
+
+        triggers.append(throttle_trigger(scenario.throttle_resume_after))
+        sources[0]["intervals"]["replication_lag"] = interval
     if headless:
         # Nobody is there to confirm: the headless demo's pause trigger acts on its own. (A pause
         # needs no confirmation by default anyway; a rollback does, and stays that way.)

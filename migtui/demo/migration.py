@@ -90,7 +90,7 @@ class ScriptedMigration:
 
     def __init__(self, dsn: str, engine: Any, service: ShopService, scenario: Scenario, *,
                  flags: FlagBoard | None = None, rows_total: int = 0, pause_key: int = PAUSE_KEY,
-                 headless: bool = True) -> None:
+                 headless: bool = True, standby: Any = None) -> None:
         self.dsn = dsn
         self.engine = engine
         self.service = service
@@ -106,6 +106,8 @@ class ScriptedMigration:
         self._wait_if_paused = _load_pause()
         self._burst_started = 0.0
         self._errors_started = 0.0
+        self.standby = standby
+        """A :class:`migtui.demo.standby.DemoStandby` whose replay lag spikes during the backfill."""
 
     # ------------------------------------------------------------------ plumbing
 
@@ -309,6 +311,8 @@ class ScriptedMigration:
                 break
             self.state.rows_done += max(0, cur.rowcount)
             lo = hi
+            if self.standby is not None and lo > sc.lag_at_batch * sc.batch_rows:
+                self.standby.spike(sc.lag_hold, self.note, self.stop_event)
             self._drive_burst()
             if lo > top:
                 if final_sweep or self.state.burst in ("latency", "errors"):

@@ -51,6 +51,7 @@ class Demo:
         self.timings: dict[str, float] = {}
         self.dir: Path | None = None
         self.pg: Any = None
+        self.standby: Any = None
         self.service = ShopService()
         self.flags = FlagBoard()
         self.api: MetricsServer | None = None
@@ -107,6 +108,13 @@ class Demo:
         db_dsn = self.pg.dsn_for(DBNAME)
         self.load_report = load_shop(db_dsn, size)
         self._mark("data load", t)
+        if sc.standby:
+            from migtui.demo.standby import DemoStandby
+
+            t = time.monotonic()
+            self.say("demo: starting a streaming standby (pg_basebackup) ...")
+            self.standby = DemoStandby(self.pg, self.dir / "standby").start()
+            self._mark("standby start", t)
         t = time.monotonic()
         self.api = MetricsServer(self.service).start()
         self.workload = Workload(db_dsn, self.service, size, writers=sc.writers, readers=sc.readers,
@@ -124,7 +132,7 @@ class Demo:
                              run_name=time.strftime("demo %Y-%m-%d %H:%M:%S"))
         self._mark("engine build", t)
         self.migration = ScriptedMigration(db_dsn, self.engine, self.service, sc, flags=self.flags,
-                                           rows_total=size.orders, headless=self.headless)
+                                           rows_total=size.orders, headless=self.headless, standby=self.standby)
         self.engine.subscribe(self._on_update)
         self.engine.emit(Event("note", "demo", f"demo ready: PostgreSQL {self.pg.port}, shop API {self.api.url}, "
                                f"{size.orders:,} orders loaded in {self.timings['data load']:.1f}s",
@@ -272,6 +280,8 @@ class Demo:
                 steps.append(("migration", self.migration.stop))
             if self.engine is not None:
                 steps.append(("engine", self.engine.close))
+            if self.standby is not None:
+                steps.append(("standby", self.standby.stop))
             if self.workload is not None:
                 steps.append(("workload", self.workload.stop))
             if self.api is not None:

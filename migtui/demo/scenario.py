@@ -40,6 +40,14 @@ class Scenario:
     writers: int = 3
     readers: int = 2
     think_time: float = 0.03
+    standby: bool = False
+    """A streaming standby whose replay lag spikes during the backfill: a throttle trigger holds it."""
+    lag_at_batch: int = 3
+    """The standby's replay pauses after this many batches of the backfill."""
+    lag_hold: float = 12.0
+    """...for this long."""
+    throttle_resume_after: float = 8.0
+    """The throttle trigger's resume_after."""
 
     def scaled(self, **changes: object) -> "Scenario":
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -56,12 +64,14 @@ FULL = Scenario()
 
 FAST = Scenario(scale=0.05, interval=1.0, baseline=6.0, report_hold=3.0, lock_hold=5.0, settle=1.5,
                 batch_rows=500, batch_sleep=0.12, burst_at=0.1, latency_lead=3.0, burst_max=20.0,
-                resume_after=4.0, post=4.0, writers=2, readers=2, think_time=0.03)
+                resume_after=4.0, post=4.0, writers=2, readers=2, think_time=0.03, lag_hold=5.0,
+                throttle_resume_after=2.0)
 """A short run for tests and CI: the same acts, 50,000 orders, under a minute."""
 
 
-def scenario_for(*, fast: bool = False, scale: float | None = None, rollback: bool = False) -> Scenario:
-    base = FAST if fast else FULL
+def scenario_for(*, fast: bool = False, scale: float | None = None, rollback: bool = False,
+                 standby: bool = False) -> Scenario:
+    base = (FAST if fast else FULL).scaled(standby=standby)
     if scale is not None:
         base = base.scaled(scale=scale)
     if rollback:

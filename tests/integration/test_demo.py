@@ -38,7 +38,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     store = folder / "demo.duckdb"
     env = {k: v for k, v in os.environ.items() if k not in ("MIGTUI_DSN", "MIGTUI_DISABLE_PLUGINS")}
     env["PYTHONUNBUFFERED"] = "1"
-    proc = subprocess.run([*migtui_cmd(), "demo", "--headless", "--fast", "--json", "--store", str(store)],
+    proc = subprocess.run([*migtui_cmd(), "demo", "--headless", "--fast", "--standby", "--json", "--store", str(store)],
                           cwd=folder, env=env, capture_output=True, text=True, timeout=300)
     events = []
     for line in proc.stdout.splitlines():
@@ -93,11 +93,12 @@ def test_demo_leaves_no_process_or_folder_behind(demo_run: dict[str, Any]) -> No
     ready = [e for e in demo_run["events"] if e["kind"] == "note" and "data_dir" in e["data"]]
     assert ready, "the demo did not report its data folder"
     data_dir = ready[0]["data"]["data_dir"]
+    demo_dir = str(Path(data_dir).parent.parent)  # the primary's and the standby's servers live in it
     deadline = time.monotonic() + 60
-    while _processes_mentioning(data_dir) and time.monotonic() < deadline:
+    while _processes_mentioning(demo_dir) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert _processes_mentioning(data_dir) == []
-    assert not Path(data_dir).exists()
+    assert _processes_mentioning(demo_dir) == []
+    assert not Path(demo_dir).exists()
 
 
 def test_demo_report_judges_health_metrics_only(demo_run: dict[str, Any], tmp_path: Path) -> None:
@@ -135,6 +136,26 @@ def test_demo_error_burst_trips_warn_then_pause_and_the_backfill_pauses(demo_run
     resumed = [e for e in events if e["kind"] == "action" and e["data"].get("verb") == "resume"
                and e["data"].get("stage") == "result"]
     assert resumed and resumed[0]["data"]["ok"] is True
+
+
+def test_demo_standby_replay_lag_throttles_the_backfill_and_it_goes_on_by_itself(demo_run: dict[str, Any]) -> None:
+    """--standby: a real streaming standby's replay is paused for a few seconds during the backfill;
+    the throttle trigger on its replay lag holds the backfill, which goes on by itself (no operator)."""
+    events = demo_run["events"]
+    at = {id(e): i for i, e in enumerate(events)}
+    throttles = [e for e in events if e["kind"] == "throttle"]
+    assert [e["data"]["op"] for e in throttles][:2] == ["throttle", "release"], [e["message"] for e in throttles]
+    throttled, released = throttles[:2]
+    assert throttled["data"]["reason"].startswith("standby-replay-lag: replication_lag.replay_lag_bytes = ")
+    assert throttled["data"]["ok"] is True and "migration paused" in throttled["message"]
+    assert released["data"]["who"] == "throttle" and "migration resumed" in released["message"]
+    standby = " ".join(e["message"] for e in _notes(demo_run, "standby"))
+    assert "WAL replay paused" in standby and "WAL replay resumed" in standby
+    held = [e for e in _notes(demo_run, "backfill") if "is paused" in e["message"]
+            and at[id(throttled)] < at[id(e)] < at[id(released)]]
+    went_on = [e for e in _notes(demo_run, "backfill") if "goes on after" in e["message"]
+               and at[id(e)] > at[id(released)]]
+    assert held and went_on
 
 
 def test_headless_rollback_runs_the_rollback_sql_and_ends_the_backfill(tmp_path: Path) -> None:
