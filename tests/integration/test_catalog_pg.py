@@ -30,7 +30,7 @@ NUMERIC_OIDS = {20, 21, 23, 26, 700, 701, 1700, 16}  # int8 int2 int4 oid float4
 SUPERSEDED = (errors.UndefinedColumn, errors.UndefinedTable, errors.UndefinedFunction, errors.UndefinedObject)
 # Variants that stop working where PostgreSQL (or the extension) removed what they read; a newer
 # variant replaces each of them there. Any other failure of any variant is a bug.
-REMOVED_FROM_SERVER = {"checkpoints.sql": 17, "progress_vacuum.sql": 17, "wal_stats.sql": 18}
+REMOVED_FROM_SERVER = {"checkpoints.sql": 17, "checkpoint_pressure.sql": 17, "progress_vacuum.sql": 17, "wal_stats.sql": 18}
 REMOVED_FROM_EXTENSION = {"statements_top.sql": (1, 11), "statements_top.ext1_9.sql": (1, 11)}
 
 

@@ -255,3 +255,22 @@ def test_real_standby_replay_lag_throttles_the_backfill(embedded_pg: Any, make_e
         assert [e.data["op"] for e in _throttle_events(engine)] == ["throttle", "release"]
     finally:
         standby.cleanup()
+
+
+def test_requested_checkpoints_per_minute(pg: Any, make_engine: Any) -> None:
+    """checkpoint_pressure: CHECKPOINTs run between two polls show as requested checkpoints per minute."""
+    import psycopg
+
+    engine = make_engine(f"""
+    sources:
+      - {{type: postgres, name: db, dsn: "{pg.dsn}", interval: 200ms, include: [checkpoint_pressure],
+          intervals: {{checkpoint_pressure: 1s}}}}
+    """)
+    engine.start()
+    wait_until(lambda: engine.frame.latest("checkpoint_pressure.requested_per_min"), "a first rate")
+    with psycopg.connect(pg.dsn, autocommit=True) as conn:
+        for _ in range(3):
+            conn.execute("CHECKPOINT")
+    # 3 checkpoints within a few polls of about a second: far more than one a minute
+    assert wait_until(lambda: engine.frame.value("checkpoint_pressure.requested_per_min") > 5,
+                      "the checkpoints counted per minute")
