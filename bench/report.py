@@ -188,6 +188,18 @@ def _rows(res: dict[str, Any]) -> list[list[str]]:
                 rows.append([f"8. Throttle: {label} ({th['poll_interval_s'] * 1000:.0f} ms poll)",
                              f"p50 {s['p50_ms']:.0f} ms, p95 {s['p95_ms']:.0f} ms, max {s['max_ms']:.0f} ms{missed}",
                              "", "", goal, _met(s["max_ms"] <= th["poll_interval_s"] * 1000 + 100 and not th["missed_trials"])])
+    fv = f.get("fleetview")
+    if fv is not None:
+        goal = "< 10% of a core, p95 refresh < 500 ms"
+        if _status(fv):
+            na("9. Fleet view: 200 watches read every 2 s", goal, fv)
+        else:
+            for key, label in (("headless", "`migtui fleet watch --headless`"), ("cockpit", "the fleet cockpit (Textual, headless 200x60)")):
+                r = fv[key]
+                rows.append([f"9. Fleet view, {fv['targets']} watches every {fv['interval_s']:g} s: {label}",
+                             f"{r['cpu_pct']:.1f}% of a core; refresh p50 {r['refresh']['p50_ms']:.0f} ms, "
+                             f"p95 {r['refresh']['p95_ms']:.0f} ms", "", "", goal,
+                             _met(r["cpu_pct"] < 10 and r["refresh"]["p95_ms"] < 500)])
     return rows
 
 

@@ -14,12 +14,14 @@ Keys (every one a Binding with an id; ``?`` lists them):
 | q      | quit                | quit                                                         |
 
 The rows come from a :class:`migtui.fleet.poller.FleetPoller` on its own thread; the table reads its
-snapshot twice a second and changes only the cells that changed. Everything a target says is
+snapshot once a second, redraws only when a row changed (or every 5 s for the ages) and changes only
+the cells that changed. Everything a target says is
 rendered through :mod:`migtui.safetext`.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any, ClassVar
 
 from textual import on, work
@@ -126,7 +128,10 @@ class FleetApp(App[None]):
     #fleet-filter-input.shown { display: block; }
     DataTable { height: 1fr; }
     """
-    REDRAW_EVERY = 0.5
+    REDRAW_EVERY = 1.0
+    """How often the table looks at the poller's snapshot; it redraws only when a row changed (or
+    every AGE_EVERY seconds, for the age column): a redraw renders every visible cell again."""
+    AGE_EVERY = 5.0
 
     def __init__(self, poller: FleetPoller, *, own_poller: bool = True) -> None:
         super().__init__()
@@ -135,6 +140,7 @@ class FleetApp(App[None]):
         self._shown: list[str] = []
         self._cells: dict[str, tuple[str, ...]] = {}
         self._states: dict[str, TargetState] = {}
+        self._seen_version, self._drawn_at = -1, 0.0
 
     def compose(self) -> ComposeResult:
         yield Static(id="fleet-summary")
@@ -148,7 +154,7 @@ class FleetApp(App[None]):
     def on_mount(self) -> None:
         if self.own_poller:
             self.poller.start()
-        self.set_interval(self.REDRAW_EVERY, self.redraw)
+        self.set_interval(self.REDRAW_EVERY, self._tick)
         self.redraw()
 
     def on_unmount(self) -> None:
@@ -156,8 +162,14 @@ class FleetApp(App[None]):
             self.poller.stop(wait=0)  # a daemon thread: exit never waits on a target
 
     # ------------------------------------------------------------------ drawing
+    def _tick(self) -> None:
+        version, _ = self.poller.snapshot()
+        if version != self._seen_version or time.monotonic() - self._drawn_at >= self.AGE_EVERY:
+            self.redraw()
+
     def visible_rows(self) -> list[Row]:
-        _, self._states = self.poller.snapshot()
+        self._seen_version, self._states = self.poller.snapshot()
+        self._drawn_at = time.monotonic()
         rows = [row_of(st) for st in self._states.values()]
         return arrange(rows, self.sort_key, self.reverse, self.filter_text, self.problems_only)
 
