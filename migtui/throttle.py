@@ -16,7 +16,8 @@ Rules (gh-ost's and Spirit's, see docs/throttle.md):
   migration is already paused, and its release resumes only a pause the throttle made: an
   operator's pause stays;
 - every throttle and every release is ONE ``throttle`` event with its reason (when a pause or
-  resume action runs, that request's result is this event).
+  resume action runs, that request's result is this event);
+- a pause of the throttle's that is lost while it holds (the lock's session ended) is taken again.
 
 A throttle never escalates: it asks for nothing stronger than pause, and only for itself.
 """
@@ -88,6 +89,15 @@ class Throttle:
             self._release(now)
         elif reasons:
             self.reason = reasons[0]
+            if self.paused_it and not self.actions.paused and self.actions.running is None:
+                self._repause(reasons[0])
+
+    def _repause(self, reason: str) -> None:
+        """The throttle's pause was lost while it still holds (the pause lock's session ended): fail
+        closed, pause again (one ``throttle`` event, op ``repause``)."""
+        self.paused_it = False
+        self._request("pause", reason, f"throttled again (its pause was lost): {reason}",
+                      {"op": "repause", "throttled": True, "reason": reason, "since": self.since})
 
     def _step(self, hold: _Hold, row: Mapping[str, Any], now: float) -> None:
         spec = hold.spec

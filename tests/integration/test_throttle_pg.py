@@ -274,3 +274,24 @@ def test_requested_checkpoints_per_minute(pg: Any, make_engine: Any) -> None:
     # 3 checkpoints within a few polls of about a second: far more than one a minute
     assert wait_until(lambda: engine.frame.value("checkpoint_pressure.requested_per_min") > 5,
                       "the checkpoints counted per minute")
+
+
+def test_a_lost_throttle_pause_is_taken_again(pg: Any, make_engine: Any, backfills: Any, tmp_path: Path) -> None:
+    """Fail closed: the pause lock's session is terminated while the throttle holds; migtui sees the
+    pause lost and pauses again, and the backfill is held again."""
+    import psycopg
+
+    flag = tmp_path / "throttle.flag"
+    engine, backfill, key = _watching(pg, make_engine, backfills, {"hold": flag}, _flag_trigger("flag", "hold"))
+    flag.touch()
+    wait_until(lambda: engine.frame.throttle.get("throttled") and engine.frame.paused, "the throttle's pause")
+    [(pid, _name)] = _advisory_holders(pg, key)
+    with psycopg.connect(pg.dsn, autocommit=True) as conn:
+        conn.execute("SELECT pg_terminate_backend(%s)", [pid])
+    wait_until(lambda: [e for e in _throttle_events(engine) if e.data.get("op") == "repause"], "the pause taken again")
+    wait_until(lambda: len(_advisory_holders(pg, key)) == 1 and _advisory_holders(pg, key)[0][0] != pid,
+               "a new pause lock")
+    assert _held(backfill)
+    flag.unlink()
+    wait_until(lambda: not engine.frame.throttle.get("throttled"), "the release")
+    assert _moving(backfill)
