@@ -64,6 +64,10 @@ class HeadlessPrinter:
         summary = summarize(f)
         if summary:
             parts.append(summary)
+        throttle = f.throttle or {}
+        if throttle.get("throttled"):
+            since = throttle.get("since") or update.now
+            parts.append(f"THROTTLED {_fmt_elapsed(update.now - since)}: {throttle.get('reason', '')}")
         if f.store_path is not None and not f.store_ok:
             parts.append("store: NOT WRITING")
         return " | ".join(parts)

@@ -5,6 +5,7 @@ resume actions are real shell commands that create and remove a file."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
@@ -65,6 +66,13 @@ def test_an_http_endpoint_answering_429_throttles_and_200_releases(
     assert t["triggers"]["gate"]["throttled"] is True and t["triggers"]["slow-gate"]["throttled"] is False
     code, out, _ = ctl(capsys, "status", "--store", str(store))
     assert "THROTTLED for" in out and "gate: probe.up = 0" in out
+    from migtui.engine import EngineUpdate
+    from migtui.headless import HeadlessPrinter
+
+    frame = engine.fresh_frame()
+    line = HeadlessPrinter(engine, as_json=False, out=io.StringIO()).status_line(
+        EngineUpdate(tick=frame.tick, now=frame.now, phase=frame.phase, samples=[], snapshots=[], events=[], frame=frame))
+    assert "| THROTTLED 0:" in line and ": gate: probe.up = 0" in line
 
     gate.status = 200
     wait_until(lambda: not paused.exists(), "the resume action")
