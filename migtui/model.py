@@ -43,7 +43,7 @@ class Level(str, Enum):
 
 _LEVEL_RANK = {Level.INFO: 0, Level.WARN: 1, Level.ERROR: 1, Level.PAUSE: 2, Level.ROLLBACK: 3}
 
-EVENT_KINDS = ("phase", "trigger", "alert", "action", "note", "error", "run", "baseline", "check", "throttle")
+EVENT_KINDS = ("phase", "trigger", "alert", "action", "note", "error", "run", "baseline", "check", "throttle", "lint")
 
 Labels = Mapping[str, str]
 

@@ -13,6 +13,7 @@ from migtui.report.checklist import post_migration_checklist
 from migtui.report.health import judge_series
 from migtui.report.statistics import ALPHA, MIN_SAMPLES, series_statistics
 from migtui.report.summary import outcome, what_ran, worst_moment
+from migtui.report.lint import lint_section
 from migtui.report.throttle import throttle_timeline
 
 
@@ -110,6 +111,7 @@ def build_report(con: Any, run_id: str = "latest") -> dict[str, Any]:
         "checks": kind("check"),
         "errors": kind("error"),
         "notes": kind("note"),
+        "lint": lint_section(events),
         "throttle": throttle_timeline(events, phases[-1]["end"] if phases else None),
     }
     judge_series(con, report)

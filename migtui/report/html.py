@@ -12,6 +12,7 @@ from migtui.report.charts import PHASE_COLORS, svg_chart
 from migtui.report.checklist import fired
 from migtui.report.formatting import (fmt_duration, fmt_metric, fmt_value, labels_text, time_of_day,
                                       timeline_text, verdict_text)
+from migtui.report.lint import lint_html
 from migtui.report.statistics import ALPHA, MIN_SAMPLES
 from migtui.report.summary import what_ran_text, worst_text
 
@@ -91,6 +92,7 @@ def render_html(report: dict[str, Any], charts: dict[int, list[tuple[float, floa
         out.append(f'<tr><td>{_e(it["item"])}</td><td class="{it["status"]}">{it["status"].upper()}</td>'
                    f'<td>{_e(it["evidence"])}</td></tr>')
     out.append("</table>")
+    out.append(lint_html(report, _e))
     _verdicts_html(out, report)
     # phases
     out.append("<h2>Phases</h2><table><tr><th>Phase</th><th>Start (UTC)</th><th>End</th><th>Duration</th>"

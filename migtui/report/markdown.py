@@ -11,6 +11,7 @@ from typing import Any
 from migtui import safetext
 from migtui.redact import redact
 from migtui.report.formatting import fmt_duration, labels_text, time_of_day, timeline_text, verdict_text
+from migtui.report.lint import lint_markdown
 from migtui.report.summary import what_ran_text, worst_text
 
 MAX_ROWS = 15
@@ -67,6 +68,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines += ["", "| Start | End | Duration | Reason |", "|---|---|---:|---|"]
         lines += [f"| {time_of_day(p['start'])} | {time_of_day(p['end']) if p['released'] else '(not released)'} | "
                   f"{fmt_duration(p['seconds'])} | {_md(p['reason'])} |" for p in th["periods"]]
+    lines += lint_markdown(report, _md)
     lines += ["", "## Post-migration checklist", "", "| Item | Result | Evidence |", "|---|---|---|"]
     lines += [f"| {_md(i['item'])} | **{i['status'].upper()}** | {_md(i['evidence'])} |" for i in report["checklist"]]
     health = sorted((s for s in report["series"] if s.get("kind") == "health"),

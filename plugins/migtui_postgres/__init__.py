@@ -59,12 +59,20 @@ def migtui_command_env(config: Any, register: Any) -> None:
         register("PGAPPNAME", migration_application_name(config) or DEFAULT_MIGRATION_APP)
 
 
+def _pending_panel(run: Any) -> Any:
+    from migtui_postgres.lint.panel import build_component
+
+    return build_component(run)
+
+
 @hookimpl
 def migtui_run_components(register: Any) -> None:
     from migtui_postgres import integrity, migration_tools
 
     register("migration", migration_tools.build_component,
              doc="Migration-tool awareness: Alembic, Django, Flyway, Liquibase, ... runs, phases and progress.")
+    register("lint", _pending_panel, doc="The cockpit's panel 'Pending migration': `migration.files` linted with "
+                                         "live evidence while in `migration.lint_phases`; events `lint` for the report.")
     register("integrity", integrity.build_component, doc="Integrity checks: baseline values compared after the migration.")
 
 

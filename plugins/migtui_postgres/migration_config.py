@@ -45,6 +45,13 @@ MIGRATION_SCHEMA = Schema({
     "files": Field("list", items="str", default=list,
                    doc="The pending migration's SQL files (globs, relative to the config file): `migtui check` "
                        "lints them with live evidence (item 'Pending migration'; see the lint page)."),
+    "lint_phases": Field("list", items="str", default=lambda: ["baseline"], check=lambda v: _check_phases(v),
+                         doc="The cockpit's panel 'Pending migration' analyses `migration.files` again (live "
+                             "evidence: blockers, traffic) while the run is in these phases; [] turns it off."),
+    "lint_interval": Field("duration", default=3.0, minimum=1.0,
+                           doc="How often the panel 'Pending migration' analyses the files again."),
+    "lint_sample": Field("duration", default=1.0, minimum=0.0,
+                         doc="The traffic sample of each analysis (reads and writes per second on the tables)."),
     "baseline_for": Field("duration", default=60.0, doc="`migtui run`: how long to watch the baseline first."),
     "post_for": Field("duration", default=60.0, doc="`migtui run`: how long to watch after the command exits."),
     "stop_grace": Field("duration", default=10.0, minimum=0.1,
@@ -71,6 +78,12 @@ def _check_tools(value: list[str]) -> None:
     bad = [t for t in value if t not in TOOLS]
     if bad:
         raise ValueError(f"unknown tool {bad[0]!r}; known: {', '.join(TOOLS)}")
+
+
+def _check_phases(value: list[str]) -> None:
+    bad = [p for p in value if p not in ("baseline", "migration", "post")]
+    if bad:
+        raise ValueError(f"unknown phase {bad[0]!r}; known: baseline, migration, post")
 
 
 def parse_migration_config(node: Any, path: str = "migration") -> dict[str, Any]:
