@@ -61,7 +61,11 @@ def row_of(st: TargetState, now: float | None = None) -> Row:
         w = s.worst_trigger
         worst = f"{w.name} {w.state}"
         if w.value is not None:
-            worst += f" {_num(w.value)}" + (f"/{_num(w.threshold)}" if w.threshold is not None else "")
+            worst += f" {_num(w.value)}"
+        if isinstance(w.threshold, str):
+            worst += f" ({w.threshold})"
+        elif w.threshold is not None:
+            worst += f"/{_num(w.threshold)}" if w.value is not None else f" (threshold {_num(w.threshold)})"
     cells = (st.target.name, phase, progress, fmt_age(s.eta_seconds) if s else "-", throttle, worst,
              _num(s.lock_waits) if s else "-", fmt_age(s.lag_seconds) if s else "-", verdict,
              fmt_age(age))

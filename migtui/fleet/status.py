@@ -24,7 +24,8 @@ class Trigger:
     name: str
     state: str
     value: float | None = None
-    threshold: float | None = None
+    threshold: float | str | None = None
+    """A number, or the watch's own text of the condition (``"> 1"``)."""
     action: str | None = None
 
 
@@ -66,6 +67,10 @@ def _get(d: Any, *path: str) -> Any:
     return d
 
 
+def _threshold(v: Any) -> float | str | None:
+    return _num(v) if not isinstance(v, str) else (v.strip() or None)
+
+
 def _triggers(doc: Mapping[str, Any]) -> list[Trigger]:
     rows = doc.get("triggers")
     if not isinstance(rows, list):
@@ -75,7 +80,7 @@ def _triggers(doc: Mapping[str, Any]) -> list[Trigger]:
         if not isinstance(r, Mapping):
             continue
         out.append(Trigger(name=_str(r.get("name")) or "?", state=(_str(r.get("state")) or "?").lower(),
-                           value=_num(r.get("value")), threshold=_num(r.get("threshold")),
+                           value=_num(r.get("value")), threshold=_threshold(r.get("threshold")),
                            action=_str(r.get("action"))))
     return out
 
