@@ -13,7 +13,8 @@ from textual.widgets import DataTable, Static
 from migtui.fleet.poller import FleetPoller
 from migtui.fleet.targets import Target, metrics_url_for
 from migtui.tui.fleet import FleetApp, FleetDetailScreen
-from tests.tui.conftest import wait_for
+from migtui.tui.screens import HelpScreen
+from tests.tui.conftest import rendered, wait_for
 from tests.servers.fleet_watch import HangingWatch, StandInWatch, closed_port_url
 
 HOSTILE = "\x1b]52;c;cHduZWQ=\x07[red]db[/] \u202eevil"
@@ -83,6 +84,10 @@ async def test_sort_filter_keys(fleet: Any) -> None:
         await pilot.press("x")  # problems only: every row but the ok one
         await wait_for(pilot, lambda: "alpha" not in shown(app) and len(shown(app)) == 4, what="problems only")
         assert "problems only" in str(app.query_one("#fleet-summary", Static).render())
+        await pilot.press("question_mark")  # help lists every key with its binding id
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="the help")
+        keys = rendered(app.screen.query_one("#help-keys"))
+        assert all(b_id in keys for b_id in ("fleet-sort", "fleet-filter", "fleet-problems", "fleet-details"))
 
 
 async def test_enter_opens_metrics_panels(fleet: Any) -> None:
