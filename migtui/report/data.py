@@ -11,6 +11,7 @@ from migtui.errors import StoreError
 from migtui.redact import redact, redact_obj
 from migtui.report.checklist import post_migration_checklist
 from migtui.report.health import judge_series
+from migtui.report.statements import slower_queries
 from migtui.report.statistics import ALPHA, MIN_SAMPLES, series_statistics
 from migtui.report.summary import outcome, what_ran, worst_moment
 from migtui.report.lint import lint_section
@@ -119,4 +120,5 @@ def build_report(con: Any, run_id: str = "latest") -> dict[str, Any]:
     report["outcome"] = outcome(report)
     report["what_ran"] = what_ran(report)
     report["worst_moment"] = worst_moment(con, report)
+    report["statements"] = slower_queries(con, run_id)
     return report

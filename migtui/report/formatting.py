@@ -41,6 +41,10 @@ def time_of_day(ts: str | None) -> str:
     return ts[11:19] if ts else ""
 
 
+STATE_STEPS = 6
+"""A state with more changes than this reads as first -> last, with the count of changes."""
+
+
 def fmt_metric(v: float | None, unit: str = "") -> str:
     """A value in its unit: a ``%`` metric is a ratio written as percent (0.07 -> 7.0%)."""
     if v is None:
@@ -66,13 +70,15 @@ def verdict_text(s: dict[str, Any]) -> str:
         text = f"{v.get('verdict', 'no data')} {where}"
         if "peak" in v:
             pk = v["peak"]
-            text += (f" (peak {fmt_metric(pk['value'], s.get('unit', ''))} for {pk['seconds']:.0f} s "
+            secs = f"{pk['seconds']:.0f}" if pk["seconds"] >= 10 else f"{pk['seconds']:.1f}"
+            text += (f" (peak {fmt_metric(pk['value'], s.get('unit', ''))} for {secs} s "
                      f"at {fmt_elapsed(pk['at'])})")
         elif v.get("verdict") in ("worse", "better"):
             text += f" (shift {fmt_metric(v['shift'], s.get('unit', ''))})"
         parts.append(text)
-    if parts[0].split(" ")[0] == parts[1].split(" ")[0] and "(" not in parts[0] + parts[1]:
-        return f"{parts[0].split(' ')[0]} during migration and after"
+    verdicts = [((s.get("verdicts") or {}).get(ph) or {}).get("verdict", "no data") for ph in ("migration", "post")]
+    if verdicts[0] == verdicts[1] and "(" not in parts[0] + parts[1]:
+        return f"{verdicts[0]} during migration and after"
     return ", ".join(parts)
 
 
@@ -84,10 +90,12 @@ def timeline_text(s: dict[str, Any]) -> str:
         return "no data"
     if not tl["changes"]:
         return f"{fmt_metric(tl['first'], unit)} throughout"
-    if s["kind"] == "state":
+    n = len(tl["changes"]) + int(tl.get("more") or 0)
+    if s["kind"] == "state" and n <= STATE_STEPS:
         steps = [f"{fmt_metric(c['from'], unit)} → {fmt_metric(c['to'], unit)} at {fmt_elapsed(c['at'])}"
                  for c in tl["changes"]]
         return "; ".join(steps) + (f"; {tl['more']} more changes" if tl.get("more") else "")
     a, b = tl["changes"][0], tl["changes"][-1]
+    count = f"{n} changes " if s["kind"] == "state" else ""
     return (f"{fmt_metric(tl['first'], unit)} → {fmt_metric(tl['last'], unit)} "
-            f"(from {fmt_elapsed(a['at'])} to {fmt_elapsed(b['at'])})")
+            f"({count}from {fmt_elapsed(a['at'])} to {fmt_elapsed(b['at'])})")

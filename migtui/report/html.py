@@ -14,7 +14,7 @@ from migtui.report.formatting import (fmt_duration, fmt_metric, fmt_value, label
                                       timeline_text, verdict_text)
 from migtui.report.lint import lint_html
 from migtui.report.statistics import ALPHA, MIN_SAMPLES
-from migtui.report.summary import what_ran_text, worst_text
+from migtui.report.summary import STATEMENT_COLUMNS, statement_rows, what_ran_text, worst_text
 
 
 _CSS = """
@@ -24,7 +24,7 @@ h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:26px 0 8px;border-bot
 .meta{color:#555} table{border-collapse:collapse;width:100%;margin:6px 0 12px;font-size:12.5px}
 th,td{border:1px solid #d4d7dc;padding:3px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{background:#f1f3f6} td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-.pass{color:#1e7b34;font-weight:600} .warn{color:#9a6700;font-weight:600} .fail,.error{color:#b42318;font-weight:600}
+td.pass,td.warn,td.fail{white-space:nowrap} .pass{color:#1e7b34;font-weight:600} .warn{color:#9a6700;font-weight:600} .fail,.error{color:#b42318;font-weight:600}
 .same{color:#1e7b34} .muted{color:#777}
 .chart{break-inside:avoid;page-break-inside:avoid;margin:8px 0 14px} .chart h3{font-size:13px;margin:0 0 2px}
 .legend span{display:inline-block;padding:1px 8px;margin-right:6px;border:1px solid #ccc;font-size:12px}
@@ -94,6 +94,13 @@ def render_html(report: dict[str, Any], charts: dict[int, list[tuple[float, floa
     out.append("</table>")
     out.append(lint_html(report, _e))
     _verdicts_html(out, report)
+    rows, notes = statement_rows(report)
+    out.append("<h2>Queries that got slower</h2>")
+    if rows:
+        out.append("<table><tr>" + "".join(f"<th>{c}</th>" for c in STATEMENT_COLUMNS) + "</tr>"
+                   + "".join("<tr>" + "".join(f'<td class="num">{_e(c)}</td>' for c in r) + "</tr>" for r in rows)
+                   + "</table>")
+    out += [f'<p class="meta">{_e(n)}</p>' for n in notes]
     # phases
     out.append("<h2>Phases</h2><table><tr><th>Phase</th><th>Start (UTC)</th><th>End</th><th>Duration</th>"
                "<th>Started by</th><th>Why</th></tr>")
@@ -198,7 +205,8 @@ def _verdicts_html(out: list[str], report: dict[str, Any]) -> None:
                               if "shift" in v else '<td class="num muted">–</td>')
             name = s["metric"] + (f' {{{labels_text(s["labels"])}}}' if s["labels"] else "")
             out.append(f'<tr><td>{_e(name)}</td><td>{_e(s["source"])}</td>'
-                       f'<td class="{"worse" if "worse" in text else "same"}">{_e(text)}</td>{"".join(shifts)}</tr>')
+                       f'<td class="{"worse" if "worse" in text else "muted" if "no data" in text else "same"}">{_e(text)}</td>'
+                       f'{"".join(shifts)}</tr>')
         out.append("</table>")
     other = [s for s in report["series"] if s.get("kind") in ("progress", "state")
              and (s.get("timeline") or {}).get("changes")]

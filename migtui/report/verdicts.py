@@ -138,6 +138,9 @@ def timeline(ts: np.ndarray, vals: np.ndarray, kind: str) -> dict[str, Any]:
     idx = np.flatnonzero(np.diff(vals) != 0) + 1
     if kind != "state" and idx.size > 2:
         idx = idx[[0, -1]]
-    changes = [{"ts": float(ts[i]), "from": float(vals[i - 1]), "to": float(vals[i])} for i in idx[:MAX_CHANGES]]
+    more = max(0, int(idx.size) - MAX_CHANGES)
+    if more:  # the first changes and the last one
+        idx = np.concatenate([idx[:MAX_CHANGES - 1], idx[-1:]])
+    changes = [{"ts": float(ts[i]), "from": float(vals[i - 1]), "to": float(vals[i])} for i in idx]
     return {"first": float(vals[0]), "last": float(vals[-1]), "changes": changes,
-            "more": max(0, int(idx.size) - MAX_CHANGES)}
+            "more": more}

@@ -3,6 +3,7 @@ test moves between scrapes, and probe targets with chosen status codes and bodie
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from tests.servers.httpbase import LoopbackServer, Request, Response
@@ -23,8 +24,21 @@ class ServiceMetrics:
     in_flight: float = 0.0
     gauges: dict[str, float] = field(default_factory=dict)
     """More gauges by name (a backfill's rows done, a flag's state...)."""
+    rps: float = 0.0
+    """A steady load: this many requests a second (of 80 ms), counted when the endpoint is scraped,
+    ``error_ratio`` of them failing (so rates between scrapes are exact however the scraper is late)."""
+    error_ratio: float = 0.0
+    _last: float | None = None
 
-    def observe(self, seconds: float, n: int = 1, error: bool = False) -> None:
+    def _accrue(self) -> None:
+        now = time.monotonic()
+        if self.rps and self._last is not None:
+            n = self.rps * (now - self._last)
+            self.observe(0.08, n=n * (1 - self.error_ratio))
+            self.observe(0.08, n=n * self.error_ratio, error=True)
+        self._last = now
+
+    def observe(self, seconds: float, n: float = 1, error: bool = False) -> None:
         for le in self.buckets:
             if seconds <= le:
                 self.buckets[le] += n
@@ -35,6 +49,7 @@ class ServiceMetrics:
             self.ok += n
 
     def render(self, openmetrics: bool = True) -> str:
+        self._accrue()
         total = "http_requests" if openmetrics else "http_requests_total"
         lines = [
             "# HELP http_requests Requests handled, by status code.",
