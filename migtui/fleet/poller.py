@@ -63,7 +63,7 @@ async def fetch_body(transport: httpx.AsyncHTTPTransport, request: httpx.Request
             resp = await transport.handle_async_request(request)
             try:
                 if resp.status_code != 200:
-                    raise FetchError(f"HTTP {resp.status_code}")
+                    raise FetchError(f"HTTP {resp.status_code}{await _why(resp)}")
                 chunks, size = [], 0
                 async for chunk in resp.stream:  # type: ignore[union-attr]
                     size += len(chunk)
@@ -77,6 +77,20 @@ async def fetch_body(transport: httpx.AsyncHTTPTransport, request: httpx.Request
         raise FetchError(f"timeout after {timeout:g}s") from None
     except httpx.HTTPError as exc:
         raise FetchError(f"unreachable: {type(exc).__name__}: {exc}".rstrip(": ")) from None
+
+
+async def _why(resp: httpx.Response) -> str:
+    """``": <error>"`` from a JSON error body (a watch's 503 before its first frame says why), else ``""``."""
+    body = b""
+    async for chunk in resp.stream:  # type: ignore[union-attr]
+        body += chunk
+        if len(body) > 4096:
+            return ""
+    try:
+        error = json.loads(body).get("error")
+    except (ValueError, AttributeError):
+        return ""
+    return f": {error}" if isinstance(error, str) and error else ""
 
 
 class FleetPoller:

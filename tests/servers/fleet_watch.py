@@ -42,12 +42,13 @@ class StandInWatch:
 
     def __init__(self, ident: str, **status: Any) -> None:
         self.status = status_doc(ident, **status)
+        self.code = 200
         self.metrics = METRICS
         self.server = LoopbackServer(self._handle)
 
     def _handle(self, req: Request) -> Response:
         if req.path == "/status":
-            return Response(200, json.dumps(self.status), "application/json")
+            return Response(self.code, json.dumps(self.status), "application/json")
         if req.path == "/metrics":
             return Response(200, self.metrics, "text/plain; version=0.0.4; charset=utf-8")
         return Response(404, "no such route")

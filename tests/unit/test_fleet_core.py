@@ -71,3 +71,21 @@ def test_arrange_sorts_worst_first_and_filters() -> None:
     assert [r.key for r in arrange(rows, "database", reverse=True)] == ["d", "c", "b", "a"]
     assert [r.key for r in arrange(rows, text="TIMEOUT")] == ["d"]
     assert [r.key for r in arrange(rows, problems_only=True)] == ["d", "b", "c"]
+
+
+def test_a_watch_without_its_first_frame_says_so() -> None:
+    from migtui.fleet.poller import FleetPoller
+    from tests.conftest import wait_until
+    from tests.servers.fleet_watch import StandInWatch
+
+    with StandInWatch("new") as watch:
+        watch.code = 503
+        watch.status = {"verdict": "inconclusive", "error": "the watch has not published a frame yet"}
+        poller = FleetPoller([Target("new", watch.url, watch.url)], interval=0.2, timeout=2.0)
+        poller.start()
+        try:
+            st = wait_until(lambda: poller.snapshot()[1]["new"].error, "the 503 to be read")
+        finally:
+            poller.stop()
+    assert st == "HTTP 503: the watch has not published a frame yet"
+    assert row_of(poller.snapshot()[1]["new"]).verdict == "unreachable"
