@@ -67,9 +67,9 @@ def _pending_panel(run: Any) -> Any:
 
 @hookimpl
 def migtui_run_components(register: Any) -> None:
-    from migtui_postgres import integrity, migration_tools
+    from migtui_postgres import integrity, migration_component
 
-    register("migration", migration_tools.build_component,
+    register("migration", migration_component.build_component,
              doc="Migration-tool awareness: Alembic, Django, Flyway, Liquibase, ... runs, phases and progress.")
     register("lint", _pending_panel, doc="The cockpit's panel 'Pending migration': `migration.files` linted with "
                                          "live evidence while in `migration.lint_phases`; events `lint` for the report.")

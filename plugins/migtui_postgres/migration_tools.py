@@ -30,57 +30,27 @@ Samples (source ``migration``): ``migration.running``, ``migration.tool.detected
 ``migration.rows_done|rows_total|rows_per_s|eta_seconds|percent`` {table}. Snapshots
 ``migration_tools`` and ``migration_progress``. Tool changes are ``note`` events with
 ``data.type = "migration"``; phase switches are ordinary ``phase`` events (who ``migtui``).
+
+Here: the collector. DDL progress is read by :mod:`migtui_postgres.ddl_progress`; the run component
+that builds the collector and applies its phase requests is :mod:`migtui_postgres.migration_component`.
 """
 
 from __future__ import annotations
 
-import math
 import queue
 import time
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator
 
-from migtui.api import (Event, Level, MetricSpec, MigtuiError, PanelSpec, Phase, RunComponent, RunContext, Sample,
-                        SourceError, TableSnapshot, TableSpec, redact)
+from migtui.api import Event, Level, MetricSpec, PanelSpec, Phase, Sample, SourceError, TableSnapshot, TableSpec, redact
+from migtui_postgres.ddl_progress import ddl_samples
 from migtui_postgres.detection import CatalogWatch, SessionTracker
 from migtui_postgres.history import HISTORY_TABLES, READERS, ToolState, _one, match_advisory
-from migtui_postgres.migration_config import TOOLS, parse_migration_config
+from migtui_postgres.migration_config import TOOLS
 from migtui_postgres.pgconn import close_quietly, connect_monitor, describe_target, first_line, scrub_query
-from migtui_postgres.progress import BackfillCounter, RateTracker, TableLimits, j as _j
+from migtui_postgres.progress import BackfillCounter, RateTracker, TableLimits
 
 SOURCE_NAME = "migration"
-
-
-# --------------------------------------------------------------------------- progress
-
-
-_DDL_SQL_12 = """
-SELECT /* migtui */ pid, command, relid::regclass::text AS relation, phase,
-       blocks_done, blocks_total, tuples_done, tuples_total, lockers_done, lockers_total,
-       partitions_done, partitions_total
-FROM pg_stat_progress_create_index WHERE datname = current_database()
-UNION ALL
-SELECT pid, command, relid::regclass::text, phase, heap_blks_scanned, heap_blks_total,
-       heap_tuples_written, NULL, NULL, NULL, NULL, NULL
-FROM pg_stat_progress_cluster WHERE datname = current_database()
-"""
-_DDL_SQL_COPY = """
-UNION ALL
-SELECT pid, 'COPY ' || command, relid::regclass::text, type, bytes_processed, bytes_total,
-       tuples_processed, NULL, NULL, NULL, NULL, NULL
-FROM pg_stat_progress_copy WHERE datname = current_database()
-"""
-
-
-def _pick_progress(row: tuple[Any, ...]) -> tuple[float, float, str]:
-    """(done, total, unit) of a progress row: the first counter pair with a known total."""
-    _pid, command, _rel, _phase, bd, bt, td, tt, ld, lt, pd, pt = row
-    for done, total, unit in ((bd, bt, "blocks"), (td, tt, "tuples"), (ld, lt, "lockers"), (pd, pt, "partitions")):
-        if total and done is not None:
-            return float(done), float(total), unit
-    if str(command).startswith("COPY"):
-        return float(td or 0), math.nan, "tuples"
-    return float(td or bd or 0), math.nan, "tuples" if td else "blocks"
 
 
 # --------------------------------------------------------------------------- the collector
@@ -177,7 +147,7 @@ class MigrationCollector:
         out: list[Sample | TableSnapshot | Event] = []
         try:
             with self.conn.cursor() as cur:
-                out.extend(self._ddl(cur, now))  # first: an index build names its session for _tools
+                out.extend(ddl_samples(self, cur, now))  # first: an index build names its session for _tools
                 out.extend(self._tools(cur, now))
                 if self.backfill is not None and self.backfill.due(now, self.interval):
                     started = self.phase != Phase.BASELINE or self.was_running
@@ -417,94 +387,3 @@ class MigrationCollector:
                         {"type": "migration", "change": "finished", "tools": {t: s.current for t, s in self.states.items()}})
             self._request(Phase.POST, f"migration finished ({summary})")
         self.was_running = running
-
-    def _ddl(self, cur: Any, now: float) -> Iterator[Sample]:
-        major = self.server_version // 10000
-        sql = _DDL_SQL_12 + (_DDL_SQL_COPY if major >= 14 else "")
-        cur.execute(sql)
-        rows = cur.fetchall()
-        seen = set()
-        progress_rows = []
-        self.ddl_pids = {}
-        for row in rows:
-            pid, command, relation, phase = row[0], str(row[1]), str(row[2] or ""), str(row[3] or "")
-            if not command.startswith("COPY"):
-                self.ddl_pids[int(pid)] = f"{command} {relation}".strip()
-            done, total, unit = _pick_progress(row)
-            key = (pid, command, relation, phase, unit)
-            seen.add(key)
-            tracker = self.ddl_rates.setdefault(key, RateTracker(float(self.opts["rate_window"])))
-            tracker.add(now, done)
-            rate, eta = tracker.rate(), tracker.eta(total)
-            pct = 100.0 * done / total if total and not math.isnan(total) else math.nan
-            lab = {"pid": str(pid), "command": command, "relation": relation}
-            yield Sample(now, self.name, "migration.ddl.percent", pct, lab)
-            yield Sample(now, self.name, "migration.ddl.done", done, lab)
-            yield Sample(now, self.name, "migration.ddl.total", total, lab)
-            yield Sample(now, self.name, "migration.ddl.rows_per_s", rate, lab)
-            yield Sample(now, self.name, "migration.ddl.eta_seconds", eta, lab)
-            progress_rows.append(("ddl", f"{command} {relation} (pid {pid})", phase, done, _j(total), unit,
-                                  _j(pct), _j(rate), _j(eta)))
-        for key in list(self.ddl_rates):
-            if key not in seen:
-                del self.ddl_rates[key]
-        self.ddl_progress = progress_rows
-
-
-# --------------------------------------------------------------------------- the run component
-
-
-class MigrationTools(RunComponent):
-    """The run component ``migration`` (registered through ``migtui_run_components``): polls the
-    :class:`MigrationCollector` as the source ``migration`` and applies its phase requests on the
-    engine thread."""
-
-    name = "migration"
-
-    def __init__(self, run: RunContext, collector: MigrationCollector) -> None:
-        self.run = run
-        self.collector = collector
-
-    def on_step(self, now: float, samples: Sequence[Sample], snapshots: Sequence[TableSnapshot]) -> None:
-        order = [Phase.BASELINE, Phase.MIGRATION, Phase.POST]
-        while True:
-            try:
-                req = self.collector.phase_requests.get_nowait()
-            except queue.Empty:
-                return
-            if order.index(req.to) > order.index(self.run.phase):  # forward only
-                self.run.set_phase(req.to, who="migtui", why=req.why)
-
-    def status(self) -> dict[str, Any]:
-        return {"tools": {t: dict(s.__dict__) for t, s in self.collector.states.items()},
-                "running": self.collector.was_running, "progress": list(self.collector.last_progress)}
-
-    def close(self) -> None:
-        self.collector.close()
-
-
-def build_component(run: RunContext) -> MigrationTools | None:
-    """The ``migtui_run_components`` factory: None when migration-tool awareness is off."""
-    config = run.config
-    node = config.raw.get("migration")
-    opts = parse_migration_config(node if node is not None else {}, "migration")
-    if not opts["enabled"]:
-        return None
-    if not config.sources_of_type("postgres"):
-        if node:
-            run.emit(Event("error", SOURCE_NAME, "migration: needs a `type: postgres` source; migration-tool "
-                           "awareness is off", Level.WARN))
-        return None
-    from migtui_postgres.pgconn import source_dsn
-
-    name, dsn = source_dsn(config, opts["source"] or None, node=node, path="migration.source")
-    from migtui_postgres import migration_application_name
-
-    collector = MigrationCollector(opts, dsn, source=name, app_pattern=migration_application_name(config))
-    try:
-        run.add_source(collector, type="migration")
-    except MigtuiError as exc:
-        collector.close()
-        run.emit(Event("error", SOURCE_NAME, f"{exc}; migration-tool awareness is off", Level.WARN))
-        return None
-    return MigrationTools(run, collector)
