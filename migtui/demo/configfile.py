@@ -16,6 +16,8 @@ from migtui.demo.migration import APPLICATION_NAME, PAUSE_KEY
 from migtui.demo.scenario import Scenario
 
 ROLLBACK_SQL = Path(__file__).with_name("rollback.sql")
+MIGRATION_SQL = Path(__file__).with_name("migration.sql")
+"""The statements the demo's migration sends, linted before they run (the panel "Pending migration")."""
 
 FAST_QUERIES = ("blocking_tree", "lock_waits", "lock_waits_summary", "relation_locks", "progress_create_index",
                 "activity_summary", "long_running", "idle_in_transaction")
@@ -91,7 +93,11 @@ def demo_config(*, db_dsn: str, api_url: str, scenario: Scenario, headless: bool
         cfg["actions"] = actions
     # The migration extension spots the demo's migration session (progress of CREATE INDEX etc.);
     # the demo switches phases itself.
-    cfg["migration"] = {"application_name": APPLICATION_NAME, "auto_phase": False}
+    # Its statements are known before they run: the panel "Pending migration" lints them during the
+    # baseline and, in the demo, on into the migration, up to the lock trouble.
+    cfg["migration"] = {"application_name": APPLICATION_NAME, "auto_phase": False,
+                        "files": [str(MIGRATION_SQL)], "lint_phases": ["baseline", "migration"],
+                        "lint_interval": interval, "lint_sample": "500ms"}
     if missing:
         cfg["x_demo_missing"] = missing
     return cfg

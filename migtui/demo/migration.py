@@ -273,6 +273,7 @@ class ScriptedMigration:
 
         threading.Thread(target=release, name="migtui-demo-blocker", daemon=True).start()
         self._sleep(min(1.0, hold / 4))
+        self._wait_for_the_panel(blocker.info.backend_pid, hold / 2)
         self.note("lock trouble: ALTER TABLE orders ALTER COLUMN total_cents SET DEFAULT 0 runs without a "
                   "lock_timeout and queues behind it; every order request now queues behind the ALTER",
                   Level.WARN, act="lock trouble")
@@ -284,6 +285,20 @@ class ScriptedMigration:
             blocker.close()
         except Exception:  # noqa: BLE001
             pass
+
+    def _wait_for_the_panel(self, pid: int, limit: float) -> None:
+        """Hold the ALTER (up to ``limit`` s) until the panel "Pending migration" names ``pid`` as the
+        session it would queue behind, so that one sees it before the ALTER is sent."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            snap = self.engine.frame.snapshots.get("pending_migration")
+            rows = [r for r in (snap.rows if snap else ()) if f"pid {pid} " in str(r[2])]
+            if rows:
+                self.note(f"lock trouble: the panel Pending migration names pid {pid} as the session "
+                          f"{rows[-1][0]} would queue behind, before the ALTER is sent", Level.WARN,
+                          act="lock trouble", pid=pid)
+                return
+            self._sleep(0.2)
 
     def _backfill(self, conn: Any) -> None:
         import psycopg

@@ -89,6 +89,23 @@ def test_demo_plays_the_schema_migration_lock_trouble_and_backfill(demo_run: dic
     assert not [e for e in demo_run["events"] if e["kind"] == "error" and e["subject"] == "demo"]
 
 
+def test_demo_lints_its_migration_and_names_the_report_session_before_the_alter(demo_run: dict[str, Any]) -> None:
+    """The panel "Pending migration": in the baseline it flags the ALTER without lock_timeout; in the
+    lock trouble it names the report session as the blocker before the ALTER is sent."""
+    lints = [e for e in demo_run["events"] if e["kind"] == "lint"]
+    first = next(e for e in lints if e["phase"] == "baseline")
+    alter = next(s for s in first["data"]["statements"] if "SET DEFAULT 0" in s["sql"])
+    assert [f["rule"] for f in alter["findings"]] == ["missing-lock-timeout"]
+    assert alter["locks"] == [{"relation": "orders", "mode": "AccessExclusiveLock"}]
+    kinds = [(e["kind"], e["message"]) for e in demo_run["events"] if e["kind"] == "note"]
+    named = next(i for i, (_, m) in enumerate(kinds) if "the panel Pending migration names pid" in m)
+    sent = next(i for i, (_, m) in enumerate(kinds) if "runs without a lock_timeout and queues behind it" in m)
+    assert named < sent
+    pid = next(e for e in demo_run["events"] if "the panel Pending migration names pid" in e["message"])["data"]["pid"]
+    assert any(b["pid"] == pid and b["state"] == "idle in transaction"
+               for e in lints for s in e["data"]["statements"] for b in s["blockers"])
+
+
 def test_demo_leaves_no_process_or_folder_behind(demo_run: dict[str, Any]) -> None:
     ready = [e for e in demo_run["events"] if e["kind"] == "note" and "data_dir" in e["data"]]
     assert ready, "the demo did not report its data folder"

@@ -48,8 +48,8 @@ def _risk(st: dict[str, Any]) -> str:
 def compact(st: dict[str, Any], base: str) -> dict[str, Any]:
     """One statement as the panel and the report show it (plain JSON values)."""
     name = st["file"]
-    if base and os.path.isabs(name):
-        name = os.path.relpath(name, base)
+    if base and os.path.isabs(name) and not os.path.relpath(name, base).startswith(".."):
+        name = os.path.relpath(name, base)  # under the config's folder: relative to it
     return {"file": name, "line": st["line"], "sql": " ".join(st["sql"].split())[:300],
             "locks": [dict(lk) for lk in st["locks"]], "risk": _risk(st), "rewrites": st["rewrites"],
             "scans": st["scans"],
@@ -100,8 +100,8 @@ class PendingCollector:
         base = str(self.config.resolve_path("."))
         items = [compact(st, base) for st in result["statements"]]
         warnings = list(result["warnings"]) + [f"no file matches migration.files {m!r}" for m in missing]
-        errors = [{**e, "file": os.path.relpath(e["file"], base) if os.path.isabs(e["file"]) else e["file"]}
-                  for e in result["errors"]]
+        errors = [{**e, "file": compact({**e, "sql": "", "locks": [], "rewrites": False, "scans": False,
+                                         "findings": []}, base)["file"]} for e in result["errors"]]
         rows = [row(i) for i in items]
         rows += [(f"{e['file']}:{e['line']}", "error", "-", "-", f"parse-error: {e['message']}", "") for e in errors]
         rows += [("warning", "-", "-", "-", w, "") for w in warnings]
@@ -153,7 +153,7 @@ class PendingLint(RunComponent):
         msg = f"pending migration: {len(items)} statements, {findings} findings"
         if blocked:
             b = blocked[0]["blockers"][0]
-            msg += (f"; {blocked[0]['file']}:{blocked[0]['line']} would queue behind pid {b['pid']} "
+            msg += (f"; {os.path.basename(blocked[0]['file'])}:{blocked[0]['line']} would queue behind pid {b['pid']} "
                     f"({b['state'] or 'backend'} {_age(b['xact_age_s'])})")
         level = Level.WARN if blocked or latest["errors"] or any(
             f["severity"] == "error" for i in items for f in i["findings"]) else Level.INFO
