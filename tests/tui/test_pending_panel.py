@@ -84,3 +84,9 @@ async def test_panel_names_the_session_idle_in_transaction_as_the_blocker(pg: An
     alter = next(s for s in lint["statements"] if s["line"] == 4)
     assert [f["rule"] for f in alter["findings"]] == ["missing-lock-timeout"]
     assert alter["blockers"][0]["pid"] == pid
+    md = tmp_path / "report.md"
+    proc = subprocess.run([sys.executable, "-m", "migtui", "report", "--store", str(store), "--format", "md",
+                           "-o", str(md)], capture_output=True, text=True, timeout=120)
+    text = md.read_text()
+    assert "## Pending migration (lint findings)" in text and f"| {pid} | idle in transaction |" in text
+    assert "\\x1b" in text and "\x1b" not in text  # the blocker's query, escaped

@@ -45,12 +45,16 @@ def _risk(st: dict[str, Any]) -> str:
     return "error" if "error" in sev else ("warn" if "warn" in sev else "-")
 
 
+def _shown_path(name: str, base: str) -> str:
+    """A file under the config's folder relative to it; any other as given."""
+    if base and os.path.isabs(name) and not os.path.relpath(name, base).startswith(".."):
+        return os.path.relpath(name, base)
+    return name
+
+
 def compact(st: dict[str, Any], base: str) -> dict[str, Any]:
     """One statement as the panel and the report show it (plain JSON values)."""
-    name = st["file"]
-    if base and os.path.isabs(name) and not os.path.relpath(name, base).startswith(".."):
-        name = os.path.relpath(name, base)  # under the config's folder: relative to it
-    return {"file": name, "line": st["line"], "sql": " ".join(st["sql"].split())[:300],
+    return {"file": _shown_path(st["file"], base), "line": st["line"], "sql": " ".join(st["sql"].split())[:300],
             "locks": [dict(lk) for lk in st["locks"]], "risk": _risk(st), "rewrites": st["rewrites"],
             "scans": st["scans"],
             "findings": [{"rule": f["rule"], "severity": f["severity"], "message": f["message"]}
@@ -100,8 +104,7 @@ class PendingCollector:
         base = str(self.config.resolve_path("."))
         items = [compact(st, base) for st in result["statements"]]
         warnings = list(result["warnings"]) + [f"no file matches migration.files {m!r}" for m in missing]
-        errors = [{**e, "file": compact({**e, "sql": "", "locks": [], "rewrites": False, "scans": False,
-                                         "findings": []}, base)["file"]} for e in result["errors"]]
+        errors = [{**e, "file": _shown_path(e["file"], base)} for e in result["errors"]]
         rows = [row(i) for i in items]
         rows += [(f"{e['file']}:{e['line']}", "error", "-", "-", f"parse-error: {e['message']}", "") for e in errors]
         rows += [("warning", "-", "-", "-", w, "") for w in warnings]
