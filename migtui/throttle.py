@@ -66,6 +66,8 @@ class Throttle:
         self.forced_by = ""
         self.paused_it = False
         """The throttle's own pause request succeeded and has not been resumed yet."""
+        self._pause_pending = False
+        """The throttle's pause request is queued or running (its result not in yet)."""
         self.started = engine.clock()
         self.periods: list[tuple[float, float | None, str]] = []
         """(start, end or None, reason) of every throttle of this run."""
@@ -145,6 +147,9 @@ class Throttle:
             self._emit(f"throttled: {reason}; the migration was already paused by {self.actions.paused_by or 'someone'}",
                        Level.PAUSE, data)
             return
+        if getattr(self.engine, "alert_only", False):
+            self._emit(f"throttled: {reason}; not paused (alert-only mode: triggers never act)", Level.WARN, data)
+            return
         if not self.actions.actions.get("pause"):
             self._emit(f"throttled: {reason}; no pause action is configured, so only the throttle status "
                        "says so", Level.WARN, data)
@@ -159,7 +164,10 @@ class Throttle:
         if self.periods:
             start, _end, why = self.periods[-1]
             self.periods[-1] = (start, now, why)
-        mine = self.paused_it and self.actions.paused and self.actions.paused_by == WHO
+        # the throttle's own pause, done or still queued (a resume queues behind it: one action thread)
+        ours = self.paused_it or self._pause_pending
+        taken_over = self.actions.paused and self.actions.paused_by not in ("", WHO)
+        mine = ours and not taken_over
         self.paused_it = False
         if not mine:
             kept = (f"; the migration stays paused (paused by {self.actions.paused_by})"
@@ -170,15 +178,18 @@ class Throttle:
 
     def _request(self, verb: str, why: str, head: str, data: dict[str, Any]) -> None:
         def announce(ev: Event) -> Event:
-            if verb == "pause" and ev.data.get("ok"):
-                self.paused_it = True
+            if verb == "pause":
+                self._pause_pending = False
+                self.paused_it = bool(ev.data.get("ok")) and self.throttled
             text = ev.message.replace(", resume to let it go on", ", it resumes by itself once every signal is clear")
             return Event("throttle", WHO, f"{head}; {text}", ev.level if verb == "pause" or not ev.data.get(
                 "ok", True) else Level.INFO, {**ev.data, **data, "why": why})
 
         try:  # the reason is in the head of the one event: the request itself says no why
+            self._pause_pending = verb == "pause"
             self.engine.request_action(verb, who=WHO, why="", confirmed=True, announce=announce)
         except ActionError as exc:
+            self._pause_pending = False
             self._emit(f"{head}; {verb} could not be requested: {exc}", Level.ERROR, data)
 
     def _emit(self, message: str, level: Level, data: dict[str, Any]) -> None:

@@ -125,3 +125,15 @@ def test_ctl_throttle_no_throttle_and_set(make_engine: Any, gate: ThrottleGate, 
     sets = [e for e in engine.store.events(engine.run_id, kinds=["trigger"]) if e.data.get("op") == "set"]
     assert [(e.subject, e.data["who"], e.data["changes"]) for e in sets] == [
         ("slow-gate", who, {"threshold": ["60000", "1e-06"]})]
+
+
+def test_alert_only_records_the_throttle_and_never_pauses(make_engine: Any, gate: ThrottleGate, tmp_path: Path) -> None:
+    paused = tmp_path / "paused"
+    engine = make_engine(_config(gate, paused) + "\n    headless: {alert_only: true}\n", headless=True)
+    engine.start()
+    gate.status = 429
+    wait_until(lambda: engine.frame.throttle.get("throttled"), "the throttle")
+    engine.store.flush()
+    [ev] = engine.store.events(engine.run_id, kinds=["throttle"])
+    assert "not paused (alert-only mode" in ev.message
+    assert not paused.exists() and not engine.fresh_frame().paused
