@@ -12,12 +12,10 @@ from typing import Any, Iterable
 
 import yaml
 
-from migtui.demo.migration import APPLICATION_NAME, PAUSE_KEY
+from migtui.demo.migration import APPLICATION_NAME, MIGRATION_SQL, PAUSE_KEY
 from migtui.demo.scenario import Scenario
 
 ROLLBACK_SQL = Path(__file__).with_name("rollback.sql")
-MIGRATION_SQL = Path(__file__).with_name("migration.sql")
-"""The statements the demo's migration sends, linted before they run (the panel "Pending migration")."""
 
 FAST_QUERIES = ("blocking_tree", "lock_waits", "lock_waits_summary", "relation_locks", "progress_create_index",
                 "activity_summary", "long_running", "idle_in_transaction")

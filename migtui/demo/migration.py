@@ -20,11 +20,22 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 from migtui.demo.scenario import Scenario
 from migtui.demo.service import ShopService
 from migtui.model import Event, Level, Phase
+
+MIGRATION_SQL = Path(__file__).with_name("migration.sql")
+"""The schema statements the acts send, in order (also linted before they run: migration.files)."""
+
+
+def schema_statements() -> list[str]:
+    """The statements of :data:`MIGRATION_SQL` (one per line; comments left out)."""
+    lines = MIGRATION_SQL.read_text(encoding="utf-8").splitlines()
+    return [ln.strip().rstrip(";") for ln in lines if ln.strip() and not ln.lstrip().startswith("--")]
+
 
 APPLICATION_NAME = "demo-migration"
 REPORT_APPLICATION_NAME = "shop-reporting"
@@ -99,6 +110,7 @@ class ScriptedMigration:
         self.state = MigrationState(rows_total=rows_total)
         self.pause_key = pause_key
         self.headless = headless
+        self.sql = schema_statements()
         self.stop_event = threading.Event()
         self.done = threading.Event()
         self._thread: threading.Thread | None = None
@@ -230,9 +242,8 @@ class ScriptedMigration:
     def _add_column(self, conn: Any) -> None:
         self._step("add column")
         t = time.perf_counter()
-        conn.execute("SET lock_timeout = '5s'")
-        conn.execute("ALTER TABLE orders ADD COLUMN IF NOT EXISTS total_cents bigint")
-        conn.execute("RESET lock_timeout")
+        for sql in self.sql[:3]:  # SET lock_timeout, ADD COLUMN, RESET lock_timeout
+            conn.execute(sql)
         self.note(f"schema: ALTER TABLE orders ADD COLUMN total_cents bigint ({_ms(t)})", act="add column")
 
     def _create_index(self, conn: Any) -> None:
@@ -251,8 +262,7 @@ class ScriptedMigration:
         self.note(f"schema: CREATE INDEX CONCURRENTLY orders_customer_created_idx: it first waits for a "
                   f"{hold:g}s report query that holds an old snapshot", act="create index")
         t = time.perf_counter()
-        conn.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_customer_created_idx "
-                     "ON orders (customer_id, created_at)")
+        conn.execute(self.sql[3])  # CREATE INDEX CONCURRENTLY orders_customer_created_idx
         self.note(f"schema: index orders_customer_created_idx is valid ({_ms(t)})", act="create index")
 
     def _lock_trouble(self, conn: Any) -> None:
@@ -278,7 +288,7 @@ class ScriptedMigration:
                   "lock_timeout and queues behind it; every order request now queues behind the ALTER",
                   Level.WARN, act="lock trouble")
         t = time.perf_counter()
-        conn.execute("ALTER TABLE orders ALTER COLUMN total_cents SET DEFAULT 0")
+        conn.execute(self.sql[4])  # ALTER TABLE orders ALTER COLUMN total_cents SET DEFAULT 0
         self.note(f"lock trouble over: the report session ended and the ALTER went through after {_ms(t)} "
                   "(use a short lock_timeout with retries next time)", act="lock trouble")
         try:
