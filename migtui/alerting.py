@@ -31,21 +31,11 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
 from migtui.api import Alert, DeliveryResult
-from migtui.config import Field, Schema, error_at, validate
-from migtui.schema import _type_name
+from migtui.alerting_config import ALERTING_SCHEMA
+from migtui.config import validate
 from migtui.model import Event, Level, Phase
 from migtui.plugins import Guard, GuardError
 from migtui.redact import redact
-
-ALERTING_SCHEMA = Schema({
-    "group_wait": Field("duration", default=0.0, doc="wait this long after a new alert before sending"),
-    "group_interval": Field("duration", default=30.0, doc="minimum time between notifications about changes"),
-    "repeat_interval": Field("duration", default=3600.0, doc="re-send a still-firing, unacknowledged alert"),
-    "resolve_wait": Field("duration", default=60.0, doc="an alert must stay resolved this long before 'resolved' is sent"),
-    "timeout": Field("duration", default=60.0, minimum=0.1, doc="per alerter call, retries included"),
-    "key_prefix": Field("str", doc="dedup key prefix (default: the config's name)"),
-}, doc="Alert grouping and delivery.")
-
 
 def parse_alerting(config: Any) -> dict[str, Any]:
     """Validate the config's ``alerting:`` section (errors name file, line and key)."""
@@ -53,16 +43,6 @@ def parse_alerting(config: Any) -> dict[str, Any]:
     if raw is None:
         raw = config.get("alerting") if hasattr(config, "get") else {}
     return validate(ALERTING_SCHEMA, raw or {}, "alerting")
-
-
-def config_field(value: Any, parent: Any, key: Any, path: str) -> dict[str, Any]:
-    """For ``migtui.config``: the ``alerting:`` section is checked when the config is loaded."""
-    if value is not None and not isinstance(value, dict):
-        raise error_at(parent, key, path, f"expected a mapping, got {_type_name(value)}")
-    return validate(ALERTING_SCHEMA, value if value is not None else {}, path)
-
-
-config_field.schema = ALERTING_SCHEMA  # type: ignore[attr-defined] # the config reference shows it
 
 
 def build_alerters(host: Any, config: Any) -> list[Any]:

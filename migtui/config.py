@@ -1,6 +1,7 @@
 """The config file: its top-level schema (:data:`CONFIG_SCHEMA`), :func:`load_config` and
 :class:`Config`. Sections that belong to plugins (``sources``, ``alerters``, ``actions``) are
-validated by the schema each plugin type registers; ``triggers`` by :mod:`migtui.triggers.parsing`.
+validated by the schema each plugin type registers; ``triggers`` by :mod:`migtui.triggers.parsing`,
+``alerting`` by :mod:`migtui.alerting_config`.
 
 The validation machinery (YAML with line numbers, ``${ENV}`` interpolation, :class:`Schema`,
 :class:`Field`, :func:`validate`) lives in :mod:`migtui.schema` and is importable from here too.
@@ -9,13 +10,13 @@ The validation machinery (YAML with line numbers, ``${ENV}`` interpolation, :cla
 from __future__ import annotations
 
 import difflib
-import importlib
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from migtui.alerting_config import config_field as alerting_config_field
 from migtui.errors import ConfigError
 from migtui.metrickinds import DEFAULT_TOLERANCE, DEFAULT_WINDOW, check_override
 from migtui.model import METRIC_DIRECTIONS, METRIC_KINDS
@@ -80,32 +81,6 @@ def _actions(value: Any, parent: Any, key: Any, path: str) -> dict[str, list[Plu
     return out
 
 
-class _Lazy:
-    """A converter implemented in another module, imported only when the key is present.
-
-    Its ``schema`` is the converter's own ``schema`` attribute (the Schema it validates each item or
-    the section with), which the generated config reference of the docs shows.
-    """
-
-    def __init__(self, dotted: str) -> None:
-        self.dotted = dotted
-
-    def _target(self) -> Callable[[Any, Any, Any, str], Any]:
-        module, _, attr = self.dotted.partition(":")
-        return getattr(importlib.import_module(module), attr)
-
-    def __call__(self, value: Any, parent: Any, key: Any, path: str) -> Any:
-        return self._target()(value, parent, key, path)
-
-    @property
-    def schema(self) -> "Schema | None":
-        return getattr(self._target(), "schema", None)
-
-
-def _lazy(dotted: str) -> _Lazy:
-    return _Lazy(dotted)
-
-
 CONFIG_SCHEMA = Schema(
     {
         "name": Field("str", doc="Run name shown in the header and reports (default: the config file's name)."),
@@ -123,7 +98,7 @@ CONFIG_SCHEMA = Schema(
                           doc="Trigger rules: metric + condition -> warn, pause or rollback."),
         "trigger_defaults": Field("dict", default=dict, doc="Defaults merged into every trigger."),
         "alerters": Field(_typed_items("alerters"), default=list, doc="Where alerts go."),
-        "alerting": Field(_lazy("migtui.alerting:config_field"), default=dict,
+        "alerting": Field(alerting_config_field, default=dict,
                           doc="Alert grouping and repeat interval."),
         "actions": Field(_actions, default=dict, doc="pause / resume / rollback implementations."),
         "baseline": Field("dict", default=dict,
