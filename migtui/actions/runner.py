@@ -94,7 +94,7 @@ class ActionRunner:
         its pause as its own ``throttle`` event). Raises ActionError (after recording an event) when
         no action is available for ``verb``."""
         target = dict(target or {})
-        global_dry = bool(dry_run) or bool(getattr(self.engine, "dry_run", False))
+        global_dry = bool(dry_run)
         actions = self.actions.get(verb, [])
         base = {"who": who, "why": why, "verb": verb, "target": redact_obj(target), "dry_run": global_dry}
         if not actions:
