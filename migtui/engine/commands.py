@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
+from migtui.engine.frame import latest_points, max_value
 from migtui.engine.state import Series, SourceState
 from migtui.errors import ActionError, MigtuiError
 from migtui.model import Event, Level, Phase
@@ -66,22 +66,13 @@ class Commands:
     # ------------------------------------------------------------------ views
 
     def latest(self, metric: str, labels: dict[str, str] | None = None) -> list[tuple[Series, float, float]]:
-        """The latest point of every series of ``metric`` whose labels include ``labels``."""
-        out = []
-        for ser in list(self.series.values()):
-            if ser.metric != metric:
-                continue
-            if labels and any(ser.labels.get(k) != v for k, v in labels.items()):
-                continue
-            last = ser.last
-            if last is not None:
-                out.append((ser, last[0], last[1]))
-        return out
+        """Like :meth:`Frame.latest <migtui.engine.frame.Frame.latest>`, over the live series (their points
+        keep growing); for tests and tools, the front ends read the frame."""
+        return latest_points(list(self.series.values()), metric, labels)
 
     def value(self, metric: str, labels: dict[str, str] | None = None) -> float:
         """Max of the latest values of a metric (NaN when there is none)."""
-        vals = [v for _, _, v in self.latest(metric, labels) if not math.isnan(v)]
-        return max(vals) if vals else math.nan
+        return max_value(self.latest(metric, labels))
 
     def source_status(self) -> list[SourceState]:
         return list(self.sources.values())

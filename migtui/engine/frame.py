@@ -12,7 +12,7 @@ import itertools
 import math
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from migtui.model import Event, PanelSpec, Phase, TableSnapshot
 
@@ -102,19 +102,30 @@ class Frame:
 
     def latest(self, metric: str, labels: Mapping[str, str] | None = None) -> list[tuple[SeriesTail, float, float]]:
         """The latest point of every series of ``metric`` whose labels include ``labels``."""
-        out = []
-        for ser in self.series.values():
-            if ser.metric != metric or (labels and any(ser.labels.get(k) != v for k, v in labels.items())):
-                continue
-            last = ser.last
-            if last is not None:
-                out.append((ser, last[0], last[1]))
-        return out
+        return latest_points(self.series.values(), metric, labels)
 
     def value(self, metric: str, labels: Mapping[str, str] | None = None) -> float:
         """Max of the latest values of a metric (NaN when there is none)."""
-        vals = [v for _, _, v in self.latest(metric, labels) if not math.isnan(v)]
-        return max(vals) if vals else math.nan
+        return max_value(self.latest(metric, labels))
+
+
+def latest_points(series: Iterable[Any], metric: str, labels: Mapping[str, str] | None = None) -> list[Any]:
+    """``(series, ts, value)`` of the last point of every series of ``metric`` whose labels include
+    ``labels`` (frame tails or the engine's own series)."""
+    out = []
+    for ser in series:
+        if ser.metric != metric or (labels and any(ser.labels.get(k) != v for k, v in labels.items())):
+            continue
+        last = ser.last
+        if last is not None:
+            out.append((ser, last[0], last[1]))
+    return out
+
+
+def max_value(points: Iterable[tuple[Any, float, float]]) -> float:
+    """The largest value of :func:`latest_points` that is a number (NaN when there is none)."""
+    vals = [v for _, _, v in points if not math.isnan(v)]
+    return max(vals) if vals else math.nan
 
 
 class FrameBuilder:
