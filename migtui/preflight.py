@@ -128,14 +128,11 @@ def alerter_checks(config: Config, host: Any) -> list[CheckItem]:
 
 
 def action_checks(config: Config, host: Any, timeout: float = 60.0) -> list[CheckItem]:
-    import migtui.actions  # noqa: F401 - registers the action runner
     from migtui.engine import Engine
 
     engine = Engine(config, store=None, host=host, headless=True)
     try:
-        runner = engine.extensions.get("actions")
-        if runner is None:
-            return [CheckItem("actions", "Actions", "skip", "no action runner")]
+        runner = engine.parts.actions
         items = []
         verbs = [v for v in runner.verbs() if v in ("pause", "resume", "rollback")]
         if not verbs:

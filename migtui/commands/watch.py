@@ -160,9 +160,7 @@ def baseline(config_path: Path, store_path: Path | None, duration: float, as_jso
     engine = build_engine(config_path, store_path, phase="baseline", baseline=None, headless=True)
 
     def capture() -> None:
-        ext = engine.extensions.get("baseline")
-        if ext is not None:
-            ext.capture(who="migtui baseline")
+        engine.parts.baseline.capture(who="migtui baseline")
 
     run_headless(engine, duration, as_json=as_json, before_close=capture)
     report_exit(engine)
