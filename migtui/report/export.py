@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from migtui.errors import MigtuiError, StoreLockedError
+from migtui.fleet.objectstore import is_url
 from migtui.report.charts import chart_points, pick_chart_series
 from migtui.report.data import build_report, resolve_run
 from migtui.report.html import render_html
@@ -56,6 +57,36 @@ def write_parquet(con: Any, run_id: str, folder: Path) -> list[Path]:
     return written
 
 
+def run_tables(con: Any, run_id: str) -> dict[str, Any]:
+    """The run's rows of every store table as Arrow tables; the config snapshot redacted once more
+    (DSN passwords and secret-named keys masked even if nobody registered them)."""
+    import pyarrow as pa
+
+    from migtui.redact import redact
+
+    tables = {}
+    for table in TABLES:
+        order = " ORDER BY ts" if table in ("samples", "snapshots", "events") else ""
+        tables[table] = con.sql(f"SELECT * FROM {table} WHERE run_id = {_sql_str(run_id)}{order}").to_arrow_table()
+    runs = tables["runs"]
+    i = runs.schema.get_field_index("config")
+    configs = [None if c is None else redact(c) for c in runs.column(i).to_pylist()]
+    tables["runs"] = runs.set_column(i, runs.schema.field(i), pa.array(configs, pa.string()))
+    return tables
+
+
+def export_run_to(con: Any, run_id: str, target: str | os.PathLike[str]) -> str:
+    """Write the run's Parquet files under ``target`` (``s3://BUCKET/PREFIX/``, ``file://DIR`` or a
+    folder) as ``database=<run name>/run=<id>/<table>.parquet``; returns where they went."""
+    from migtui.fleet.objectstore import open_location, partition, write_tables
+
+    loc = open_location(target)
+    name = con.execute("SELECT name FROM runs WHERE run_id = ?", [run_id]).fetchall()[0][0]
+    folder = partition(name, run_id)
+    write_tables(loc, folder, run_tables(con, run_id))
+    return loc.url.rstrip("/") + "/" + folder + "/"
+
+
 def _json_default(obj: Any) -> Any:
     if isinstance(obj, datetime):
         return obj.isoformat()
@@ -69,7 +100,8 @@ def export_report(store_or_path: Any, run_id: str = "latest", fmt: str = "html",
     """Write a report of ``run_id`` (or ``latest``) as html, md, json or parquet; returns the path.
 
     ``store_or_path``: an open :class:`migtui.store.Store` (the cockpit's own) or a store file.
-    For parquet, ``out_path`` is a folder.
+    For parquet, ``out_path`` is a folder, or a URL (``s3://BUCKET/PREFIX/``, ``file://DIR``) under
+    which the files go hive-partitioned (see :func:`export_run_to`); then the URL is returned.
     """
     from migtui.store import Store
 
@@ -82,6 +114,8 @@ def export_report(store_or_path: Any, run_id: str = "latest", fmt: str = "html",
         run_id = resolve_run(con, run_id)
         suffix = {"html": ".html", "md": ".md", "json": ".json", "parquet": ""}[fmt]
         out = Path(out_path) if out_path else Path(f"migtui-report-{run_id}{suffix}")
+        if fmt == "parquet" and out_path is not None and is_url(str(out_path)):
+            return export_run_to(con, run_id, str(out_path))  # type: ignore[return-value]
         if fmt == "parquet":
             write_parquet(con, run_id, out)
             return out

@@ -1,0 +1,81 @@
+"""A real run's Parquet files to a real S3-compatible server (moto on 127.0.0.1) and to a local
+folder, hive-partitioned database=/run=; clear errors for a missing bucket or a dead endpoint."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pyarrow.dataset as ds
+import pytest
+
+from tests.integration.test_report import SECRET, real_run, recorded_run  # noqa: F401 (fixtures)
+from tests.servers.s3 import make_bucket, s3_server  # noqa: F401 (fixture)
+
+TABLES = {"runs", "series", "samples", "snapshots", "events", "baselines"}
+
+
+def _migtui(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    import os
+
+    return subprocess.run([sys.executable, "-m", "migtui", *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})})
+
+
+def test_report_parquet_to_s3(real_run: tuple[Path, str], s3_server: str) -> None:
+    store_path, run_id = real_run
+    fs = make_bucket("fleet")
+    proc = _migtui("report", "--store", str(store_path), "--run", run_id, "--format", "parquet",
+                   "-o", "s3://fleet/campaign-1/")
+    assert proc.returncode == 0, proc.stderr
+    folder = f"fleet/campaign-1/database=report-test/run={run_id}"
+    assert f"s3://{folder}/" in proc.stderr
+    from pyarrow import fs as pafs
+
+    names = {i.base_name for i in fs.get_file_info(pafs.FileSelector(folder))}
+    assert names == {f"{t}.parquet" for t in TABLES}
+    dataset = ds.dataset("fleet/campaign-1/", filesystem=fs, format="parquet", partitioning="hive",
+                         exclude_invalid_files=False)
+    samples = ds.dataset(f"{folder}/samples.parquet", filesystem=fs).to_table()
+    assert samples.num_rows > 0
+    assert dataset.schema.field("database") is not None
+    runs = ds.dataset(f"{folder}/runs.parquet", filesystem=fs).to_table().to_pylist()
+    assert runs[0]["run_id"] == run_id and SECRET not in (runs[0]["config"] or "")
+    for table in TABLES:  # no secret anywhere in what was uploaded
+        with fs.open_input_stream(f"{folder}/{table}.parquet") as f:
+            assert SECRET.encode() not in f.read()
+    # the same run again, to another prefix: the first copy is still there
+    proc = _migtui("report", "--store", str(store_path), "--run", run_id, "--format", "parquet", "-o", "s3://fleet/other/")
+    assert proc.returncode == 0, proc.stderr
+    assert fs.get_file_info(f"{folder}/samples.parquet").size > 0
+
+
+def test_missing_bucket_and_dead_endpoint(real_run: tuple[Path, str], s3_server: str, tmp_path: Path) -> None:
+    store_path, run_id = real_run
+    proc = _migtui("report", "--store", str(store_path), "--format", "parquet", "-o", "s3://no-such-bucket/x/")
+    assert proc.returncode != 0
+    assert "s3://no-such-bucket/x/: bucket 'no-such-bucket' does not exist" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    proc = _migtui("report", "--store", str(store_path), "--format", "parquet", "-o", "s3://fleet/x/",
+                   env={"AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    line = [ln for ln in proc.stderr.splitlines() if "s3://fleet/x/" in ln]
+    assert line and "cannot reach the object store at http://127.0.0.1:9" in line[0]
+    assert "testing-secret-key" not in proc.stderr
+    # the store still has the run
+    proc = _migtui("report", "--store", str(store_path), "--run", run_id, "--format", "json", "-o", str(tmp_path / "r.json"))
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_local_folder_same_layout(real_run: tuple[Path, str], tmp_path: Path) -> None:
+    store_path, run_id = real_run
+    proc = _migtui("report", "--store", str(store_path), "--run", run_id, "--format", "parquet",
+                   "-o", f"file://{tmp_path}/lake")
+    assert proc.returncode == 0, proc.stderr
+    folder = tmp_path / "lake" / "database=report-test" / f"run={run_id}"
+    assert {p.name for p in folder.iterdir()} == {f"{t}.parquet" for t in TABLES}
+    table: Any = ds.dataset(tmp_path / "lake", format="parquet", partitioning="hive").to_table(
+        filter=ds.field("database") == "report-test")
+    assert table.num_rows > 0
