@@ -106,7 +106,8 @@ class PendingCollector:
         warnings = list(result["warnings"]) + [f"no file matches migration.files {m!r}" for m in missing]
         errors = [{**e, "file": _shown_path(e["file"], base)} for e in result["errors"]]
         rows = [row(i) for i in items]
-        rows += [(f"{e['file']}:{e['line']}", "error", "-", "-", f"parse-error: {e['message']}", "") for e in errors]
+        rows += [(f"{os.path.basename(e['file'])}:{e['line']}", "error", "-", "-", f"parse-error: {e['message']}", "")
+                 for e in errors]
         rows += [("warning", "-", "-", "-", w, "") for w in warnings]
         with self._lock:
             self.latest = {"ts": ctx.now, "statements": items, "errors": errors, "warnings": warnings}
