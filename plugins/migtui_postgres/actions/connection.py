@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from migtui.api import ActionError, Field, error_at, redact, validate
-from migtui_postgres.pgconn import describe_target
+from migtui_postgres.pgconn import describe_target, first_line
 
 ACTION_APP = "migtui-action"
 PAUSE_APP = "migtui-pause"
@@ -21,11 +21,6 @@ def conn_fields() -> dict[str, Field]:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def resolve_dsn(ctx: Any, opts: dict[str, Any]) -> str:

@@ -7,9 +7,9 @@ import time
 from typing import Any
 
 from migtui.api import ActionResult, Field, redact
-from migtui_postgres.actions.connection import PAUSE_APP, connect, first_line
+from migtui_postgres.actions.connection import PAUSE_APP, connect
 from migtui_postgres.pause import DEFAULT_KEY
-from migtui_postgres.pgconn import close_quietly, describe_target
+from migtui_postgres.pgconn import close_quietly, describe_target, first_line
 
 
 class _PauseHolder:

@@ -8,8 +8,8 @@ import time
 from typing import Any
 
 from migtui.api import ActionResult, Field, redact
-from migtui_postgres.actions.connection import ACTION_APP, OWN_APP_PREFIX, connect, first_line
-from migtui_postgres.pgconn import describe_target
+from migtui_postgres.actions.connection import ACTION_APP, OWN_APP_PREFIX, connect
+from migtui_postgres.pgconn import describe_target, first_line
 
 TARGET_FIELDS = {
     "pid": Field("int", doc="The backend to act on (a request's target pid takes precedence)."),

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from migtui.api import ActionError, ActionResult, Field, redact
-from migtui_postgres.actions.connection import ACTION_APP, connect, first_line
-from migtui_postgres.pgconn import describe_target
+from migtui_postgres.actions.connection import ACTION_APP, connect
+from migtui_postgres.pgconn import describe_target, first_line
 
 _TXN_CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|START\s+TRANSACTION|END|ABORT)\s*(;|$)", re.I | re.M)
 
