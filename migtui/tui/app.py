@@ -46,6 +46,7 @@ from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static, TabbedContent, TabPane
 
+from migtui.errors import MigtuiError
 from migtui.model import Event, Level, Phase
 from migtui.safetext import one_line
 from migtui.tui.commands import CockpitCommands
@@ -292,6 +293,14 @@ class MigtuiApp(ControlFlows, TriggerFlows, App[None]):
                 self.log_ui(message, level)
             except Exception:  # noqa: BLE001
                 pass
+
+    def _log_failure(self, label: str, exc: BaseException, hint: str = "") -> None:
+        """A command that failed, in the event log (from a worker): a migtui error is a warning
+        (``label: why`` and any ``hint``), anything else an error naming its type."""
+        if isinstance(exc, MigtuiError):
+            self._log_threadsafe(f"{label}: {exc}{hint}", "warn")
+        else:
+            self._log_threadsafe(f"{label} failed: {type(exc).__name__}: {exc}", "error")
 
     # ------------------------------------------------------------------ actions: display
 

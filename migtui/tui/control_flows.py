@@ -11,7 +11,6 @@ from typing import Any
 
 from textual import work
 
-from migtui.errors import MigtuiError
 from migtui.model import Event
 from migtui.tui.screens import ConfirmScreen, NoteScreen, RollbackScreen
 from migtui.tui.widgets import BlockingTree
@@ -78,10 +77,8 @@ class ControlFlows:
         try:
             result = self.engine.request_action(verb, who=WHO, confirmed=confirmed, target=target or {})
             self._log_threadsafe(*summarize_result(label, _wait(result)))
-        except MigtuiError as exc:
-            self._log_threadsafe(f"{label}: {exc}" + _hint(verb, exc), "warn")
-        except Exception as exc:  # noqa: BLE001
-            self._log_threadsafe(f"{label} failed: {type(exc).__name__}: {exc}", "error")
+        except Exception as exc:  # noqa: BLE001 - a migtui error warns, anything else is an error
+            self._log_failure(label, exc, _hint(verb, exc))
 
     def action_rollback(self) -> None:
         self._prepare_rollback()
@@ -182,11 +179,8 @@ class ControlFlows:
     def _capture(self) -> None:
         try:
             result = self.engine.capture_baseline(who=WHO)
-        except MigtuiError as exc:
-            self._log_threadsafe(f"capture baseline: {exc}", "warn")
-            return
-        except Exception as exc:  # noqa: BLE001
-            self._log_threadsafe(f"capture baseline failed: {type(exc).__name__}: {exc}", "error")
+        except Exception as exc:  # noqa: BLE001 - a migtui error warns, anything else is an error
+            self._log_failure("capture baseline", exc)
             return
         if isinstance(result, Event):
             what = result.message
@@ -214,11 +208,8 @@ class ControlFlows:
         out = Path(store.path).parent / f"migtui-report-{self.engine.run_id}.html"
         try:
             result = export_report(store, self.engine.run_id, "html", out_path=out)
-        except MigtuiError as exc:
-            self._log_threadsafe(f"export: {exc}", "warn")
-            return
-        except Exception as exc:  # noqa: BLE001
-            self._log_threadsafe(f"export failed: {type(exc).__name__}: {exc}", "error")
+        except Exception as exc:  # noqa: BLE001 - a migtui error warns, anything else is an error
+            self._log_failure("export", exc)
             return
         self._log_threadsafe(f"report exported: {result}")
 

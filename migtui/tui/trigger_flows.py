@@ -8,7 +8,6 @@ from typing import Any
 from textual import work
 
 from migtui.control import acknowledge_trigger, silence_triggers, unsilence_triggers
-from migtui.errors import MigtuiError
 from migtui.tui.control_flows import WHO
 from migtui.tui.screens import PickScreen, SilenceScreen
 from migtui.tui.view import TriggerRow, fmt_left, fmt_value, trigger_rows
@@ -64,10 +63,8 @@ class TriggerFlows:
         for name in names:
             try:
                 acknowledge_trigger(self.engine, name, WHO)  # the trigger event reaches the log with the next tick
-            except MigtuiError as exc:
-                self._log_threadsafe(f"acknowledge {name}: {exc}", "warn")
-            except Exception as exc:  # noqa: BLE001
-                self._log_threadsafe(f"acknowledge {name} failed: {type(exc).__name__}: {exc}", "error")
+            except Exception as exc:  # noqa: BLE001 - a migtui error warns, anything else is an error
+                self._log_failure(f"acknowledge {name}", exc)
         self._ui(self._redraw_triggers)
 
     def action_silence(self) -> None:
@@ -93,10 +90,8 @@ class TriggerFlows:
     def _silence(self, target: str, seconds: float) -> None:
         try:
             silence_triggers(self.engine, target, seconds, WHO)
-        except MigtuiError as exc:
-            self._log_threadsafe(f"silence {target}: {exc}", "warn")
-        except Exception as exc:  # noqa: BLE001
-            self._log_threadsafe(f"silence {target} failed: {type(exc).__name__}: {exc}", "error")
+        except Exception as exc:  # noqa: BLE001 - a migtui error warns, anything else is an error
+            self._log_failure(f"silence {target}", exc)
         self._ui(self._redraw_triggers)
 
     def action_unsilence(self) -> None:
@@ -122,10 +117,8 @@ class TriggerFlows:
         for target in targets:
             try:
                 unsilence_triggers(self.engine, target, WHO)
-            except MigtuiError as exc:
-                self._log_threadsafe(f"unsilence {target}: {exc}", "warn")
-            except Exception as exc:  # noqa: BLE001
-                self._log_threadsafe(f"unsilence {target} failed: {type(exc).__name__}: {exc}", "error")
+            except Exception as exc:  # noqa: BLE001 - a migtui error warns, anything else is an error
+                self._log_failure(f"unsilence {target}", exc)
         self._ui(self._redraw_triggers)
 
     def _redraw_triggers(self) -> None:
