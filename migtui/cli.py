@@ -27,7 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "prepare": ("migtui.commands.check:prepare", "Point-in-time recovery preparation: restore point, slot."),
     "lint": ("migtui.commands.lint:lint", "Lint migration SQL: locks, rewrites, scans, findings, live blockers."),
     "role-sql": ("migtui.commands.check:role_sql", "Print the GRANTs for monitoring and action roles."),
-    "fleet": ("migtui.commands.fleet:fleet", "A fleet of watches: fleet watch (one row per database)."),
+    "fleet": ("migtui.commands.fleet:fleet", "A fleet of watches: fleet watch (one row per database), fleet report (a campaign over Parquet runs)."),
     "demo": ("migtui.commands.demo:demo", "Watch a realistic migration on an embedded PostgreSQL."),
 }
 

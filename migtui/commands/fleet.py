@@ -12,7 +12,7 @@ from migtui.commands.output import echo
 
 @click.group()
 def fleet() -> None:
-    """A fleet of watches: one row per database from each watch's /status."""
+    """A fleet of watches: one row per database from each watch's /status (watch), one campaign report over the runs' Parquet files (report)."""
 
 
 @fleet.command("watch")
@@ -45,3 +45,28 @@ def watch(targets_path: Path, interval: float, timeout: float, concurrency: int,
     from migtui.tui.fleet import run_fleet
 
     run_fleet(poller)
+
+
+@fleet.command("report")
+@click.option("--from", "source", required=True, metavar="s3://BUCKET/PREFIX/|DIR",
+              help="Where the runs' Parquet files are (database=<name>/run=<id>/, as report -o / watch --export write).")
+@click.option("--campaign", metavar="NAME", help="Read FROM/NAME/ only (one campaign's prefix).")
+@click.option("--format", "fmt", type=click.Choice(["html", "md", "json"]), default="md", show_default=True)
+@click.option("-o", "--output", "out_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write here instead of standard output.")
+def report(source: str, campaign: str | None, fmt: str, out_path: Path | None) -> None:
+    """One campaign report over every run's Parquet files: per database the duration, phases, worst lock
+    wait, p95 and error-rate changes against its baseline, triggers fired, actions, throttled time and
+    integrity checks, worst first, with a fleet-wide summary and the outliers flagged."""
+    from migtui.fleet.report import build_fleet_report
+    from migtui.fleet.report_render import RENDERERS
+
+    text = RENDERERS[fmt](build_fleet_report(source, campaign))
+    if out_path is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        out_path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"{out_path}: cannot write the report: {exc.strerror}") from None
+    echo(f"fleet report written to {out_path}", err=True)

@@ -79,3 +79,21 @@ def test_local_folder_same_layout(real_run: tuple[Path, str], tmp_path: Path) ->
     table: Any = ds.dataset(tmp_path / "lake", format="parquet", partitioning="hive").to_table(
         filter=ds.field("database") == "report-test")
     assert table.num_rows > 0
+
+
+def test_fleet_report_from_s3(real_run: tuple[Path, str], s3_server: str) -> None:
+    """A real run exported to S3 is read back by `fleet report --from s3://...` (pyarrow.dataset on
+    the S3 filesystem, DuckDB over the Arrow tables)."""
+    import json
+
+    store_path, run_id = real_run
+    make_bucket("fleet")
+    proc = _migtui("report", "--store", str(store_path), "--run", run_id, "--format", "parquet",
+                   "-o", "s3://fleet/camp/")
+    assert proc.returncode == 0, proc.stderr
+    proc = _migtui("fleet", "report", "--from", "s3://fleet/", "--campaign", "camp", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    (row,) = json.loads(proc.stdout)["databases"]
+    assert row["database"] == "report-test" and row["run"] == run_id
+    assert [p["phase"] for p in row["phases"]] == ["baseline", "migration", "post"]
+    assert row["checks"] == [{"name": "orders_count", "result": "pass"}]

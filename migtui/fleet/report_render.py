@@ -1,0 +1,102 @@
+"""The fleet report as Markdown, HTML or JSON. Every name read from the runs' files (databases, runs,
+triggers, actions, checks, metrics) is outside text and goes through :mod:`migtui.safetext`."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from migtui import safetext
+
+COLUMNS = ("database", "run", "status", "duration", "phases", "worst lock wait", "p95 Δ", "error rate Δ",
+           "triggers fired", "actions", "throttled", "checks", "outlier")
+
+
+def _dur(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    s = int(round(seconds))
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
+
+
+def _delta(d: dict[str, Any] | None, unit: str) -> str:
+    if not d:
+        return "-"
+    return f"{d['delta']:+.1f}{unit} ({d['metric']})" if unit == "%" else f"{d['delta']:+.4g} ({d['metric']})"
+
+
+def cells(row: dict[str, Any]) -> list[str]:
+    """One database's cells as plain (unescaped) text."""
+    checks = row["checks"]
+    return [
+        row["database"], row["run"], row["status"], _dur(row["duration_seconds"]),
+        " ".join(f"{p['phase']} {_dur(p['seconds'])}" for p in row["phases"]) or "-",
+        "-" if row["worst_lock_wait_seconds"] is None else f"{row['worst_lock_wait_seconds']:.3g} s",
+        _delta(row["p95_delta"], "%"), _delta(row["error_rate_delta"], ""),
+        ", ".join(row["triggers_fired"]) or "-", ", ".join(row["actions"]) or "-",
+        _dur(row["throttled_seconds"]) if row["throttled_seconds"] else "-",
+        (f"{len(checks) - row['checks_failed']}/{len(checks)} pass" if checks else "-"),
+        ", ".join(row["outliers"]) or "",
+    ]
+
+
+def summary_lines(report: dict[str, Any]) -> list[str]:
+    s = report["summary"]
+    return [
+        f"{s['databases']} databases, {s['runs']} runs ({', '.join(f'{n} {k}' for k, n in sorted(s['statuses'].items()))})",
+        f"duration median {_dur(s['duration_median_seconds'])}, longest {_dur(s['duration_max_seconds'])}",
+        f"{s['triggers_fired']} triggers fired on {s['databases_with_triggers']} databases; {s['actions']} actions "
+        f"({s['rollbacks']} rollbacks); throttled {_dur(s['throttled_seconds'])} in all",
+        f"integrity checks: {s['checks'] - s['checks_failed']}/{s['checks']} pass; {s['outliers']} outliers flagged",
+    ]
+
+
+def _title(report: dict[str, Any]) -> str:
+    return f"Fleet report: {report['campaign'] or report['source']}"
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    md = safetext.markdown
+    out = [f"# {md(_title(report))}", ""]
+    out += [f"- {md(line)}" for line in summary_lines(report)]
+    out += ["", "Worst first. Δ: the migration phase's p95 against the baseline phase's, per series (the worst).", "",
+            "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    for row in report["databases"]:
+        c = [md(x) for x in cells(row)]
+        if row["outliers"]:
+            c[-1] = "**" + c[-1] + "**"
+        out.append("| " + " | ".join(c) + " |")
+    return "\n".join(out) + "\n"
+
+
+def render_html(report: dict[str, Any]) -> str:
+    h = safetext.html
+    body = [f"<h1>{h(_title(report))}</h1>", "<ul>"] + [f"<li>{h(line)}</li>" for line in summary_lines(report)]
+    body += ["</ul>", "<table>", "<tr>" + "".join(f"<th>{h(c)}</th>" for c in COLUMNS) + "</tr>"]
+    for row in report["databases"]:
+        cls = ' class="outlier"' if row["outliers"] else (' class="bad"' if row["checks_failed"] else "")
+        body.append(f"<tr{cls}>" + "".join(f"<td>{h(c)}</td>" for c in cells(row)) + "</tr>")
+    body.append("</table>")
+    style = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:13px}"
+             "td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}tr.outlier{background:#fde2e2}"
+             "tr.bad{background:#fff3cd}")
+    return (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{h(_title(report))}</title>"
+            f"<style>{style}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+
+
+def _clean(obj: Any) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def render_json(report: dict[str, Any]) -> str:
+    return json.dumps(_clean(report), indent=1, default=str) + "\n"
+
+
+RENDERERS = {"md": render_markdown, "html": render_html, "json": render_json}
