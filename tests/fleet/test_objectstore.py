@@ -97,3 +97,36 @@ def test_fleet_report_from_s3(real_run: tuple[Path, str], s3_server: str) -> Non
     assert row["database"] == "report-test" and row["run"] == run_id
     assert [p["phase"] for p in row["phases"]] == ["baseline", "migration", "post"]
     assert row["checks"] == [{"name": "orders_count", "result": "pass"}]
+
+
+def test_watch_export_at_the_end_of_a_run(pg: Any, s3_server: str, tmp_path: Path) -> None:
+    """`watch --export s3://...` uploads the run when it ends; a missing bucket fails before the run
+    starts (nothing recorded, nothing lost)."""
+    cfg = tmp_path / "w.yaml"
+    cfg.write_text(f"name: orders-db\ninterval: 0.2s\nsources:\n  - type: postgres\n    name: db\n"
+                   f"    dsn: \"{pg.dsn} password={SECRET}\"\n    include: [activity_summary]\n"
+                   f"migration:\n  enabled: false\n")
+    store = tmp_path / "w.duckdb"
+    proc = _migtui("watch", "--config", str(cfg), "--store", str(store), "--headless", "--duration", "1s",
+                   "--export", "s3://missing/p/")
+    assert proc.returncode != 0 and "s3://missing/p/: bucket 'missing' does not exist" in proc.stderr
+    assert "Traceback" not in proc.stderr and not store.exists()
+    fs = make_bucket("runs")
+    proc = _migtui("watch", "--config", str(cfg), "--store", str(store), "--headless", "--duration", "1s",
+                   "--export", "s3://runs/p/")
+    assert proc.returncode == 0, proc.stderr
+    assert "exported to s3://runs/p/database=orders-db/run=" in proc.stderr
+    from pyarrow import fs as pafs
+
+    files = [i.path for i in fs.get_file_info(pafs.FileSelector("runs/p", recursive=True)) if i.type == pafs.FileType.File]
+    assert {f.rsplit("/", 1)[1] for f in files} == {f"{t}.parquet" for t in TABLES}
+    assert ds.dataset([f for f in files if f.endswith("samples.parquet")], filesystem=fs).to_table().num_rows > 0
+    for f in files:
+        with fs.open_input_stream(f) as stream:
+            assert SECRET.encode() not in stream.read()
+
+
+def test_fleet_report_missing_bucket(s3_server: str) -> None:
+    proc = _migtui("fleet", "report", "--from", "s3://nope/camp/", "--format", "md")
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "s3://nope/camp/: bucket 'nope' does not exist" in proc.stderr
