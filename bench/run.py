@@ -2,7 +2,7 @@
 
 Figures (see the issue "Benchmarks"): ``live`` (1. overhead on the monitored server and 2. client
 cost, against pg_activity; aliases ``overhead``, ``client``), ``store`` (3.), ``longrun`` (4.),
-``reaction`` (5.), ``startup`` (6.), ``lint`` (7., against squawk), ``throttle`` (8.), ``fleetview`` (9.). Writes bench/results/latest.json and latest.md (``--out`` to
+``reaction`` (5.), ``startup`` (6.), ``lint`` (7., against squawk), ``throttle`` (8.), ``fleetview`` (9.), ``fleetreport`` (10.). Writes bench/results/latest.json and latest.md (``--out`` to
 put them elsewhere). A missing part of migtui or a missing peer tool is recorded as
 ``not measured: <reason>``; the run goes on.
 """
@@ -32,9 +32,10 @@ FIGURES = {
     "lint": "bench.lint_bench",
     "throttle": "bench.throttle_bench",
     "fleetview": "bench.fleet_view_bench",
+    "fleetreport": "bench.fleet_report_bench",
 }
 ALIASES = {"overhead": "live", "client": "live", "server": "live", "long": "longrun", "start": "startup"}
-ORDER = ["store", "reaction", "startup", "lint", "throttle", "fleetview", "live", "longrun"]
+ORDER = ["store", "reaction", "startup", "lint", "throttle", "fleetview", "fleetreport", "live", "longrun"]
 
 
 def _loadavg() -> list[float] | None:
