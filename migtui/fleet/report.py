@@ -81,11 +81,12 @@ def _has(con: Any, table: str, column: str) -> bool:
 
 def _metric_deltas(con: Any) -> dict[str, dict[str, Any]]:
     """Per run: peak lock waiters and lock wait seconds, and the worst p95 / error-rate change of the
-    migration phase against the baseline phase (p95 of each series over the phase)."""
+    migration phase against the baseline phase (p95 of each series over the phase): the run's own, or
+    that of the run it names as its baseline (``baseline_of``, matched by source, metric and labels)."""
     if not _has(con, "samples", "value") or not _has(con, "series", "metric"):
         return {}
     con.execute(f"""CREATE TEMP TABLE per_phase AS
-        SELECT s.run_id, r.metric, s.series_id, s.phase,
+        SELECT s.run_id, r.source, r.metric, CAST(r.labels AS VARCHAR) AS labels, s.series_id, s.phase,
                quantile_cont(s.value, 0.95) FILTER (WHERE NOT isnan(s.value)) AS p95,
                max(s.value) FILTER (WHERE NOT isnan(s.value)) AS peak
         FROM samples_a s JOIN series_a r USING (run_id, series_id)
@@ -99,8 +100,9 @@ def _metric_deltas(con: Any) -> dict[str, dict[str, Any]]:
         out[row.pop("run_id")].update(row)
     for key, cond, relative in (("p95", _P95, True), ("error_rate", _ERRORS, False)):
         for row in _rows(con, f"""SELECT m.run_id, m.metric, b.p95 AS baseline, m.p95 AS migration
-                FROM per_phase m JOIN per_phase b ON b.run_id = m.run_id AND b.series_id = m.series_id
-                     AND b.phase = 'baseline'
+                FROM per_phase m JOIN runs_a ru ON ru.run_id = m.run_id
+                JOIN per_phase b ON b.run_id = coalesce(ru.baseline_of, m.run_id) AND b.phase = 'baseline'
+                     AND b.source = m.source AND b.metric = m.metric AND b.labels = m.labels
                 WHERE m.phase = 'migration' AND {_on(cond, 'm')} AND m.p95 IS NOT NULL AND b.p95 IS NOT NULL"""):
             if relative:
                 delta = (row["migration"] - row["baseline"]) / row["baseline"] * 100 if row["baseline"] else None

@@ -51,3 +51,24 @@ def test_fleet_report_nothing_there(tmp_path: Path) -> None:
     proc = _report("--from", str(tmp_path), "--format", "md")
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     assert f"{tmp_path}: no runs found" in proc.stderr
+
+
+def test_fleet_report_compares_with_a_separate_baseline_run(tmp_path: Path) -> None:
+    """A run watched with --baseline RUN_ID (no baseline phase of its own) is compared with that run's
+    baseline phase."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    write_fleet(tmp_path, 2, ticks=30, bad_every=2)  # tenant_0001 is the bad one
+    (base_dir,) = (tmp_path / "database=tenant_0000").iterdir()
+    (run_dir,) = (tmp_path / "database=tenant_0001").iterdir()
+    base_run = base_dir.name.split("=", 1)[1]
+    runs = pq.read_table(run_dir / "runs.parquet")
+    i = runs.schema.get_field_index("baseline_of")
+    pq.write_table(runs.set_column(i, runs.schema.field(i), [[base_run]]), run_dir / "runs.parquet")
+    samples = pq.read_table(run_dir / "samples.parquet")
+    pq.write_table(samples.filter(pc.field("phase") != "baseline"), run_dir / "samples.parquet")
+    proc = _report("--from", str(tmp_path), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    row = next(r for r in json.loads(proc.stdout)["databases"] if r["database"] == "tenant_0001")
+    assert row["p95_delta"]["metric"] == "app.latency_p95" and row["p95_delta"]["delta"] > 100
