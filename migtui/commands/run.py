@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from migtui.commands.common import config_option, duration_callback, http_options, json_option, store_option
+from migtui.commands.watch import EXPORT_HELP
 from migtui.model import Event, Level
 
 
@@ -62,23 +63,25 @@ def _prepare(command: tuple[str, ...]) -> Any:
 @json_option("Print one JSON object per event instead of the status lines.")
 @click.option("--name", help="Run name (default: the config's name).")
 @http_options
+@click.option("--export", "export_to", metavar="s3://BUCKET/PREFIX/|DIR", help=EXPORT_HELP)
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 def run(config_path: Path, store_path: Path | None, baseline_for: float | None, post_for: float | None,
         report_path: Path | None, as_json: bool, name: str | None, http_bind: str | None,
-        http_token_file: Path | None, command: tuple[str, ...]) -> None:
+        http_token_file: Path | None, export_to: str | None, command: tuple[str, ...]) -> None:
     """Run a migration under watch: baseline, then COMMAND (after `--`, or migration.command) as a child
     process in the migration phase with its output in the event log, then post, then the report.
 
     Headless: a status line per tick and a line per event. Ctrl-C stops the command first (SIGINT, then
     SIGTERM after migration.stop_grace) and closes the run. The exit code is the command's (130 after
     Ctrl-C)."""
-    from migtui.commands.watch import build_engine, report_exit, serve_http
+    from migtui.commands.watch import build_engine, check_export_target, export_run, report_exit, serve_http
     from migtui.headless import HeadlessPrinter
     from migtui.http.server import http_settings
     from migtui.migration_command import MigrationCommand, describe_command
     from migtui.report import export_report
 
     settings = http_settings(http_bind, http_token_file)
+    check_export_target(export_to)
     interrupts = _Interrupts()
     interrupts.install()
     engine = build_engine(config_path, store_path, phase="baseline", baseline=None, headless=True, name=name,
@@ -120,8 +123,11 @@ def run(config_path: Path, store_path: Path | None, baseline_for: float | None, 
             server.close()
     out = export_report(engine.store.path, engine.run_id, "html", report_path)
     click.echo(f"run {engine.run_id} stored in {engine.store.path}; report written to {out}", err=True)
+    exported = export_run(engine.store.path, engine.run_id, export_to) if export_to else True
     report_exit(engine)
     if interrupts.stop.is_set():
         raise SystemExit(130)
     if code:
         raise SystemExit(code if 0 < code < 256 else 1)
+    if not exported:
+        raise SystemExit(1)

@@ -13,6 +13,8 @@ from migtui.commands.common import (config_option, duration_callback, http_optio
                                     store_option, store_path_for)
 from migtui.model import Phase
 
+EXPORT_HELP = "At the end of the run, write its Parquet files here under database=<name>/run=<id>/."
+
 
 def _stop_on_signals(engine: Any) -> None:
     """Ctrl-C and SIGTERM stop a headless watch cleanly: the engine finishes its tick, writes the last
@@ -118,8 +120,7 @@ def build_engine(config_path: Path, store_path: Path | None, *, phase: str, base
               help="Compare with the baseline of this run in the same store (default: this run's baseline phase).")
 @click.option("--name", help="Run name (default: the config's name).")
 @http_options
-@click.option("--export", "export_to", metavar="s3://BUCKET/PREFIX/|DIR",
-              help="At the end of the run, write its Parquet files here under database=<name>/run=<id>/.")
+@click.option("--export", "export_to", metavar="s3://BUCKET/PREFIX/|DIR", help=EXPORT_HELP)
 def watch(config_path: Path, store_path: Path | None, headless: bool, duration: float | None, as_json: bool,
           phase: str, baseline_run: str | None, name: str | None, http_bind: str | None,
           http_token_file: Path | None, export_to: str | None) -> None:
@@ -127,10 +128,7 @@ def watch(config_path: Path, store_path: Path | None, headless: bool, duration: 
     from migtui.http.server import http_settings
 
     settings = http_settings(http_bind, http_token_file)
-    if export_to:
-        from migtui.fleet.objectstore import check_reachable, open_location
-
-        check_reachable(open_location(export_to))  # a wrong bucket or endpoint fails before the run
+    check_export_target(export_to)
     engine = build_engine(config_path, store_path, phase=phase, baseline=baseline_run, headless=headless, name=name)
     server = serve_http(settings, engine)
     try:
@@ -138,13 +136,21 @@ def watch(config_path: Path, store_path: Path | None, headless: bool, duration: 
     finally:
         if server is not None:
             server.close()
-        if export_to:
-            export_run(engine.store.path, engine.run_id, export_to)
+        if export_to and not export_run(engine.store.path, engine.run_id, export_to):
+            sys.exit(1)
 
 
-def export_run(store_path: Path, run_id: str, target: str) -> None:
+def check_export_target(target: str | None) -> None:
+    """``--export``: a wrong bucket or a dead endpoint fails before the run starts."""
+    if target:
+        from migtui.fleet.objectstore import check_reachable, open_location
+
+        check_reachable(open_location(target))
+
+
+def export_run(store_path: Path, run_id: str, target: str) -> bool:
     """``--export``: the closed run's Parquet files to ``target``; a failure is one line saying the
-    run is still in the store (nothing is lost) and exit 1."""
+    run is still in the store (nothing is lost), and False."""
     from migtui.errors import MigtuiError
     from migtui.report.export import export_run_to, open_store_for_report
 
@@ -157,8 +163,9 @@ def export_run(store_path: Path, run_id: str, target: str) -> None:
     except MigtuiError as exc:
         click.echo(f"migtui: export failed: {exc}; run {run_id} is kept in {store_path} "
                    f"(migtui report --store {store_path} --run {run_id} --format parquet -o {target})", err=True)
-        sys.exit(1)
+        return False
     click.echo(f"migtui: run {run_id} exported to {where}", err=True)
+    return True
 
 
 def _watch(engine: Any, headless: bool, duration: float | None, as_json: bool) -> None:

@@ -130,3 +130,18 @@ def test_fleet_report_missing_bucket(s3_server: str) -> None:
     proc = _migtui("fleet", "report", "--from", "s3://nope/camp/", "--format", "md")
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     assert "s3://nope/camp/: bucket 'nope' does not exist" in proc.stderr
+
+
+def test_run_export_to_a_local_folder(pg: Any, tmp_path: Path) -> None:
+    """`migtui run --export DIR` writes the same layout through LocalFileSystem after its report."""
+    cfg = tmp_path / "r.yaml"
+    cfg.write_text(f"name: billing-db\ninterval: 0.2s\nsources:\n  - type: postgres\n    name: db\n"
+                   f"    dsn: \"{pg.dsn}\"\n    include: [activity_summary]\n")
+    proc = _migtui("run", "--config", str(cfg), "--store", str(tmp_path / "r.duckdb"), "--baseline-for", "0.5s",
+                   "--post-for", "0.5s", "--report", str(tmp_path / "r.html"), "--export", str(tmp_path / "lake"),
+                   "--", sys.executable, "-c", "pass")
+    assert proc.returncode == 0, proc.stderr
+    (folder,) = (tmp_path / "lake" / "database=billing-db").iterdir()
+    assert {p.name for p in folder.iterdir()} == {f"{t}.parquet" for t in TABLES}
+    phases = set(ds.dataset(folder / "samples.parquet").to_table().column("phase").to_pylist())
+    assert {"baseline", "migration", "post"} <= phases or {"baseline", "post"} <= phases
