@@ -27,6 +27,17 @@ def _on(cond: str, alias: str = "") -> str:
     return cond.format(t=f"{alias}." if alias else "")
 
 
+def _only(column: str, *values: str) -> Any:
+    import pyarrow.dataset as ds
+
+    return ds.field(column).isin(list(values))
+
+
+# only the rows the report reads (stored snapshots of sessions and queries can be large)
+_FILTERS = {"snapshots": lambda: _only("name", "blocking_tree"),
+            "events": lambda: _only("kind", "trigger", "action", "check", "throttle")}
+
+
 def list_tables(loc: Location) -> dict[str, list[str]]:
     """Every ``<table>.parquet`` under the location, by table."""
     from pyarrow import fs
@@ -61,8 +72,9 @@ def load(loc: Location) -> Any:
             con.execute(f"CREATE VIEW {table}_a AS SELECT NULL::VARCHAR AS run_id WHERE false")
             continue
         try:
-            arrow = ds.dataset(paths, filesystem=loc.fs, format="parquet", partitioning=part,
-                               partition_base_dir=loc.root).to_table()
+            dataset = ds.dataset(paths, filesystem=loc.fs, format="parquet", partitioning=part,
+                                 partition_base_dir=loc.root)
+            arrow = dataset.to_table(filter=_FILTERS[table]() if table in _FILTERS else None)
         except (OSError, ValueError) as exc:
             raise ObjectStoreError(f"{loc.url}: cannot read the {table} files: {' '.join(str(exc).split())[:300]}") from None
         con.register(f"{table}_a", arrow)
