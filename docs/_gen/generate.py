@@ -303,7 +303,8 @@ def _tree_host() -> Any:
             if name not in installed:
                 examples.append((name, importlib.import_module(module)))
     host = PluginHost(disabled=(), extra_plugins=examples)
-    ours = {i.name for i in host.list() if _in_tree(i.module.partition(":")[0])}
+    # the example packages count as ours even when an installed copy was the one imported
+    ours = {i.name for i in host.list() if i.name in EXAMPLE_FOLDERS or _in_tree(i.module.partition(":")[0])}
     failed = [i for i in host.list() if i.name in ours and i.status == "failed"]
     if failed:  # a plugin of this tree that cannot be imported must not leave a silent hole in the reference
         raise RuntimeError("plugins failed to load: " + "; ".join(f"{i.name}: {i.error}" for i in failed))
