@@ -10,11 +10,13 @@ import shutil
 import textwrap
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
+import psycopg
 import pytest
 
+from tests.integration.test_catalog_pg import scratch_database
 from tests.servers.metrics_endpoint import MetricsEndpoint, ServiceMetrics
 
 TICKS = 25  # per phase, 0.2 s apart
@@ -22,7 +24,15 @@ BURST = range(8, 14)  # migration ticks with 7% errors
 
 
 @pytest.fixture(scope="module")
-def regression_run(pg: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+def scratch_dsn(pg: Any) -> Iterator[str]:
+    """The regression run's own database: pg_stat_statements, the hot table and its statement
+    statistics stay out of the database the other tests share (and its top statements stay ours)."""
+    with scratch_database(pg) as dsn:
+        yield dsn
+
+
+@pytest.fixture(scope="module")
+def regression_run(scratch_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     from migtui.config import load_config
     from migtui.engine import Engine
     from migtui.store import Store
@@ -37,7 +47,7 @@ def regression_run(pg: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[P
         sources:
           - type: postgres
             name: db
-            dsn: "{pg.dsn}"
+            dsn: "{scratch_dsn}"
             include: [activity_summary, statements_top]
             intervals: {{activity_summary: 0.2s, statements_top: 0.2s}}
           - type: openmetrics
@@ -56,7 +66,7 @@ def regression_run(pg: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[P
             backfill.*: {{kind: progress}}
             flag.*: {{kind: state, unit: "%"}}
         """))
-    conn = pg.connect()
+    conn = psycopg.connect(scratch_dsn, autocommit=True)
     try:  # a hot query served by an index that the migration drops
         conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
     except Exception:  # noqa: BLE001 - a server without the extension: no statement statistics
@@ -206,15 +216,15 @@ def test_first_screen_order_and_a_short_markdown(regression_run: tuple[Path, str
     assert "<script" not in html and "differs" not in html
 
 
-def test_the_query_that_lost_its_index_is_first_among_the_slower(pg: Any, report: dict[str, Any]) -> None:
+def test_the_query_that_lost_its_index_is_first_among_the_slower(scratch_dsn: str, report: dict[str, Any]) -> None:
     st = report["statements"]
     if not st["available"]:
-        with pg.connect() as conn:
+        with psycopg.connect(scratch_dsn, autocommit=True) as conn:
             loaded = conn.execute("SELECT count(*) FROM pg_settings WHERE name = 'shared_preload_libraries' "
                                   "AND setting LIKE '%pg_stat_statements%'").fetchone()[0]
         assert not loaded, st["why"]  # measured wherever the library is loaded (the embedded server)
         pytest.skip("pg_stat_statements is not loaded on this server")
-    with pg.connect() as conn:
+    with psycopg.connect(scratch_dsn, autocommit=True) as conn:
         hot = conn.execute("SELECT queryid FROM pg_stat_statements WHERE query LIKE 'SELECT v FROM hot WHERE k = %'"
                            ).fetchone()[0]
     first = st["slower"][0]
