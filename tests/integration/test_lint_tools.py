@@ -8,7 +8,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
+
+import pytest
+
+from tests.integration.test_catalog_pg import scratch_database
 
 ENV = '''
 import os
@@ -57,15 +61,28 @@ def _project(tmp: Path) -> Path:
     return tmp
 
 
-def test_only_the_pending_revision_is_linted(pg: Any, tmp_path: Path) -> None:
-    with pg.connect() as conn:
+@pytest.fixture
+def db(pg: Any) -> Iterator[Any]:
+    """A database of this test's own: the tools' history tables (alembic_version, django_migrations,
+    flyway_schema_history...) it creates must not reach the other tests' database, where the
+    migration watch would report them."""
+    import dataclasses
+
+    from psycopg.conninfo import conninfo_to_dict
+
+    with scratch_database(pg) as dsn:
+        yield dataclasses.replace(pg, dsn=dsn, dbname=conninfo_to_dict(dsn)["dbname"])
+
+
+def test_only_the_pending_revision_is_linted(db: Any, tmp_path: Path) -> None:
+    with db.connect() as conn:
         conn.execute("DROP TABLE IF EXISTS al_orders, alembic_version")
     project = _project(tmp_path / "alembic")
-    env = {**os.environ, "LINT_TARGET": pg.dsn}
+    env = {**os.environ, "LINT_TARGET": db.dsn}
     subprocess.run([sys.executable, "-m", "alembic", "-c", str(project / "alembic.ini"), "upgrade", "a1"],
                    env=env, check=True, capture_output=True, timeout=120)
     proc = subprocess.run([sys.executable, "-m", "migtui", "lint", "--alembic", str(project), "--json",
-                           "--dsn", pg.dsn, "--sample", "0s"], env=env, capture_output=True, text=True, timeout=120)
+                           "--dsn", db.dsn, "--sample", "0s"], env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1, proc.stderr
     st = [json.loads(line) for line in proc.stdout.splitlines()]
     assert {s["file"] for s in st if s["locks"] or s["findings"]} == {"alembic:b2"}
@@ -119,8 +136,8 @@ class Migration(migrations.Migration):
 '''
 
 
-def test_only_the_unapplied_django_migrations_are_linted(pg: Any, tmp_path: Path) -> None:
-    with pg.connect() as conn:
+def test_only_the_unapplied_django_migrations_are_linted(db: Any, tmp_path: Path) -> None:
+    with db.connect() as conn:
         conn.execute("DROP TABLE IF EXISTS shop_order, django_migrations")
     project = tmp_path / "dj"
     (project / "shop" / "migrations").mkdir(parents=True)
@@ -130,23 +147,23 @@ def test_only_the_unapplied_django_migrations_are_linted(pg: Any, tmp_path: Path
     (project / "shop" / "migrations" / "__init__.py").write_text("")
     (project / "shop" / "migrations" / "0001_initial.py").write_text(DJ1)
     (project / "shop" / "migrations" / "0002_note.py").write_text(DJ2)
-    env = {**os.environ, "LINT_TARGET": pg.dsn}
+    env = {**os.environ, "LINT_TARGET": db.dsn}
     subprocess.run([sys.executable, "manage.py", "migrate", "shop", "0001"], cwd=project, env=env, check=True,
                    capture_output=True, timeout=120)
     proc = subprocess.run([sys.executable, "-m", "migtui", "lint", "--django", str(project), "--json",
-                           "--dsn", pg.dsn, "--sample", "0s"], env=env, capture_output=True, text=True, timeout=120)
+                           "--dsn", db.dsn, "--sample", "0s"], env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1, proc.stderr
     st = [json.loads(line) for line in proc.stdout.splitlines()]
     assert {s["file"] for s in st} == {"django:shop.0002_note"}
     rules = {f["rule"] for s in st for f in s["findings"]}
     assert {"index-not-concurrent", "set-not-null"} <= rules
     assert any(lk == {"relation": "shop_order", "mode": "ShareLock"} for s in st for lk in s["locks"])
-    with pg.connect() as conn:
+    with db.connect() as conn:
         conn.execute("DROP TABLE IF EXISTS shop_order, django_migrations")
 
 
-def test_plain_sql_files_already_in_the_tools_history_are_not_linted(pg: Any, tmp_path: Path) -> None:
-    with pg.connect() as conn:
+def test_plain_sql_files_already_in_the_tools_history_are_not_linted(db: Any, tmp_path: Path) -> None:
+    with db.connect() as conn:
         conn.execute("DROP TABLE IF EXISTS flyway_schema_history, schema_migrations, goose_db_version;"
                      "CREATE TABLE flyway_schema_history (version text, success bool);"
                      "INSERT INTO flyway_schema_history VALUES ('1.1', true);"
@@ -166,12 +183,12 @@ def test_plain_sql_files_already_in_the_tools_history_are_not_linted(pg: Any, tm
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
-    proc = subprocess.run([sys.executable, "-m", "migtui", "lint", str(tmp_path), "--json", "--dsn", pg.dsn,
+    proc = subprocess.run([sys.executable, "-m", "migtui", "lint", str(tmp_path), "--json", "--dsn", db.dsn,
                            "--sample", "0s"], capture_output=True, text=True, timeout=120)
     linted = sorted(json.loads(line)["sql"] for line in proc.stdout.splitlines())
     assert linted == ["CREATE INDEX f2 ON t (a)", "CREATE INDEX g2 ON t (a)", "CREATE INDEX o2 ON t (a)"]
     assert "1 file(s) already applied (flyway_schema_history), not linted: V1_1__first.sql" in proc.stderr
     assert "(schema_migrations), not linted: 000001_first.up.sql" in proc.stderr
     assert "(goose_db_version), not linted: 00001_first.sql" in proc.stderr
-    with pg.connect() as conn:
+    with db.connect() as conn:
         conn.execute("DROP TABLE flyway_schema_history, schema_migrations, goose_db_version")
