@@ -88,10 +88,11 @@ def test_fleet_report_from_s3(real_run: tuple[Path, str], s3_server: str) -> Non
 
     store_path, run_id = real_run
     make_bucket("fleet")
+    camp = f"camp-{run_id}"  # the S3 server outlives this test: each server's run has its own campaign
     proc = _migtui("report", "--store", str(store_path), "--run", run_id, "--format", "parquet",
-                   "-o", "s3://fleet/camp/")
+                   "-o", f"s3://fleet/{camp}/")
     assert proc.returncode == 0, proc.stderr
-    proc = _migtui("fleet", "report", "--from", "s3://fleet/", "--campaign", "camp", "--format", "json")
+    proc = _migtui("fleet", "report", "--from", "s3://fleet/", "--campaign", camp, "--format", "json")
     assert proc.returncode == 0, proc.stderr
     (row,) = json.loads(proc.stdout)["databases"]
     assert row["database"] == "report-test" and row["run"] == run_id
