@@ -3,11 +3,13 @@ migtui.testing, the pytest plugin migtui ships for plugin authors."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -59,3 +61,23 @@ def ctl(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
         code = int(exc.code or 0)
     out, err = capsys.readouterr()
     return code, out, err
+
+
+@contextlib.contextmanager
+def scratch_database(pg: Any) -> Iterator[str]:
+    """A database created (and dropped) by this test only, on the ``pg`` fixture's server: for a test
+    that creates extensions, tables, history tables or large data (the per-session database is shared
+    by the whole suite). Yields its DSN; its sessions are terminated before it is dropped."""
+    import psycopg
+    from psycopg import sql
+
+    name = f"migtui_scratch_{secrets.token_hex(4)}"
+    with psycopg.connect(pg.admin_dsn, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield pg.dsn_for(name)
+    finally:
+        with psycopg.connect(pg.admin_dsn, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
+                          "AND pid <> pg_backend_pid()", [name])
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))

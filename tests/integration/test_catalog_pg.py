@@ -21,7 +21,7 @@ import pytest
 from psycopg import errors, sql
 
 from migtui.sqlcatalog import Query, Variant, load_catalog, param_defaults
-from tests.conftest import wait_until
+from tests.conftest import scratch_database, wait_until
 
 CATALOG = load_catalog()
 
@@ -113,21 +113,6 @@ class Background:
 
 def unique(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(3)}"
-
-
-@contextlib.contextmanager
-def scratch_database(pg: Any) -> Iterator[str]:
-    """A database created (and dropped) by this test only."""
-    name = unique("migtui_cat")
-    with psycopg.connect(pg.admin_dsn, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield pg.dsn_for(name)
-    finally:
-        with psycopg.connect(pg.admin_dsn, autocommit=True) as admin:
-            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
-                          "AND pid <> pg_backend_pid()", [name])
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
 
 
 # ---------------------------------------------------------------------------------------------- every query

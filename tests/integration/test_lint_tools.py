@@ -12,7 +12,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.integration.test_catalog_pg import scratch_database
+from tests.conftest import scratch_database
 
 ENV = '''
 import os

@@ -16,7 +16,7 @@ import numpy as np
 import psycopg
 import pytest
 
-from tests.integration.test_catalog_pg import scratch_database
+from tests.conftest import scratch_database
 from tests.servers.metrics_endpoint import MetricsEndpoint, ServiceMetrics
 
 TICKS = 25  # per phase, 0.2 s apart
