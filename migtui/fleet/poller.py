@@ -8,12 +8,14 @@
   updated as each of their answers arrives, not at the end of the round.
 - The latest :class:`TargetState` of every target is read with :meth:`FleetPoller.snapshot` (a copy
   under a lock, with a version that changes when any row does), from any thread.
+- The targets can change while it runs (:meth:`FleetPoller.set_targets`, from any thread: what a
+  Kubernetes label selector finds in a rollout): a new target's row appears at once (waiting), a gone
+  one's row leaves at once, and the connections follow at the start of the next round.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import ssl
 import threading
@@ -97,6 +99,8 @@ class FleetPoller:
     def __init__(self, targets: Sequence[Target], *, interval: float = 2.0, timeout: float = 1.5,
                  concurrency: int = 32, env: Mapping[str, str] | None = None) -> None:
         self.targets = list(targets)
+        self._wanted: list[Target] | None = None
+        """Targets set by :meth:`set_targets`, taken by the loop at the start of its next round."""
         self.interval, self.timeout, self.concurrency = interval, min(timeout, interval), concurrency
         self.env = env
         self._states = {t.name: TargetState(t) for t in self.targets}
@@ -109,6 +113,8 @@ class FleetPoller:
         self._thread: threading.Thread | None = None
         self._stop: asyncio.Event | None = None
         self._transports: dict[str, httpx.AsyncHTTPTransport] = {}
+        self._retired: list[tuple[str, httpx.AsyncHTTPTransport]] = []
+        self._in_flight: set[str] = set()
         self._requests: dict[str, httpx.Request] = {}
         self._tls: ssl.SSLContext | None = None
         self._ready = threading.Event()
@@ -120,10 +126,44 @@ class FleetPoller:
         with self._lock:
             return self._version, dict(self._states)
 
-    def _set(self, name: str, state: TargetState) -> None:
+    def set_targets(self, targets: Sequence[Target]) -> None:
+        """Poll ``targets`` from now on (any thread). Rows of new targets appear (waiting) and rows of
+        targets no longer listed leave the snapshot now; a target whose URL changed starts afresh."""
+        targets = list(targets)
         with self._lock:
-            self._states[name] = state
+            old = self._states
+            self._states = {t.name: old[t.name] if t.name in old and old[t.name].target == t else TargetState(t)
+                            for t in targets}
+            self._wanted = targets
             self._version += 1
+            if self._loop is None:  # not running yet: nothing to open or close
+                self.targets, self._wanted = targets, None
+
+    async def _sync_targets(self) -> None:
+        """On the loop: open a transport for each new target, close those of targets gone or changed."""
+        with self._lock:
+            wanted, self._wanted = self._wanted, None
+        if wanted is None:
+            return
+        before = {t.name: t for t in self.targets}
+        self.targets = wanted
+        names = {t.name for t in wanted}
+        for name in [n for n in self._transports if n not in names or before.get(n) not in wanted]:
+            self._requests.pop(name, None)
+            self._retired.append((name, self._transports.pop(name)))
+        for t in wanted:
+            if t.name not in self._transports:
+                self._transports[t.name] = self._new_transport()
+                self._requests[t.name] = self._request(t, t.url)
+        # a retired transport is closed once no poll of that name is in flight (closing it under a
+        # request would fail that request with something other than a FetchError)
+        keep = []
+        for name, transport in self._retired:
+            if name in self._in_flight:
+                keep.append((name, transport))
+            else:
+                await transport.aclose()
+        self._retired = keep
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -146,32 +186,33 @@ class FleetPoller:
         """Poll rounds until stopped (or ``rounds`` rounds have finished)."""
         self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
         sem = asyncio.Semaphore(self.concurrency)
-        in_flight: set[str] = set()
         pending: set[asyncio.Task[Any]] = set()
-        async with contextlib.AsyncExitStack() as stack:
-            # one transport (one kept-alive connection) per target: a shared pool of 200 origins churns
-            # its connections and scans them all on every request
-            self._transports = {t.name: await stack.enter_async_context(self._new_transport()) for t in self.targets}
-            self._requests = {t.name: self._request(t, t.url) for t in self.targets}
-            self._ready.set()
-            try:
-                while not self._stop.is_set():
-                    started = time.monotonic()
-                    task = asyncio.create_task(self._round(sem, in_flight, started))
-                    pending.add(task)
-                    task.add_done_callback(pending.discard)
-                    if rounds is not None and self.round_count + len(pending) >= rounds:
-                        await asyncio.gather(*pending)
-                        break
-                    try:
-                        await asyncio.wait_for(self._stop.wait(), max(0.0, started + self.interval - time.monotonic()))
-                    except TimeoutError:
-                        pass
-            finally:
-                for t in pending:
-                    t.cancel()
-                await asyncio.gather(*pending, return_exceptions=True)
-                self._transports = {}
+        # one transport (one kept-alive connection) per target: a shared pool of 200 origins churns
+        # its connections and scans them all on every request
+        self._transports = {t.name: self._new_transport() for t in self.targets}
+        self._requests = {t.name: self._request(t, t.url) for t in self.targets}
+        self._ready.set()
+        try:
+            while not self._stop.is_set():
+                started = time.monotonic()
+                await self._sync_targets()
+                task = asyncio.create_task(self._round(sem, self._in_flight, started))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+                if rounds is not None and self.round_count + len(pending) >= rounds:
+                    await asyncio.gather(*pending)
+                    break
+                try:
+                    await asyncio.wait_for(self._stop.wait(), max(0.0, started + self.interval - time.monotonic()))
+                except TimeoutError:
+                    pass
+        finally:
+            for t in pending:
+                t.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            for transport in [*self._transports.values(), *(tr for _, tr in self._retired)]:
+                await transport.aclose()
+            self._transports, self._retired = {}, []
 
     def _new_transport(self) -> httpx.AsyncHTTPTransport:
         if self._tls is None:  # loading the CA bundle costs ~50 ms: once, shared by every transport
@@ -207,10 +248,14 @@ class FleetPoller:
                 except FetchError as exc:
                     state = TargetState(target, None, str(exc))
                 latency = time.monotonic() - t0
-            prev = self._states[target.name]
-            if state.error is not None:  # keep what was last known, with its age
-                state = replace(prev, error=state.error)
-            self._set(target.name, replace(state, attempts=prev.attempts + 1, latency=latency))
+            with self._lock:
+                prev = self._states.get(target.name)
+                if prev is None or prev.target != target:  # set_targets dropped or replaced it meanwhile
+                    return
+                if state.error is not None:  # keep what was last known, with its age
+                    state = replace(prev, error=state.error)
+                self._states[target.name] = replace(state, attempts=prev.attempts + 1, latency=latency)
+                self._version += 1
         finally:
             in_flight.discard(target.name)
 

@@ -89,3 +89,38 @@ def test_a_watch_without_its_first_frame_says_so() -> None:
             poller.stop()
     assert st == "HTTP 503: the watch has not published a frame yet"
     assert row_of(poller.snapshot()[1]["new"]).verdict == "unreachable"
+
+
+def test_targets_change_while_polling() -> None:
+    """A rollout as the poller sees it: a new watch's row appears and is read, a gone one's row
+    leaves, and a database whose watch moved to another address is read at the new one."""
+    from migtui.fleet.poller import FleetPoller
+    from migtui.fleet.targets import metrics_url_for
+    from tests.conftest import wait_until
+    from tests.servers.fleet_watch import StandInWatch
+
+    def target(name: str, w: StandInWatch) -> Target:
+        return Target(name, w.url, metrics_url_for(w.url))
+
+    with StandInWatch("a", phase="baseline") as a, StandInWatch("b", phase="migration") as b, \
+            StandInWatch("b2", phase="verify") as b2:
+        poller = FleetPoller([target("a", a)], interval=0.2, timeout=2.0)
+        poller.start()
+        try:
+            def phases() -> dict[str, str | None]:
+                return {k: st.status.phase if st.status else None for k, st in poller.snapshot()[1].items()}
+
+            wait_until(lambda: phases() == {"a": "baseline"}, "a to be read")
+            poller.set_targets([target("a", a), target("b", b)])
+            assert set(phases()) == {"a", "b"}  # b's row is there at once, waiting
+            wait_until(lambda: phases() == {"a": "baseline", "b": "migration"}, "the new target b to be read")
+            poller.set_targets([target("b", b)])
+            assert set(phases()) == {"b"}
+            poller.set_targets([target("b", b2)])
+            wait_until(lambda: phases() == {"b": "verify"}, "b to be read at its new address")
+            assert [t.url for t in poller.targets] == [b2.url]
+            version = poller.snapshot()[0]
+            wait_until(lambda: poller.snapshot()[0] > version + 3, "a few more polls")
+            assert phases() == {"b": "verify"}  # a late answer of a dropped target never brings it back
+        finally:
+            poller.stop()
