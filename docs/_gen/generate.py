@@ -28,9 +28,17 @@ from mkdocs.structure.files import File
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_PLUGINS = sorted(p.parent for p in (ROOT / "plugins").glob("*/pyproject.toml"))
-for _p in (*EXAMPLE_PLUGINS, ROOT / "plugins", ROOT):
-    if str(_p) not in sys.path:
-        sys.path.insert(0, str(_p))
+
+
+def _tree_first_on_path() -> None:
+    """This tree (root, ``plugins/``, the example packages) first on ``sys.path``. Called when the pages
+    are made, not only at import: mkdocs restores ``sys.path`` after it has loaded a hook module."""
+    for p in (*EXAMPLE_PLUGINS, ROOT / "plugins", ROOT):
+        if str(p) not in sys.path:
+            sys.path.insert(0, str(p))
+
+
+_tree_first_on_path()
 
 HOOKS_PAGE = "reference/hooks.md"
 CONFIG_PAGE = "reference/config.md"
@@ -40,6 +48,7 @@ EXAMPLE_FOLDERS: dict[str, str] = {}  # example plugin name -> its folder under 
 
 def on_files(files: Any, config: Any) -> Any:
     """Add the generated pages to the site (mkdocs calls this before it builds the nav)."""
+    _tree_first_on_path()
     for uri, text in ((HOOKS_PAGE, hooks_page()), (CONFIG_PAGE, config_page()), (CLI_PAGE, cli_page())):
         old = files.get_file_from_path(uri)
         if old is not None:
