@@ -94,8 +94,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def echo_json(obj: Any) -> None:
-    import json
+    from migtui.safetext import json_text
 
-    from migtui.store import _json_default
-
-    click.echo(json.dumps(obj, default=_json_default))
+    click.echo(json_text(obj))

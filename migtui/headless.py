@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 import time
@@ -11,8 +10,7 @@ from typing import IO
 
 from migtui.engine import Engine, EngineUpdate, Frame
 from migtui.model import Level
-from migtui.safetext import visible
-from migtui.store import _json_default
+from migtui.safetext import json_text, visible
 
 _LEVEL_MARK = {Level.INFO: " ", Level.WARN: "!", Level.ERROR: "E", Level.PAUSE: "P", Level.ROLLBACK: "R"}
 
@@ -35,7 +33,7 @@ class HeadlessPrinter:
         lines = []
         for ev in update.events:
             if self.as_json:
-                lines.append(json.dumps(ev.as_json(), default=_json_default))
+                lines.append(json_text(ev.as_json()))
             else:
                 t = datetime.fromtimestamp(ev.ts).strftime("%H:%M:%S")
                 line = f"{t} {_LEVEL_MARK.get(Level(ev.level), ' ')} {ev.kind:<7} {ev.subject}: {ev.message}"

@@ -10,7 +10,11 @@ them, they pass through here first:
 - :func:`one_line` is that, whitespace folded, cut to a width with ``…``;
 - :func:`rich` wraps it in a ``rich.text.Text``, which Rich and Textual never parse as markup (a plain
   ``str`` given to a Rich table, a Textual ``Label`` or a notification *is* parsed: ``[/]`` raises);
-- :func:`html` and :func:`markdown` escape it for the reports, :func:`slack` for Slack messages.
+- :func:`html` and :func:`markdown` escape it for the reports, :func:`slack` for Slack messages;
+- :func:`json_text` is the one JSON dump of every JSON output (reports, ``--json``, ``/status``, log
+  files): UTF-8 text stays readable, and what JSON itself leaves raw (DEL, C1 controls such as
+  ``\\u009b``, bidi overrides and isolates, line/paragraph separators, lone surrogates) is written as a
+  ``\\uXXXX`` escape, so ``cat`` or ``less`` on the output cannot be driven or fooled by it.
 
 The rule: outside text reaches a renderer only as the result of one of these functions. No Textual
 here (the headless printer, the reports and the alerters use it too).
@@ -19,8 +23,11 @@ here (the headless printer, the reports and the alerters use it too).
 from __future__ import annotations
 
 import html as _html
+import json
+import math
 import re
-from typing import Any
+from datetime import datetime
+from typing import Any, Callable
 
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 """Characters that reorder the text around them (Trojan Source): shown as escapes, never applied."""
@@ -103,10 +110,36 @@ def slack(value: Any, *, keep_newlines: bool = True) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff" + "".join(sorted(BIDI_CONTROLS)) + "]")
+"""What JSON leaves raw inside a string (it escapes only C0, the quote and the backslash)."""
+
+
+def json_default(obj: Any) -> Any:
+    """How a value JSON has no type for is written: a datetime as ISO 8601, bytes as hex, a
+    non-finite float as null, anything else as its ``str``."""
+    if isinstance(obj, datetime):
+        return obj.isoformat()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, (bytes, bytearray, memoryview)):
+        return bytes(obj).hex()
+    return as_str(obj)
+
+
+def json_text(obj: Any, *, indent: int | None = None, separators: tuple[str, str] | None = None,
+              sort_keys: bool = False, default: Callable[[Any], Any] = json_default) -> str:
+    """``obj`` as JSON that is safe to print: readable UTF-8, with every character a terminal would
+    act on or that reorders text escaped as ``\\uXXXX`` (the same value for any JSON reader)."""
+    text = json.dumps(obj, ensure_ascii=False, indent=indent, separators=separators, sort_keys=sort_keys,
+                      default=default)
+    # outside strings JSON is ASCII, so every match is inside a string, where \uXXXX means the same
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
 def has_unsafe(text: str) -> bool:
     """True when ``text`` holds a character :func:`visible` would escape (tests and assertions)."""
     return _UNSAFE.search(text) is not None
 
 
-__all__ = ["BIDI_CONTROLS", "UNRENDERABLE", "as_str", "has_unsafe", "html", "markdown", "one_line", "rich",
-           "slack", "visible"]
+__all__ = ["BIDI_CONTROLS", "UNRENDERABLE", "as_str", "has_unsafe", "html", "json_default", "json_text",
+           "markdown", "one_line", "rich", "slack", "visible"]

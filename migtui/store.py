@@ -10,7 +10,6 @@ redacted on the way in.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import secrets
@@ -25,6 +24,7 @@ from migtui import __version__
 from migtui.errors import StoreError, StoreLockedError
 from migtui.model import Event, Level, Phase, Sample, TableSnapshot, labels_key
 from migtui.redact import redact, redact_obj
+from migtui.safetext import json_default
 from migtui.store_recovery import Unstored, import_all
 from migtui.store_recovery import save as save_recovery
 
@@ -47,18 +47,8 @@ def new_run_id(now: float | None = None) -> str:
     return f"{stamp}-{secrets.token_hex(2)}"
 
 
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, (datetime,)):
-        return obj.isoformat()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, (bytes, bytearray, memoryview)):
-        return bytes(obj).hex()
-    return str(obj)
-
-
 def to_json(obj: Any) -> str:
-    return json.dumps(obj, default=_json_default, separators=(",", ":"))
+    return json.dumps(obj, default=json_default, separators=(",", ":"))
 
 
 def _ts(value: float) -> datetime:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -11,6 +10,7 @@ import click
 
 from migtui.commands.output import echo
 from migtui.model import Phase
+from migtui.safetext import json_text
 
 
 def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -55,7 +55,7 @@ def _send(ctx: click.Context, req: dict[str, Any], **kw: Any) -> dict[str, Any]:
     store, sock = _target(o)
     answer = request(store, req, sock_path=sock)
     if o.get("as_json"):
-        click.echo(json.dumps(answer, default=str))
+        click.echo(json_text(answer))
         if not answer.get("ok"):
             sys.exit(1)
         return answer

@@ -4,7 +4,6 @@ for ``--type postgres``); this module reads the files, calls it and prints the r
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import click
 
 from migtui.commands.common import duration_callback
 from migtui.commands.output import echo
+from migtui.safetext import json_text
 
 SQL_SUFFIXES = (".sql",)
 
@@ -118,10 +118,10 @@ def lint(paths: tuple[Path, ...], alembic_dir: Path | None, django_dir: Path | N
         if as_json or as_sarif:
             echo(f"migtui: error: {e['file']}:{e['line']}: {e['message']}", err=True)
     if as_sarif:
-        click.echo(json.dumps(sarif(result, result.get("rules", {})), indent=2))
+        click.echo(json_text(sarif(result, result.get("rules", {})), indent=2))
     elif as_json:
         for st in result["statements"]:
-            click.echo(json.dumps(st, default=str))
+            click.echo(json_text(st))
     else:
         for line in text_lines(result):
             echo(line)

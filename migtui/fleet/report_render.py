@@ -3,7 +3,6 @@ triggers, actions, checks, metrics) is outside text and goes through :mod:`migtu
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -96,7 +95,7 @@ def _clean(obj: Any) -> Any:
 
 
 def render_json(report: dict[str, Any]) -> str:
-    return json.dumps(_clean(report), indent=1, default=str) + "\n"
+    return safetext.json_text(_clean(report), indent=1) + "\n"
 
 
 RENDERERS = {"md": render_markdown, "html": render_html, "json": render_json}

@@ -7,11 +7,11 @@ Add a route by writing a module with a ``route(view)`` function and one line in 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from migtui.redact import redact_obj
+from migtui.safetext import json_text
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class Response:
     @classmethod
     def json(cls, obj: Any, status: int = 200) -> "Response":
         """JSON through the redaction of every string (nothing served holds a secret)."""
-        body = json.dumps(redact_obj(obj), default=str, sort_keys=False).encode()
+        body = json_text(redact_obj(obj)).encode()
         return cls(status, body, "application/json")
 
     @classmethod

@@ -3,8 +3,6 @@ as HTML, Markdown, JSON, or Parquet (the run's raw rows of every store table).""
 
 from __future__ import annotations
 
-import json
-import math
 import os
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +14,7 @@ from migtui.report.charts import chart_points, pick_chart_series
 from migtui.report.data import build_report, resolve_run
 from migtui.report.html import render_html
 from migtui.report.markdown import render_markdown
+from migtui.safetext import json_text
 
 FORMATS = ("html", "md", "json", "parquet")
 TABLES = ("runs", "series", "samples", "snapshots", "events", "baselines")
@@ -87,14 +86,6 @@ def export_run_to(con: Any, run_id: str, target: str | os.PathLike[str]) -> str:
     return loc.url.rstrip("/") + "/" + folder + "/"
 
 
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, datetime):
-        return obj.isoformat()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return str(obj)
-
-
 def export_report(store_or_path: Any, run_id: str = "latest", fmt: str = "html",
                   out_path: str | os.PathLike[str] | None = None) -> Path:
     """Write a report of ``run_id`` (or ``latest``) as html, md, json or parquet; returns the path.
@@ -125,7 +116,7 @@ def export_report(store_or_path: Any, run_id: str = "latest", fmt: str = "html",
         except OSError as exc:
             raise ReportError(f"{out}: cannot create its folder: {exc.strerror}") from None
         if fmt == "json":
-            text = json.dumps(report, default=_json_default, indent=1)
+            text = json_text(report, indent=1)
         elif fmt == "md":
             text = render_markdown(report)
         else:

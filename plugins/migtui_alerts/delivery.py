@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
-import json
 import threading
 import time
 from datetime import datetime, timezone
@@ -17,7 +16,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import httpx
 
-from migtui.api import Alert, DeliveryResult, Field, Level, redact, register_secret
+from migtui.api import Alert, DeliveryResult, Field, Level, redact, register_secret, safetext
 
 LEVELS = ("info", "warn", "pause", "rollback")
 
@@ -108,7 +107,7 @@ class HttpAlerter:
              no_retry: Sequence[int] = ()) -> DeliveryResult:
         """POST with retries. Success is any 2xx."""
         if content is None:
-            content = json.dumps(json_body, separators=(",", ":"), ensure_ascii=False).encode()
+            content = safetext.json_text(json_body, separators=(",", ":")).encode()
         headers = {"Content-Type": "application/json"}
         attempts = 0
         last = ""

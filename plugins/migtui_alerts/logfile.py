@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
 from typing import Any, Mapping, Sequence
 
-from migtui.api import Alert, BuildContext, DeliveryResult, Field, Level, Schema, redact, validate
+from migtui.api import Alert, BuildContext, DeliveryResult, Field, Level, Schema, redact, safetext, validate
 from migtui_alerts.delivery import COMMON_FIELDS, LEVELS, iso
 
 
@@ -31,13 +30,13 @@ class LogAlerter:
                 continue
             if a.status == "resolved" and not self.send_resolved and not a.test:
                 continue
-            lines.append(json.dumps({
+            lines.append(safetext.json_text({
                 "ts": iso(time.time()), "status": a.status, "key": a.key, "level": Level(a.level).value,
                 "summary": redact(a.summary), "run": a.run,
                 "phase": str(getattr(a.phase, "value", a.phase)), "labels": a.labels,
                 "annotations": {k: redact(v) for k, v in a.annotations.items()},
                 "starts_at": iso(a.starts_at), "ends_at": iso(a.ends_at) if a.ends_at else None,
-                "value": a.value, "test": a.test}, ensure_ascii=False))
+                "value": a.value, "test": a.test}))
         if not lines:
             return DeliveryResult(True, f"{self.name}: nothing at or above {self.min_level.value}", 0)
         try:

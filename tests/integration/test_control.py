@@ -184,17 +184,47 @@ def test_ctl_finds_the_watch_through_its_config(make_engine: Any, tmp_path: Path
     assert code == 0 and engine.phase.value == "post"
 
 
-def test_ctl_shows_outside_text_visibly(make_engine: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """An action's output (a program's words) reaches `migtui ctl` as text: its escapes are shown, not sent."""
-    (tmp_path / "evil.py").write_text("print('\\x1b]2;PWNED\\x07\\x1b[2J done')\n")
+def _watch_with_a_pause_that_prints(make_engine: Any, tmp_path: Path, words: str) -> Path:
+    """A running watch whose pause action is a program printing ``words`` (a Python string literal's
+    body); returns its store path."""
+    (tmp_path / "evil.py").write_text(f"print('{words}')\n")
     store = tmp_path / "evil.duckdb"
-    engine = make_engine(f"""
+    make_engine(f"""
     interval: 0.2
     actions:
       pause:
         - {{type: shell, name: evil, command: ["{sys.executable}", "{tmp_path / 'evil.py'}"]}}
-    """, store_path=store)
-    engine.start()
+    """, store_path=store).start()
+    return store
+
+
+def test_ctl_shows_outside_text_visibly(make_engine: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An action's output (a program's words) reaches `migtui ctl` as text: its escapes are shown, not sent."""
+    store = _watch_with_a_pause_that_prints(make_engine, tmp_path, "\\x1b]2;PWNED\\x07\\x1b[2J done")
     code, out, err = ctl(capsys, "pause", "--store", str(store))
     assert code == 0, err
     assert "\x1b" not in out + err and "\\x1b]2;PWNED\\x07\\x1b[2J done" in out, out
+
+
+def test_ctl_status_json_escapes_what_a_terminal_would_act_on(make_engine: Any, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """`ctl status --json` printed by `cat`: an action's output (a program's words, kept as they were in
+    the event's data) holding a C1 CSI (U+009B) and a bidi override (U+202E) comes out as \\u escapes,
+    the same text for a JSON reader, and other text (``größe``) stays readable UTF-8."""
+    store = _watch_with_a_pause_that_prints(make_engine, tmp_path, "\\u009b2J \\u202eevil größe done")
+    assert ctl(capsys, "pause", "--store", str(store))[0] == 0
+    code, out, err = ctl(capsys, "status", "--store", str(store), "--json")
+    assert code == 0, err
+    for raw in ("\u202e", "\u009b", "\x1b"):
+        assert raw not in out, (raw, out)
+    assert "\\u009b2J \\u202eevil größe done" in out, out
+    events = json.loads(out)["status"]["recent_events"]
+    assert "\u009b2J \u202eevil größe done\n" in _strings(events), events
+
+
+def _strings(obj: Any) -> list[str]:
+    if isinstance(obj, dict):
+        return [s for v in obj.values() for s in _strings(v)]
+    if isinstance(obj, list):
+        return [s for v in obj for s in _strings(v)]
+    return [obj] if isinstance(obj, str) else []

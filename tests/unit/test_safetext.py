@@ -6,6 +6,7 @@ with no control character, no markup interpreted, and no exception (issue 14, it
 from __future__ import annotations
 
 import io
+import json
 import re
 from types import SimpleNamespace
 from typing import Any
@@ -160,7 +161,7 @@ def test_reports_from_a_store_with_hostile_text(migtui_store: Any, tmp_path: Any
     from migtui.model import Sample
     from migtui.report import export_report
 
-    nasty = "<script>alert(1)</script> \x1b]2;PWNED\x07\x1b[2J [x](http://e.x) *b* | \u202e"
+    nasty = "<script>alert(1)</script> \x1b]2;PWNED\x07\x1b[2J [x](http://e.x) *b* | \u202e \x9b31m größe"
     run_id = migtui_store.create_run("hostile")
     migtui_store.add_event(Event("action", "pause", f"pause ok: {nasty}", Level.PAUSE,
                                  {"stage": "result", "who": nasty, "why": nasty, "ok": True}, ts=1.0, run=run_id))
@@ -173,3 +174,18 @@ def test_reports_from_a_store_with_hostile_text(migtui_store: Any, tmp_path: Any
         text = export_report(migtui_store, run_id, fmt, tmp_path / f"r.{fmt}").read_text()
         no_controls(text.replace("\n", " "))
         assert "<script>" not in text and shown in text, (fmt, text)
+    # the JSON report keeps the text as it was for a JSON reader; printed, it cannot drive a terminal
+    text = export_report(migtui_store, run_id, "json", tmp_path / "r.json").read_text()
+    no_controls(text.replace("\n", " "))
+    assert "größe" in text and "\\u202e \\u009b31m" in text, text
+    assert {"body": nasty} in [e.get("data") for e in json.loads(text)["events"]], text
+
+
+@SETTINGS
+@given(hostile)
+@example("\u202e\x9b\ud800\u2028\x7f größe")
+def test_json_text_is_safe_to_print_and_reads_back_the_same(s: str) -> None:
+    doc = {s: [s, 1.5, None], "k": {"v": s}}
+    for out in (safetext.json_text(doc), safetext.json_text(doc, indent=1, sort_keys=True)):
+        no_controls(out.replace("\n", " "))
+        assert json.loads(out) == doc
