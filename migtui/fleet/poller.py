@@ -7,7 +7,9 @@
   a target that hangs or trickles becomes ``timeout after 1.5s`` on its own row; the others' rows are
   updated as each of their answers arrives, not at the end of the round.
 - The latest :class:`TargetState` of every target is read with :meth:`FleetPoller.snapshot` (a copy
-  under a lock, with a version that changes when any row does), from any thread.
+  under a lock, with a version that changes when any row does), from any thread; ``on_change`` (set
+  by the cockpit) is called on the poller thread after each change, so a view redraws when there is
+  news instead of polling for it.
 - The targets can change while it runs (:meth:`FleetPoller.set_targets`, from any thread: what a
   Kubernetes label selector finds in a rollout): a new target's row appears at once (waiting), a gone
   one's row leaves at once, and the connections follow at the start of the next round.
@@ -108,6 +110,9 @@ class FleetPoller:
         self._version = 0
         self.rounds: deque[float] = deque(maxlen=1000)
         """Seconds from each finished round's start to its last answer (or deadline)."""
+        self.round_log: deque[tuple[float, float, int]] = deque(maxlen=1000)
+        """Each finished round's (start, end) on ``time.monotonic()`` and the snapshot version at its end
+        (a view that has drawn that version shows every answer of the round)."""
         self.round_count = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -120,11 +125,21 @@ class FleetPoller:
         self._ready = threading.Event()
         self.on_round: Callable[["FleetPoller", float], None] | None = None
         """Called on the poller thread after each round with its duration (the headless printer)."""
+        self.on_change: Callable[[], None] | None = None
+        """Called after any target's state changed, on the thread that changed it (cheap and thread-safe)."""
 
     # ------------------------------------------------------------------ read from any thread
     def snapshot(self) -> tuple[int, dict[str, TargetState]]:
         with self._lock:
             return self._version, dict(self._states)
+
+    @property
+    def version(self) -> int:
+        return self._version
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
 
     def set_targets(self, targets: Sequence[Target]) -> None:
         """Poll ``targets`` from now on (any thread). Rows of new targets appear (waiting) and rows of
@@ -138,6 +153,7 @@ class FleetPoller:
             self._version += 1
             if self._loop is None:  # not running yet: nothing to open or close
                 self.targets, self._wanted = targets, None
+        self._changed()
 
     async def _sync_targets(self) -> None:
         """On the loop: open a transport for each new target, close those of targets gone or changed."""
@@ -228,8 +244,10 @@ class FleetPoller:
         due = [t for t in self.targets if t.name not in in_flight]
         in_flight.update(t.name for t in due)
         await asyncio.gather(*(self._poll_one(sem, t, in_flight) for t in due))
-        took = time.monotonic() - started
+        ended = time.monotonic()
+        took = ended - started
         self.rounds.append(took)
+        self.round_log.append((started, ended, self._version))
         self.round_count += 1
         if self.on_round is not None:
             self.on_round(self, took)
@@ -256,6 +274,7 @@ class FleetPoller:
                     state = replace(prev, error=state.error)
                 self._states[target.name] = replace(state, attempts=prev.attempts + 1, latency=latency)
                 self._version += 1
+            self._changed()
         finally:
             in_flight.discard(target.name)
 

@@ -13,10 +13,12 @@ Keys (every one a Binding with an id; ``?`` lists them):
 | ?      | help                | every key                                                    |
 | q      | quit                | quit                                                         |
 
-The rows come from a :class:`migtui.fleet.poller.FleetPoller` on its own thread; the table reads its
-snapshot once a second, redraws only when a row changed (or every 5 s for the ages) and changes only
-the cells that changed. Everything a target says is
-rendered through :mod:`migtui.safetext`.
+The rows come from a :class:`migtui.fleet.poller.FleetPoller` on its own thread. When a target's
+state changes the poller wakes the app (one message, however many answers arrive before it is
+handled); the app redraws at most every ``MIN_GAP`` seconds (and every ``AGE_EVERY`` seconds for the
+age column), builds rows only for the targets whose state changed, and the
+:class:`~migtui.tui.widgets.rowtable.RowTable` repaints only the rows whose text or place changed.
+Everything a target says is rendered through :mod:`migtui.safetext`.
 """
 
 from __future__ import annotations
@@ -29,13 +31,16 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.message import Message
+from textual.widgets import Footer, Input, Static
 
 from migtui.fleet.metrics import MetricsError, parse_panels
 from migtui.fleet.poller import FetchError, FleetPoller, TargetState
 from migtui.fleet.rows import COLUMNS, SORT_KEYS, Row, arrange, row_of
 from migtui.safetext import one_line, rich
 from migtui.tui.screens.help import HelpScreen
+from migtui.tui.widgets._update import set_content
+from migtui.tui.widgets.rowtable import RowTable, TableRow
 
 VERDICT_STYLE = {"ok": "green", "warn": "yellow", "pause": "bold yellow", "rollback": "bold red",
                  "inconclusive": "magenta", "unreachable": "bold red", "waiting": "dim"}
@@ -43,13 +48,13 @@ CELL_WIDTH = 48
 DETAIL_WAIT = 10.0
 
 
-def _cells(row: Row) -> list[Any]:
-    style = VERDICT_STYLE.get(row.verdict, "")
-    out = [rich(c, width=CELL_WIDTH) for c in row.cells]
-    out[COLUMNS.index("verdict")] = rich(row.cells[COLUMNS.index("verdict")], style)
+def table_row(row: Row) -> TableRow:
+    """A fleet row as the table shows it: safe one-line cells, the verdict in its colour, an error in red."""
+    styles = [""] * len(COLUMNS)
+    styles[COLUMNS.index("verdict")] = VERDICT_STYLE.get(row.verdict, "")
     if row.error is not None:
-        out[COLUMNS.index("phase")] = rich(row.cells[COLUMNS.index("phase")], "red", width=CELL_WIDTH)
-    return out
+        styles[COLUMNS.index("phase")] = "red"
+    return TableRow(row.key, tuple(one_line(c, CELL_WIDTH) for c in row.cells), tuple(styles))
 
 
 class FleetDetailScreen(ModalScreen[None]):
@@ -108,6 +113,14 @@ class FleetDetailScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
+class FleetChanged(Message):
+    """The poller has news (posted from its thread, at most one waiting at a time)."""
+
+
+class FleetRoundEnded(Message):
+    """Every answer of a round is in (or timed out): draw it now rather than after ``MIN_GAP``."""
+
+
 class FleetApp(App[None]):
     """One row per target of ``poller``; sort, filter, details."""
 
@@ -126,81 +139,101 @@ class FleetApp(App[None]):
     #fleet-summary { height: 1; padding: 0 1; background: $boost; }
     #fleet-filter-input { dock: bottom; display: none; }
     #fleet-filter-input.shown { display: block; }
-    DataTable { height: 1fr; }
+    #fleet-table { height: 1fr; }
     """
-    REDRAW_EVERY = 1.0
-    """How often the table looks at the poller's snapshot; it redraws only when a row changed (or
-    every AGE_EVERY seconds, for the age column): a redraw renders every visible cell again."""
+    MIN_GAP = 0.2
+    """Seconds between two redraws at least: the answers of a round arrive over a few hundred ms."""
     AGE_EVERY = 5.0
+    """The age column moves with the clock: every row is rebuilt this often even without news."""
 
     def __init__(self, poller: FleetPoller, *, own_poller: bool = True) -> None:
         super().__init__()
         self.poller, self.own_poller = poller, own_poller
         self.sort_key, self.reverse, self.filter_text, self.problems_only = "verdict", False, "", False
-        self._shown: list[str] = []
-        self._cells: dict[str, tuple[str, ...]] = {}
         self._states: dict[str, TargetState] = {}
-        self._seen_version, self._drawn_at = -1, 0.0
+        self._rows: dict[str, tuple[TargetState, Row, TableRow]] = {}
+        self._seen_version, self._drawn_at, self._rebuild_all = -1, 0.0, False
+        self._woken = False
+        self._redraw_timer: Any = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="fleet-summary")
-        table: DataTable[Any] = DataTable(id="fleet-table", cursor_type="row", zebra_stripes=True)
-        for col in COLUMNS:
-            table.add_column(col, key=col)
-        yield table
+        yield RowTable(COLUMNS, id="fleet-table")
         yield Input(placeholder="filter: text in any cell (enter keeps it, esc clears)", id="fleet-filter-input")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.poller.on_change = self._poller_changed
+        self.poller.on_round = lambda _poller, _took: self.post_message(FleetRoundEnded())
         if self.own_poller:
             self.poller.start()
-        self.set_interval(self.REDRAW_EVERY, self._tick)
+        self.set_interval(self.AGE_EVERY, self._age_tick)
         self.redraw()
 
     def on_unmount(self) -> None:
+        self.poller.on_change = self.poller.on_round = None
         if self.own_poller:
             self.poller.stop(wait=0)  # a daemon thread: exit never waits on a target
 
     # ------------------------------------------------------------------ drawing
-    def _tick(self) -> None:
-        version, _ = self.poller.snapshot()
-        if version != self._seen_version or time.monotonic() - self._drawn_at >= self.AGE_EVERY:
+    def _poller_changed(self) -> None:
+        """On the poller thread: wake the app once until it has redrawn."""
+        if not self._woken:
+            self._woken = True
+            self.post_message(FleetChanged())
+
+    @on(FleetChanged)
+    def _news(self) -> None:
+        if self._redraw_timer is not None:
+            return
+        wait = self._drawn_at + self.MIN_GAP - time.monotonic()
+        if wait > 0:
+            self._redraw_timer = self.set_timer(wait, self._timed_redraw)
+        else:
             self.redraw()
 
+    @on(FleetRoundEnded)
+    def _round_ended(self) -> None:
+        if self._redraw_timer is not None:
+            self._redraw_timer.stop()
+            self._redraw_timer = None
+        if self._seen_version != self.poller.version:
+            self.redraw()
+
+    def _timed_redraw(self) -> None:
+        self._redraw_timer = None
+        self.redraw()
+
+    def _age_tick(self) -> None:
+        self._rebuild_all = True
+        self.redraw()
+
     def visible_rows(self) -> list[Row]:
+        self._woken = False  # news after this snapshot wakes the app again
         self._seen_version, self._states = self.poller.snapshot()
         self._drawn_at = time.monotonic()
-        rows = [row_of(st) for st in self._states.values()]
+        now, cache, fresh = time.time(), ({} if self._rebuild_all else self._rows), {}
+        self._rebuild_all = False
+        for name, st in self._states.items():
+            hit = cache.get(name)
+            if hit is not None and hit[0] is st:
+                fresh[name] = hit
+            else:
+                row = row_of(st, now)
+                fresh[name] = (st, row, table_row(row))
+        self._rows = fresh
+        rows = [r for _, r, _ in fresh.values()]
         return arrange(rows, self.sort_key, self.reverse, self.filter_text, self.problems_only)
 
     def redraw(self) -> None:
         rows = self.visible_rows()
-        table = self.query_one("#fleet-table", DataTable)
-        keys = [r.key for r in rows]
-        if keys != self._shown:
-            cursor_key = self._shown[table.cursor_row] if 0 <= table.cursor_row < len(self._shown) else None
-            table.clear()
-            for r in rows:
-                table.add_row(*_cells(r), key=r.key)
-            self._shown, self._cells = keys, {r.key: r.cells for r in rows}
-            if cursor_key in keys:
-                table.move_cursor(row=keys.index(cursor_key))
-        else:
-            for r in rows:
-                old = self._cells.get(r.key)
-                if old == r.cells:
-                    continue
-                new = _cells(r)
-                for i, col in enumerate(COLUMNS):
-                    if old is None or old[i] != r.cells[i] or col == "verdict":
-                        table.update_cell(r.key, col, new[i])
-                self._cells[r.key] = r.cells
+        self.query_one("#fleet-table", RowTable).set_rows([self._rows[r.key][2] for r in rows])
         unreachable = sum(1 for st in self._states.values() if st.error is not None)
         summary = (f"{len(self._states)} databases, {len(rows)} shown, {unreachable} unreachable · sort: "
                    f"{self.sort_key}{' (reversed)' if self.reverse else ''}"
                    + (f" · filter: {self.filter_text}" if self.filter_text else "")
                    + (" · problems only" if self.problems_only else ""))
-        self.query_one("#fleet-summary", Static).update(rich(summary))
+        set_content(self.query_one("#fleet-summary", Static), summary, lambda: rich(summary))
 
     # ------------------------------------------------------------------ keys
     def action_sort(self) -> None:
@@ -224,7 +257,7 @@ class FleetApp(App[None]):
         box = self.query_one("#fleet-filter-input", Input)
         box.value, self.filter_text, self.problems_only = "", "", False
         box.remove_class("shown")
-        self.query_one("#fleet-table", DataTable).focus()
+        self.query_one("#fleet-table", RowTable).focus()
         self.redraw()
 
     @on(Input.Changed, "#fleet-filter-input")
@@ -235,17 +268,11 @@ class FleetApp(App[None]):
     @on(Input.Submitted, "#fleet-filter-input")
     def _filter_done(self, event: Input.Submitted) -> None:
         event.input.remove_class("shown")
-        self.query_one("#fleet-table", DataTable).focus()
-
-    @on(DataTable.RowSelected, "#fleet-table")
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
-        self.action_details()
+        self.query_one("#fleet-table", RowTable).focus()
 
     def action_details(self) -> None:
-        table = self.query_one("#fleet-table", DataTable)
-        if not self._shown or not 0 <= table.cursor_row < len(self._shown):
-            return
-        state = self._states.get(self._shown[table.cursor_row])
+        key = self.query_one("#fleet-table", RowTable).cursor_key
+        state = self._states.get(key) if key is not None else None
         if state is not None:
             self.push_screen(FleetDetailScreen(state, self.poller))
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from rich.text import Text
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from migtui.fleet.poller import FleetPoller
 from migtui.fleet.targets import Target, metrics_url_for
 from migtui.tui.fleet import FleetApp, FleetDetailScreen
+from migtui.tui.widgets.rowtable import RowTable
 from migtui.tui.screens import HelpScreen
 from tests.tui.conftest import rendered, wait_for
 from tests.servers.fleet_watch import HangingWatch, StandInWatch, closed_port_url
@@ -21,16 +21,21 @@ HOSTILE = "\x1b]52;c;cHduZWQ=\x07[red]db[/] \u202eevil"
 
 
 def cell(app: FleetApp, key: str, column: str) -> str:
-    table = app.query_one("#fleet-table", DataTable)
+    table = app.query_one("#fleet-table", RowTable)
     try:
-        return str(table.get_cell(key, column))
-    except Exception:  # noqa: BLE001 - the row is not (yet) shown
+        return table.get_cell(key, column)
+    except KeyError:  # the row is not (yet) shown
         return ""
 
 
 def shown(app: FleetApp) -> list[str]:
-    table = app.query_one("#fleet-table", DataTable)
-    return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+    return app.query_one("#fleet-table", RowTable).keys
+
+
+def painted(app: FleetApp) -> str:
+    """The lines the table paints on the screen now."""
+    table = app.query_one("#fleet-table", RowTable)
+    return "\n".join(table.render_line(y).text for y in range(table.size.height))
 
 
 @pytest.fixture
@@ -96,7 +101,7 @@ async def test_enter_opens_metrics_panels(fleet: Any) -> None:
     async with app.run_test(size=(160, 40)) as pilot:
         await wait_for(pilot, lambda: cell(app, "beta", "verdict") == "pause", what="beta's row")
         await pilot.press("s")  # database A-Z: beta is the second row
-        table = app.query_one("#fleet-table", DataTable)
+        table = app.query_one("#fleet-table", RowTable)
         table.move_cursor(row=shown(app).index("beta"))
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, FleetDetailScreen), what="the detail screen")
@@ -117,9 +122,9 @@ async def test_hostile_fields_render_literally(fleet: Any) -> None:
         phase = cell(app, "gamma", "phase")
         assert "\x1b" not in phase and "\u202e" not in phase
         assert phase.startswith("\\x1b]52;c;cHduZWQ=\\x07[red]db[/] \\u202eevil")
-        # a Text cell: Textual never parses it as markup ("[red]" stays two words of text)
-        table = app.query_one("#fleet-table", DataTable)
-        assert isinstance(table.get_cell("gamma", "phase"), Text)
+        # on the screen: the literal text, never parsed as markup ("[red]" stays text)
+        screen = painted(app)
+        assert "[red]db[/] \\u202eevil" in screen and "\x1b" not in screen and "\u202e" not in screen
         assert "[red]db[/]" in cell(app, "gamma", "worst trigger")
         assert "\x1b" not in cell(app, "gamma", "worst trigger")
 
