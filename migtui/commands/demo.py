@@ -58,6 +58,7 @@ def demo(headless: bool, duration: float | None, store_path: Path, fast: bool, s
     a lock queue, and a batched backfill during which the API's errors trip the seed triggers
     (warn, then pause). Resume or roll back from the cockpit. Everything is stopped at the end.
     """
+    from migtui.commands.watch import report_exit
     from migtui.demo.orchestrator import Demo
     from migtui.demo.scenario import scenario_for
 
@@ -103,8 +104,12 @@ def demo(headless: bool, duration: float | None, store_path: Path, fast: bool, s
     if first is not None:
         say(f"demo: first samples {first:.1f}s after start (PostgreSQL {d.timings.get('postgres start', 0):.1f}s, "
             f"data {d.timings.get('data load', 0):.1f}s)")
-    say(f"demo: run {d.run_id} {'interrupted' if interrupted else 'finished'}; stored in {store_path}")
+    unstored = d.engine is not None and d.engine.unstored is not None
+    status = "incomplete" if unstored else "interrupted" if interrupted else "finished"
+    say(f"demo: run {d.run_id} {status}; stored in {store_path}")
     say(f"demo: export the report:  migtui report --store {store_path} --run {d.run_id} --format html "
         f"-o report.html")
+    if d.engine is not None:
+        report_exit(d.engine)  # like watch: the plugins not waited for; samples not stored fail the demo
     if code:
         sys.exit(code)

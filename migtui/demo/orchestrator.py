@@ -78,6 +78,9 @@ class Demo:
         # The store first: a store held by another migtui is a one-line error before anything starts.
         store = Store.open(self.store_path)
         try:
+            for path, samples in store.imported:  # as watch does: an earlier run's recovery file, and
+                self.say(f"demo: imported {samples} samples that an earlier run could not store, from {path}")
+            store.interrupted_runs()  # runs whose end was never recorded stop reading `running`
             self._setup(store)
         except BaseException:
             if self.engine is None:

@@ -4,6 +4,8 @@ killed with SIGKILL while it writes, and a second migtui opens a store that a ru
 from __future__ import annotations
 
 import json
+import os
+import re
 import signal
 import subprocess
 import sys
@@ -136,6 +138,43 @@ def test_disk_full_alerts_keeps_monitoring_in_memory_and_loses_nothing(pg: Any, 
     assert any(e.kind == "trigger" and e.subject == "crowd" and e.data.get("state") == "firing" for e in stored)
     assert any(e.kind == "error" and e.subject == "store" and "No space left" in e.message for e in stored)
     assert engine.store.dropped_samples == 0
+
+
+def test_demo_says_what_it_could_not_store(tmp_path: Path, small_disk: Path) -> None:
+    """The demo's store fills its disk mid-run: at exit the demo says, like watch, how many samples were
+    not stored and which recovery file holds them, and exits 1 (it said `finished` and exited 0)."""
+    runtime = tmp_path / "runtime"  # the recovery file's fallback folder (the store's own disk is full)
+    runtime.mkdir(mode=0o700)
+    env = {k: v for k, v in os.environ.items() if k not in ("MIGTUI_DSN", "MIGTUI_DISABLE_PLUGINS")}
+    env.update(PYTHONUNBUFFERED="1", XDG_RUNTIME_DIR=str(runtime))
+    store = small_disk / "demo.duckdb"
+    proc = subprocess.Popen([*migtui_cmd(), "demo", "--headless", "--fast", "--json", "--duration", "20s",
+                             "--store", str(store)], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        run_id = None
+        for line in proc.stdout:
+            ev = json.loads(line)
+            run_id = run_id or ev["run"]
+            if ev["kind"] == "note":  # the first act: samples are being written
+                break
+        _fill(small_disk / "filler")
+        _, err = proc.communicate(timeout=240)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 1, err[-3000:]
+    assert f"demo: run {run_id} incomplete; stored in {store}" in err, err[-3000:]
+    [line] = [ln for ln in err.splitlines() if ln.startswith("migtui: error:")]
+    m = re.fullmatch(rf"migtui: error: run {run_id} is incomplete: (\d+) samples(, [^(]*)? were not stored "
+                     rf"\(.*No space left on device.*\); kept in (\S+); the next open of the store imports them", line)
+    assert m and int(m.group(1)) > 0, line
+    recovery = Path(m.group(3))
+    assert recovery.is_file() and recovery.is_relative_to(runtime), line
+    saved = json.loads(recovery.read_text())
+    assert saved["store"] == str(store) and sum(len(seg[2]) for seg in saved["segments"]) == int(m.group(1))
 
 
 # --------------------------------------------------------------------------- SIGKILL
