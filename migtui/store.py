@@ -25,7 +25,7 @@ from migtui.errors import StoreError, StoreLockedError
 from migtui.model import Event, Level, Phase, Sample, TableSnapshot, labels_key
 from migtui.redact import redact, redact_obj
 from migtui.safetext import json_default
-from migtui.store_recovery import Unstored, import_all
+from migtui.store_recovery import Unstored, import_all, settle_unended
 from migtui.store_recovery import save as save_recovery
 
 DEFAULT_MEMORY_LIMIT = "512MB"
@@ -201,7 +201,13 @@ class Store:
                    (SELECT count(*) FROM events e WHERE e.run_id = r.run_id) AS events
             FROM runs r ORDER BY r.started_at""").fetchall()
         cols = ["run_id", "name", "started_at", "ended_at", "status", "baseline_of", "samples", "events"]
-        return [dict(zip(cols, r)) for r in rows]
+        return self.settled([dict(zip(cols, r)) for r in rows])
+
+    def settled(self, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``runs`` rows as they honestly read: opened read-only, a run still marked ``running`` ended
+        without a recorded end (:func:`migtui.store_recovery.settle_unended`); for the writer, as stored."""
+        return settle_unended(self.path, runs) if self.read_only else [{**r, "end_recorded": r["status"] != "running"}
+                                                                         for r in runs]
 
     def run(self, run_id: str) -> dict[str, Any]:
         """One run by id, or ``latest``."""

@@ -122,6 +122,43 @@ def _write(target: Path, data: bytes) -> None:
         raise
 
 
+def _waiting_ends(store_path: Path) -> dict[str, datetime]:
+    """Run id -> the end each waiting recovery file gives it (its recorded end, or when it was saved):
+    what :func:`import_all` will write into ``runs``."""
+    ends: dict[str, datetime] = {}
+    for path in recovery_files(store_path):
+        try:
+            payload = json.loads(path.read_text(encoding="utf-8"))
+            if payload.get("version") != VERSION:
+                continue
+            ended = {row[0]: _dt(row[1]) for row in payload["runs"]}
+            runs = {seg[0] for seg in payload["segments"]} | {row[0] for row in payload["events"]} | set(ended)
+            for run_id in runs:
+                ends[run_id] = ended.get(run_id) or _dt(payload["saved_at"])
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            continue
+    return ends
+
+
+def settle_unended(store_path: Path, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``runs`` (rows of the ``runs`` table) as a store opened read-only must show them. DuckDB lets a
+    reader in only when no process writes the file, so a run still marked ``running`` there has ended
+    without its end being recorded: it reads ``incomplete`` with the end its recovery file keeps, or
+    ``interrupted`` (its process died), which is what the next open for writing records. Every row gets
+    ``end_recorded``."""
+    waiting: dict[str, datetime] | None = None
+    out = []
+    for run in runs:
+        run = {**run, "end_recorded": run["status"] != "running"}
+        if not run["end_recorded"]:
+            if waiting is None:
+                waiting = _waiting_ends(store_path)
+            end = waiting.get(run["run_id"])
+            run.update(status="incomplete" if end is not None else "interrupted", ended_at=end)
+        out.append(run)
+    return out
+
+
 def import_all(store: "Store") -> list[tuple[Path, int]]:
     """Import every recovery file of this store (one transaction each); returns (file, samples) of
     those imported. A file that cannot be imported yet stays for the next open."""

@@ -29,6 +29,10 @@ def runs(store_path: Path, as_json: bool) -> None:
     for waiting in recovery_files(store_path):
         click.echo(f"migtui: {waiting} holds what an incomplete run could not store; the next watch on this "
                    "store imports it", err=True)
+    for r in rows:
+        if not r["end_recorded"]:
+            echo(f"migtui: run {r['run_id']} ended without a recorded end (the store still says running); "
+                 f"it reads {r['status']}, as the next watch on this store records it", err=True)
     if as_json:
         echo_json(rows)
         return

@@ -70,12 +70,16 @@ def _phases(run: dict[str, Any], events: list[dict[str, Any]], last_ts: datetime
              "started_by": s["started_by"], "why": s["why"] or ""} for s in segs]
 
 
-def build_report(con: Any, run_id: str = "latest") -> dict[str, Any]:
-    """The report as plain data (what the JSON format writes). ``con``: a DuckDB connection/cursor."""
+def build_report(con: Any, run_id: str = "latest", settle: Any = None) -> dict[str, Any]:
+    """The report as plain data (what the JSON format writes). ``con``: a DuckDB connection/cursor;
+    ``settle``: :meth:`migtui.store.Store.settled` of its store (a run whose end was never recorded
+    does not read ``running`` in a report of a store nobody writes)."""
     run_id = resolve_run(con, run_id)
     cols = ["run_id", "name", "started_at", "ended_at", "status", "host", "version", "baseline_of", "config"]
     row = con.execute(f"SELECT {', '.join(cols)} FROM runs WHERE run_id = ?", [run_id]).fetchone()
     run = dict(zip(cols, row))
+    if settle is not None:
+        run = settle([run])[0]
     events = _events(con, run_id)
     counts = {t: int(con.execute(f"SELECT count(*) FROM {t} WHERE run_id = ?", [run_id]).fetchone()[0])
               for t in ("series", "samples", "snapshots", "events", "baselines")}

@@ -110,7 +110,7 @@ def export_report(store_or_path: Any, run_id: str = "latest", fmt: str = "html",
         if fmt == "parquet":
             write_parquet(con, run_id, out)
             return out
-        report = build_report(con, run_id)
+        report = build_report(con, run_id, store.settled)
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

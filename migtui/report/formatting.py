@@ -37,6 +37,11 @@ def labels_text(labels: dict[str, Any]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
 
 
+def ended_unknown(run: dict[str, Any]) -> str:
+    """What a report says for a run without an end time: still running, or ended without a record."""
+    return "(still running)" if run.get("status") == "running" else "(end not recorded)"
+
+
 def time_of_day(ts: str | None) -> str:
     return ts[11:19] if ts else ""
 

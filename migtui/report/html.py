@@ -10,7 +10,7 @@ from migtui import safetext
 from migtui.redact import redact
 from migtui.report.charts import PHASE_COLORS, svg_chart
 from migtui.report.checklist import fired
-from migtui.report.formatting import (fmt_duration, fmt_metric, fmt_value, labels_text, time_of_day,
+from migtui.report.formatting import (ended_unknown, fmt_duration, fmt_metric, fmt_value, labels_text, time_of_day,
                                       timeline_text, verdict_text)
 from migtui.report.lint import lint_html
 from migtui.report.statistics import ALPHA, MIN_SAMPLES
@@ -51,7 +51,7 @@ def render_html(report: dict[str, Any], charts: dict[int, list[tuple[float, floa
                       f"<style>{_CSS}</style></head><body>"]
     out.append(f'<h1>Migration report: {_e(run["name"])}</h1>')
     out.append(f'<div class="meta">run {_e(run["run_id"])} on {_e(run["host"])} · started {_e(run["started_at"])} · '
-               f'ended {_e(run["ended_at"] or "(still running)")} · status <b>{_e(run["status"])}</b> · '
+               f'ended {_e(run["ended_at"] or ended_unknown(run))} · status <b>{_e(run["status"])}</b> · '
                f'migtui {_e(run["version"])} · baseline from run {_e(report["baseline_run"])}</div>')
     c = report["counts"]
     out.append(f'<p class="meta">{c["samples"]:,} samples in {c["series"]:,} series, {c["events"]:,} events, '

@@ -10,7 +10,7 @@ from typing import Any
 
 from migtui import safetext
 from migtui.redact import redact
-from migtui.report.formatting import fmt_duration, labels_text, time_of_day, timeline_text, verdict_text
+from migtui.report.formatting import ended_unknown, fmt_duration, labels_text, time_of_day, timeline_text, verdict_text
 from migtui.report.lint import lint_markdown
 from migtui.report.summary import STATEMENT_COLUMNS, statement_rows, what_ran_text, worst_text
 
@@ -51,7 +51,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines = [f"# Migration report: {_md(run['name'])}", "",
              f"**{out['verdict'].upper()}**: " + "; ".join(_md(f) for f in out["facts"]), "",
              f"Run `{run['run_id']}` on {_md(run['host'])}, {run['started_at'][:19].replace('T', ' ')} to "
-             f"{(run['ended_at'] or '(still running)')[:19].replace('T', ' ')} UTC, status {run['status']}; "
+             f"{run['ended_at'][:19].replace('T', ' ') + ' UTC' if run['ended_at'] else ended_unknown(run)}, status {run['status']}; "
              f"phases " + ", ".join(f"{p['phase']} {fmt_duration(p['seconds'])}" for p in report["phases"]) + ".",
              "", "## What ran", "", *what_ran_lines(report), "", "## Worst moment", "", *worst_lines(report),
              "", "## Actions", ""]

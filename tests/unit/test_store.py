@@ -153,3 +153,43 @@ def test_writes_that_fail_at_close_go_to_a_recovery_file_next_to_the_store_and_c
     third = Store.open(path)
     assert third.imported == []  # imported once
     third.close()
+
+
+def test_a_run_whose_end_was_not_recorded_does_not_read_running(tmp_path: Path) -> None:
+    """Read by `migtui runs` or a report (read-only: no migtui writes the store then), a run still
+    marked running has ended: `interrupted` when its process died, `incomplete` with the end its
+    recovery file keeps when the end could not be written. The store itself is left as it is."""
+    from migtui.report import export_report
+
+    path = tmp_path / "s.duckdb"
+    store = Store.open(path)
+    killed = store.create_run("killed")  # its process dies: no end, no recovery file
+    store.add_samples(killed, Phase.BASELINE, [Sample(time.time(), "db", "m", 1.0)])
+    store.flush()
+    full = store.create_run("full-disk")
+    store.con.close()  # every write fails from here on, the end of the run too
+    ended = time.time()
+    store.finish_run(full, "finished", now=ended)
+    unstored = store.save_recovery()
+    assert unstored is not None and unstored.path is not None
+    store.con = None
+
+    ro = Store.open(path, read_only=True)
+    try:
+        runs = {r["run_id"]: r for r in ro.runs()}
+        assert ro.cursor().execute("SELECT DISTINCT status FROM runs").fetchall() == [("running",)]
+    finally:
+        ro.close()
+    assert (runs[killed]["status"], runs[killed]["ended_at"], runs[killed]["end_recorded"]) == ("interrupted", None, False)
+    assert runs[full]["status"] == "incomplete" and runs[full]["end_recorded"] is False
+    assert abs(runs[full]["ended_at"].timestamp() - ended) < 0.001
+
+    out = subprocess.run([sys.executable, "-m", "migtui", "runs", "--store", str(path)], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    rows = {ln.split()[0]: ln.split() for ln in out.stdout.splitlines()[1:]}
+    assert "interrupted" in rows[killed] and "incomplete" in rows[full], out.stdout
+    assert f"migtui: run {killed} ended without a recorded end" in out.stderr, out.stderr
+    md = export_report(path, killed, "md", tmp_path / "r.md").read_text()
+    assert "to (end not recorded), status interrupted;" in md, md[:600]
+    assert "still running" not in md
