@@ -109,6 +109,9 @@ class Collector(Protocol):
     #     what it watches, shown in the cockpit's header (``PG16``); may change once connected.
     # session_names: tuple[str, ...] = ()
     #     ``application_name`` patterns of the migration's sessions, highlighted in the cockpit.
+    # metric_kinds: Sequence[MetricSpec] = ()
+    #     the kind (and direction, unit) of metrics it produces that its panels do not show, so
+    #     reports judge them (health) or draw their timelines (progress, state, counter).
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,9 @@ class Capabilities:
 
     def session_names(self) -> tuple[str, ...]:
         return tuple(str(n) for n in (getattr(self.collector, "session_names", ()) or ()) if n)
+
+    def metric_kinds(self) -> tuple[MetricSpec, ...]:
+        return tuple(s for s in (getattr(self.collector, "metric_kinds", ()) or ()) if isinstance(s, MetricSpec))
 
 
 def capabilities(collector: Any) -> Capabilities:

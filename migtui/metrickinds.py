@@ -1,6 +1,7 @@
 """What kind each metric of a run is (health, progress, state, counter) and, for health metrics,
 which way is worse: declared where the metric is defined (a plugin's :class:`~migtui.model.MetricSpec`,
-a catalog ``.sql`` header's ``show:`` line) and overridden by the config's ``report.metrics``.
+a catalog ``.sql`` header's ``kinds:`` and ``show:`` lines, a collector's ``metric_kinds``) and
+overridden by the config's ``report.metrics``.
 
 The engine records the resolved declarations once, in the data of the run's start event
 (``metric_kinds``), so a report reads them from the store alone. Undeclared metrics are
@@ -11,7 +12,7 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Any, Iterable, Mapping, Sequence
 
-from migtui.model import METRIC_DIRECTIONS, METRIC_KINDS, PanelSpec
+from migtui.model import METRIC_DIRECTIONS, METRIC_KINDS, MetricSpec, PanelSpec
 
 DEFAULT_TOLERANCE = 0.10
 """A health metric's shift within 10% of its baseline level is 'same' even when significant."""
@@ -28,10 +29,12 @@ def _rule(source: str, metric: str, kind: str, direction: str, unit: str, origin
             "unit": unit, "tolerance": tolerance, "from": origin}
 
 
-def declared_kinds(panels: Iterable[PanelSpec], overrides: Mapping[str, Mapping[str, Any]] | None = None
-                   ) -> list[dict[str, Any]]:
+def declared_kinds(panels: Iterable[PanelSpec], overrides: Mapping[str, Mapping[str, Any]] | None = None,
+                   sources: Iterable[tuple[str, Sequence[MetricSpec]]] = ()) -> list[dict[str, Any]]:
     """The run's kind rules, first match wins: the config's ``report.metrics`` (a metric name or
-    glob, optionally ``source/metric``), then every panel metric that declares a kind."""
+    glob, optionally ``source/metric``), then every panel metric that declares a kind, then the
+    ``(source name, specs)`` sources declare outside their panels (a collector's ``metric_kinds``:
+    a catalog query's ``-- kinds:`` lines)."""
     rules: list[dict[str, Any]] = []
     for pattern, o in (overrides or {}).items():
         source, _, metric = pattern.rpartition("/")
@@ -42,6 +45,11 @@ def declared_kinds(panels: Iterable[PanelSpec], overrides: Mapping[str, Mapping[
             if spec.kind:
                 metric = spec.metric[:-1] + "*" if spec.metric.endswith("*") else spec.metric
                 rules.append(_rule(panel.source, metric, spec.kind, spec.direction, spec.unit, "source"))
+    for source, specs in sources:
+        for spec in specs:
+            if spec.kind:
+                metric = spec.metric[:-1] + "*" if spec.metric.endswith("*") else spec.metric
+                rules.append(_rule(source, metric, spec.kind, spec.direction, spec.unit, "source"))
     return rules
 
 

@@ -32,6 +32,7 @@ Header keys (``-- key: value`` lines before the statement):
     (a catalog scan) or ``expensive`` (per table or per index); see the postgres source's poll budget.
 ``panel``, ``render``, ``title``, ``columns``, ``show`` (optional): what the cockpit shows about
     the query (:mod:`migtui.sqlpanel`).
+``kinds`` (optional, repeatable): what kind each metric is for reports (:mod:`migtui.sqlkinds`).
 
 Rows: ``tag_*`` columns become labels (without the prefix); other numeric and boolean columns
 become metrics ``<name>.<column>``. A ``table`` query becomes a snapshot for a panel instead.
@@ -49,6 +50,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from migtui.config import parse_duration
 from migtui.errors import CatalogError
+from migtui.model import MetricSpec
+from migtui.sqlkinds import KEY as KINDS_KEY, parse_kinds
 from migtui.sqlpanel import KEYS as PANEL_KEYS, REPEATABLE, Display, parse_display
 
 TAG = "/* migtui */"
@@ -56,7 +59,7 @@ KINDS = ("metrics", "table")
 COSTS = ("cheap", "moderate", "expensive")
 REQUIRED = ("name", "description", "kind", "min_version", "interval", "timeout", "privileges")
 KNOWN = (set(REQUIRED) | {"extension", "params", "rates", "ratios", "labels", "source", "changes", "cost", "locks"}
-         | set(PANEL_KEYS))
+         | set(PANEL_KEYS) | {KINDS_KEY})
 
 _HEADER_LINE = re.compile(r"^--\s*(?P<key>[a-z_]+)\s*:\s*(?P<value>.*?)\s*$")
 _FILE_NAME = re.compile(r"^(?P<name>[a-z][a-z0-9_]*)(?:\.(?P<variant>pg\d+|ext\d+(?:_\d+)*))?\.sql$")
@@ -112,6 +115,8 @@ class Query:
     display: Display | None = None
     """What a panel shows about it (:mod:`migtui.sqlpanel`), or None."""
     cost: str = "cheap"
+    kinds: tuple[MetricSpec, ...] = ()
+    """What kind each of its metrics is (``-- kinds:`` lines and ``show ... kind=``; :mod:`migtui.sqlkinds`)."""
 
     @property
     def min_version(self) -> int:
@@ -197,7 +202,7 @@ def parse_file(path: Path) -> tuple[dict[str, str], Variant, str | None]:
         if not value:
             raise CatalogError(f"{path}:{idx}: header key {key!r} has no value")
         if key in header:
-            if key not in REPEATABLE:
+            if key not in REPEATABLE and key != KINDS_KEY:
                 raise CatalogError(f"{path}:{idx}: header key {key!r} given twice")
             header[key] += "\n" + value
             header[f"__line_{key}"] += f",{idx}"
@@ -346,8 +351,13 @@ class Catalog:
                 ext_min = parse_version(em.group("ver")) if em.group("ver") else None
             rates = tuple(r.strip() for r in header.get("rates", "").split(",") if r.strip())
             ratios = _parse_ratios(header.get("ratios", ""), variant.path)
-            display = parse_display(name, header["kind"], header, variant.path, sql=variant.text,
-                                    produced=[*(f"{r}_per_s" for r in rates), *(r.out for r in ratios)])
+            produced = [*(f"{r}_per_s" for r in rates), *(r.out for r in ratios)]
+            display = parse_display(name, header["kind"], header, variant.path, sql=variant.text, produced=produced)
+            if KINDS_KEY in header and header["kind"] != "metrics":
+                raise CatalogError(f"{variant.path}:{header['__line_kinds'].split(',')[0]}: kinds are for "
+                                   "kind: metrics queries (a table query's rows are snapshots, not metrics)")
+            kinds = parse_kinds(name, header, variant.path, sql=variant.text, produced=produced,
+                                shows=display.shows if display else ())
             self.queries[name] = Query(
                 name=name, description=header["description"], kind=header["kind"],
                 interval=parse_duration(header["interval"]), timeout=parse_duration(header["timeout"]),
@@ -355,7 +365,7 @@ class Catalog:
                 params=_parse_params(header.get("params", ""), variant.path, 1),
                 rates=rates, ratios=ratios,
                 extension=ext_name, ext_min=ext_min, origin=origin, variants=[variant], display=display,
-                cost=header.get("cost", "cheap"))
+                cost=header.get("cost", "cheap"), kinds=kinds)
         for header, variant in variants:
             query = self.queries.get(header["name"])
             if query is None or query.origin != origin:

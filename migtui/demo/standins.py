@@ -88,6 +88,8 @@ def two_proportion(v_a: int, c_a: int, v_b: int, c_b: int) -> tuple[float, float
 
 
 class ABSource(_Base):
+    metric_kinds = (MetricSpec("ab.conversions", "conversions", kind="counter"),)
+
     def collect(self, ctx: Any) -> Iterable[Sample]:
         now = ctx.now
         visits, orders = self.demo.workload.ab.snapshot()

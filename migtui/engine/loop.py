@@ -20,7 +20,7 @@ from migtui.engine.polling import Polling
 from migtui.engine.state import EngineUpdate, Series, SourceState
 from migtui.errors import MigtuiError, StoreError
 from migtui.metrickinds import declared_kinds
-from migtui.model import Event, Level, PanelSpec, Phase, Sample, TableSnapshot
+from migtui.model import Event, Level, MetricSpec, PanelSpec, Phase, Sample, TableSnapshot
 from migtui.plugins import Guard, GuardError, PluginHost
 from migtui.redact import redact
 from migtui.store import Store
@@ -77,6 +77,8 @@ class Engine(Polling, Commands):
         """Headless, told to act: trigger actions that would ask an operator run without asking."""
         self.frozen = False
         self.panels: list[PanelSpec] = []
+        self.metric_kinds: list[tuple[str, tuple[MetricSpec, ...]]] = []
+        """(source, specs) of the metrics sources declare a kind for outside their panels."""
         self.extensions: dict[str, Any] = {}
         """The run's parts by name (actions, baseline, triggers, control, plugin components); see
         :class:`migtui.engine.parts.RunParts`, built explicitly by :meth:`_build`."""
@@ -89,7 +91,8 @@ class Engine(Polling, Commands):
             self._connect_check()
         self.emit(Event("run", self.name, f"run {self.run_id} started in phase {self.phase.value}", Level.INFO,
                         {"run_id": self.run_id, "config": str(config.path), "sources": list(self.collectors),
-                         "metric_kinds": declared_kinds(self.panels, config["report"]["metrics"])}))
+                         "metric_kinds": declared_kinds(self.panels, config["report"]["metrics"],
+                                                        self.metric_kinds)}))
         self.frame = self._frames.build(self, "tick", self.clock())
 
     # ------------------------------------------------------------------ building
@@ -127,6 +130,10 @@ class Engine(Polling, Commands):
             self.panels.extend(collector.panels())
         except Exception as exc:  # noqa: BLE001
             self.emit(Event("error", name, f"panels() failed: {redact(exc)}", Level.WARN))
+        try:
+            self.metric_kinds.append((name, capabilities(collector).metric_kinds()))
+        except Exception as exc:  # noqa: BLE001
+            self.emit(Event("error", name, f"metric_kinds failed: {redact(exc)}", Level.WARN))
 
     def _connect_check(self) -> None:
         """Open every collector that can be opened, so a wrong DSN, password or database is one

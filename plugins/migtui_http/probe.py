@@ -162,6 +162,8 @@ class HttpProbeSource:
                                  ("probe", "url", "status", "latency_ms", "state", "problem"), rows))
         return out
 
+    metric_kinds = (MetricSpec("probe.body_ok", "body as expected (1/0)", kind="health", direction="lower_is_worse"),)
+
     def panels(self) -> list[PanelSpec]:
         return [PanelSpec(kind="api", title=self.opts.get("title") or f"Probes: {self.name}", metrics=[
             MetricSpec("probe.up", "up (1/0)", "", kind="health", direction="lower_is_worse"),

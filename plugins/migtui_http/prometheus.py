@@ -209,6 +209,10 @@ class PrometheusSource:
             self.last_errors = []
         return out
 
+    metric_kinds = (MetricSpec("prometheus.query_errors", "failed queries", kind="health",
+                               direction="higher_is_worse"),)
+    """``prometheus.query_errors``; the queries' own metrics take their kind from ``report.metrics``."""
+
     def panels(self) -> list[PanelSpec]:
         metrics = [MetricSpec(metric=m, title=q.get("title") or m, unit=q.get("unit") or "",
                               warn=q.get("warn"), critical=q.get("critical"))

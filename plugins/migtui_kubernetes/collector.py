@@ -276,6 +276,22 @@ class KubernetesSource:
         out.append(TableSnapshot(now, self.name, "k8s_events", ("time", "object", "reason", "count", "message"), rows))
         return out
 
+    @property
+    def metric_kinds(self) -> list[MetricSpec]:
+        """The kinds of the metrics the panel does not show (reports judge health ones only)."""
+        return [MetricSpec("k8s.deployment.desired", kind="state"),
+                MetricSpec("k8s.deployment.updated", kind="progress"),
+                MetricSpec("k8s.deployment.ready", kind="state"), MetricSpec("k8s.deployment.available", kind="state"),
+                MetricSpec("k8s.deployment.paused", kind="state"), MetricSpec("k8s.pods.total", kind="state"),
+                MetricSpec("k8s.pods.ready_ratio", unit="%", kind="health", direction="lower_is_worse"),
+                MetricSpec("k8s.pods.image_errors", kind="health", direction="higher_is_worse"),
+                MetricSpec("k8s.bluegreen.live_known", kind="health", direction="lower_is_worse"),
+                MetricSpec("k8s.bluegreen.ready_ratio", unit="%", kind="state"),
+                MetricSpec("k8s.rollout.paused", kind="state"), MetricSpec("k8s.rollout.set_weight", kind="state"),
+                MetricSpec("k8s.rollout.aborted", kind="health", direction="higher_is_worse"),
+                MetricSpec("k8s.rollout.ready", kind="state"),
+                MetricSpec("k8s.rollout.ready_ratio", unit="%", kind="health", direction="lower_is_worse")]
+
     def panels(self) -> list[PanelSpec]:
         metrics = []
         if self.opts["deployments"] or self.opts["blue_green"]:

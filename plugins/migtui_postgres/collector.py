@@ -19,8 +19,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
 
-from migtui.api import (Catalog, Event, Field, Level, PanelSpec, Query, Sample, Schema, SourceError, TableSnapshot,
-                        Variant, catalog_panels, check_params, load_catalog, param_defaults, redact, validate)
+from migtui.api import (Catalog, Event, Field, Level, MetricSpec, PanelSpec, Query, Sample, Schema, SourceError,
+                        TableSnapshot, Variant, catalog_panels, check_params, load_catalog, param_defaults, redact,
+                        validate)
 from migtui_postgres.pgconn import close_quietly, describe_target, first_line
 from migtui_postgres.schedule import GUESS_MS, Cadence, Stagger, plan_poll
 
@@ -350,6 +351,12 @@ class PostgresCollector:
     def panels(self) -> list[PanelSpec]:
         """The panels the catalog's headers declare (``-- panel:``, ``-- show:``...), for this source."""
         return catalog_panels([(q.name, q.display) for q in self.selected() if q.display is not None], self.name)
+
+    @property
+    def metric_kinds(self) -> list[MetricSpec]:
+        """What kind each metric is (the queries' ``-- kinds:`` lines, :mod:`migtui.sqlkinds`), and ``pg.up``."""
+        return [MetricSpec("pg.up", "server reachable", kind="health", direction="lower_is_worse"),
+                *(spec for q in self.selected() for spec in q.kinds)]
 
 
 def _plain(value: Any) -> Any:

@@ -124,6 +124,12 @@ class MigrationCollector:
         close_quietly(self.conn)
         self.conn = None
 
+    @property
+    def metric_kinds(self) -> list[MetricSpec]:
+        """The kinds of the metrics the panel does not show (reports draw their timelines)."""
+        return [MetricSpec("migration.running", kind="state"), MetricSpec("migration.tool.*", kind="state"),
+                MetricSpec("migration.rows_*", kind="progress"), MetricSpec("migration.ddl.*", kind="progress")]
+
     def panels(self) -> list[PanelSpec]:
         return [PanelSpec("data", "Migration progress", metrics=(
             MetricSpec("migration.percent", "backfill", "%", kind="progress"),

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from typing import Any, Iterable
 
-from migtui.api import Field, PanelSpec, Sample, Schema, SourceError, validate
+from migtui.api import Field, MetricSpec, PanelSpec, Sample, Schema, SourceError, validate
 
 SCHEMA = Schema({
     "type": Field("str", required=True),
@@ -47,6 +47,8 @@ class FlagFileSource:
                 raise SourceError(f"cannot check flag file {path}: {exc.strerror}") from None
             out.append(Sample(ctx.now, self.name, "flag.present", present, {"flag": flag}))
         return out
+
+    metric_kinds = (MetricSpec("flag.present", "flag file present", kind="state"),)
 
     def panels(self) -> list[PanelSpec]:
         return []

@@ -10,6 +10,9 @@
 -- show: waiting "lock waiters" warn=1 critical=5 kind=health direction=higher_is_worse
 -- show: oldest_xact_seconds "oldest xact" unit=s warn=60 critical=300 kind=health direction=higher_is_worse
 -- show: idle_in_transaction "idle in xact" kind=health direction=higher_is_worse
+-- kinds: health higher_is_worse: active
+-- kinds: health higher_is_worse unit=s: longest_query_seconds, longest_idle_in_transaction_seconds
+-- kinds: state: sessions, idle, autovacuum_workers
 SELECT /* migtui */
     count(*) FILTER (WHERE backend_type = 'client backend')                                  AS sessions,
     count(*) FILTER (WHERE backend_type = 'client backend' AND state = 'active')             AS active,

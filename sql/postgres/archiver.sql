@@ -7,6 +7,11 @@
 -- privileges: none
 -- rates: archived_count, failed_count
 -- locks: none
+-- kinds: health higher_is_worse unit=/s: failed_count_per_s
+-- kinds: health higher_is_worse: failing
+-- kinds: health higher_is_worse unit=s: last_archived_seconds_ago
+-- kinds: counter unit=/s: archived_count_per_s
+-- kinds: state: archive_enabled, last_failed_seconds_ago
 SELECT /* migtui */
     (current_setting('archive_mode') <> 'off')                                        AS archive_enabled,
     a.archived_count,

@@ -7,6 +7,8 @@
 -- privileges: pg_read_all_stats
 -- params: cpu_cores=0
 -- locks: none
+-- kinds: health higher_is_worse: active, active_per_core
+-- kinds: state: cpu_cores
 SELECT /* migtui */
     count(*) FILTER (WHERE backend_type = 'client backend' AND state = 'active'
                        AND wait_event_type IS DISTINCT FROM 'Client')                         AS active,

@@ -8,6 +8,9 @@
 -- ratios: requested_per_min = requested / minutes; timed_per_min = timed / minutes
 -- locks: none
 -- changes: PG17 moves the counters from pg_stat_bgwriter to pg_stat_checkpointer
+-- kinds: health higher_is_worse unit=/min: requested_per_min
+-- kinds: counter unit=/min: timed_per_min
+-- kinds: counter: requested, timed, minutes
 SELECT /* migtui */
     b.checkpoints_req                                            AS requested,
     b.checkpoints_timed                                          AS timed,

@@ -9,6 +9,7 @@
 -- changes: PG16 adds reserved_connections (0 before 16)
 -- panel: schema
 -- show: used_ratio "connections used" unit=% warn=0.8 critical=0.95 kind=health direction=higher_is_worse
+-- kinds: state: client_backends, this_database, migtui, max_connections, superuser_reserved, reserved, usable_slots
 WITH /* migtui */ settings AS (
     SELECT current_setting('max_connections')::int                AS max_connections,
            current_setting('superuser_reserved_connections')::int AS superuser_reserved,

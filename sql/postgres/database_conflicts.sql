@@ -8,6 +8,7 @@
 -- rates: confl_tablespace, confl_lock, confl_snapshot, confl_bufferpin, confl_deadlock, confl_active_logicalslot
 -- locks: none
 -- changes: PG16 adds confl_active_logicalslot
+-- kinds: health higher_is_worse unit=/s: confl_tablespace_per_s, confl_lock_per_s, confl_snapshot_per_s, confl_bufferpin_per_s, confl_deadlock_per_s, confl_active_logicalslot_per_s
 SELECT /* migtui */
     c.confl_tablespace                                           AS confl_tablespace,
     c.confl_lock                                                 AS confl_lock,

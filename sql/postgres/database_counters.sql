@@ -14,6 +14,13 @@
 -- show: rollback_ratio "rollback ratio" warn=0.05 critical=0.2 kind=health direction=higher_is_worse
 -- show: tup_updated_per_s "rows updated/s" unit=/s kind=counter
 -- show: conflicts_per_s "standby conflicts/s" unit=/s warn=0.01 kind=health direction=higher_is_worse
+-- kinds: health higher_is_worse unit=/s: xact_rollback_per_s, deadlocks_per_s, temp_files_per_s, checksum_failures_per_s, sessions_abandoned_per_s, sessions_fatal_per_s, sessions_killed_per_s
+-- kinds: health higher_is_worse unit=B/s: temp_bytes_per_s
+-- kinds: health higher_is_worse unit=ms/s: active_time_per_s, idle_in_transaction_time_per_s
+-- kinds: health lower_is_worse unit=%: cache_hit_ratio
+-- kinds: counter unit=/s: blks_read_per_s, blks_hit_per_s, tup_returned_per_s, tup_fetched_per_s, tup_inserted_per_s, tup_deleted_per_s, sessions_per_s, parallel_workers_to_launch_per_s, parallel_workers_launched_per_s
+-- kinds: counter unit=ms/s: session_time_per_s
+-- kinds: state: numbackends
 SELECT /* migtui */
     d.numbackends                                                AS numbackends,
     d.xact_commit                                                AS xact_commit,

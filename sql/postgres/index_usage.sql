@@ -10,6 +10,9 @@
 -- rates: idx_scan, idx_tup_read, idx_tup_fetch
 -- changes: PG16 adds last_idx_scan
 -- locks: none (statistics functions and catalogs only, never pg_relation_size)
+-- kinds: counter unit=/s: idx_scan_per_s, idx_tup_read_per_s, idx_tup_fetch_per_s
+-- kinds: counter unit=B: index_bytes
+-- kinds: state: is_unique, is_valid, last_idx_scan_seconds_ago
 WITH /* migtui */ top AS MATERIALIZED (
     -- the largest indexes first, from pg_class alone; statistics and names for these rows only
     SELECT i.indexrelid, i.indrelid, c.relpages, i.indisunique, i.indisvalid

@@ -9,6 +9,7 @@
 -- locks: none (catalogs and pg_stat_progress_create_index only)
 -- panel: schema
 -- show: count "invalid indexes" warn=1 kind=health direction=higher_is_worse
+-- kinds: health higher_is_worse unit=B: bytes
 WITH /* migtui */ building AS MATERIALIZED (
     SELECT relid, index_relid, command
     FROM pg_stat_progress_create_index

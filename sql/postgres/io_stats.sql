@@ -9,6 +9,9 @@
 -- locks: none
 -- changes: PG16 adds pg_stat_io; PG18 counts reads/writes/extends as I/O operations (several blocks each) and replaces op_bytes with read_bytes, write_bytes and extend_bytes, and adds object wal (see wal_stats) and context init
 -- source: pgwatch metrics.yaml#stat_io; docs monitoring-stats (pg_stat_io)
+-- kinds: counter unit=/s: reads_per_s, writes_per_s, extends_per_s, hits_per_s, evictions_per_s, reuses_per_s, fsyncs_per_s
+-- kinds: counter unit=B/s: read_bytes_per_s, write_bytes_per_s, extend_bytes_per_s
+-- kinds: counter unit=ms/s: read_time_per_s, write_time_per_s
 SELECT /* migtui */
     CASE WHEN io.backend_type IN ('client backend', 'autovacuum worker', 'background worker',
                                   'checkpointer', 'background writer')

@@ -8,6 +8,7 @@
 -- privileges: none
 -- locks: none (pg_class, pg_namespace and pg_attribute only)
 -- source: reference/postgres-sql.md section 5; schema_migrations with a dirty column is golang-migrate, without it Rails
+-- kinds: state: present
 WITH /* migtui */ probes(tool, schema_name, table_name, with_column, without_column) AS (
     VALUES ('alembic',        NULL,     'alembic_version',        NULL,    NULL),
            ('flyway',         NULL,     'flyway_schema_history',  NULL,    NULL),

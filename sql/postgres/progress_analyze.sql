@@ -7,6 +7,9 @@
 -- privileges: pg_read_all_stats
 -- locks: none
 -- changes: PG18 adds delay_time
+-- kinds: progress unit=s: seconds, delay_seconds
+-- kinds: progress: sample_blks_total, sample_blks_scanned, sample_blks_scanned_pct, ext_stats_total, ext_stats_computed, child_tables_total, child_tables_done
+-- kinds: state: autovacuum
 SELECT /* migtui */
     p.pid::text                                                                     AS tag_pid,
     coalesce(p.relid::regclass::text, '')                                           AS tag_relation,

@@ -6,6 +6,9 @@
 -- timeout: 1s
 -- privileges: pg_read_all_stats
 -- locks: none
+-- kinds: progress unit=s: seconds
+-- kinds: progress unit=B: backup_total, backup_streamed
+-- kinds: progress: backup_streamed_pct, tablespaces_total, tablespaces_streamed
 SELECT /* migtui */
     p.pid::text                                                                  AS tag_pid,
     p.phase                                                                      AS tag_phase,

@@ -6,6 +6,8 @@
 -- timeout: 1s
 -- privileges: pg_read_all_stats
 -- locks: none
+-- kinds: progress unit=s: seconds
+-- kinds: progress: heap_blks_total, heap_blks_scanned, heap_blks_scanned_pct, heap_tuples_scanned, heap_tuples_written, index_rebuild_count
 SELECT /* migtui */
     p.pid::text                                                                 AS tag_pid,
     coalesce(p.relid::regclass::text, '')                                       AS tag_relation,

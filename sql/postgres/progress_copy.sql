@@ -10,6 +10,9 @@
 -- panel: data
 -- render: progress
 -- title: COPY progress
+-- kinds: progress unit=s: seconds
+-- kinds: progress unit=B: bytes_processed, bytes_total
+-- kinds: progress: bytes_pct, tuples_processed, tuples_excluded, tuples_skipped
 SELECT /* migtui */
     p.pid::text                                                                  AS tag_pid,
     coalesce(CASE WHEN p.relid <> 0 THEN p.relid::regclass::text END, '')        AS tag_relation,

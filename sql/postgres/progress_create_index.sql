@@ -9,6 +9,9 @@
 -- panel: schema
 -- render: progress
 -- title: Index builds
+-- kinds: progress unit=s: seconds
+-- kinds: progress: lockers_total, lockers_done, blocks_total, blocks_done, blocks_pct, tuples_total, tuples_done, tuples_pct, partitions_total, partitions_done
+-- kinds: state: current_locker_pid
 SELECT /* migtui */
     p.pid::text                                                                 AS tag_pid,
     coalesce(p.relid::regclass::text, '')                                       AS tag_relation,

@@ -7,6 +7,10 @@
 -- privileges: pg_read_all_stats
 -- locks: none
 -- changes: PG17 renames max_dead_tuples/num_dead_tuples to max_dead_tuple_bytes/num_dead_item_ids and adds dead_tuple_bytes, indexes_total, indexes_processed; PG18 adds delay_time
+-- kinds: progress unit=s: seconds, delay_seconds
+-- kinds: progress: heap_blks_total, heap_blks_scanned, heap_blks_vacuumed, heap_blks_scanned_pct, heap_blks_vacuumed_pct, index_vacuum_count, dead_tuples, max_dead_tuples, dead_store_pct, indexes_total, indexes_processed
+-- kinds: progress unit=B: dead_tuple_bytes, max_dead_tuple_bytes
+-- kinds: state: autovacuum
 SELECT /* migtui */
     p.pid::text                                                                  AS tag_pid,
     coalesce(p.relid::regclass::text, '')                                        AS tag_relation,

@@ -8,6 +8,10 @@
 -- locks: none
 -- panel: data
 -- show: replay_lag_bytes "replication lag" unit=B kind=health direction=higher_is_worse
+-- kinds: health higher_is_worse unit=B: sent_lag_bytes, write_lag_bytes, flush_lag_bytes
+-- kinds: health higher_is_worse unit=s: write_lag_seconds, flush_lag_seconds, replay_lag_seconds, reply_age_seconds
+-- kinds: health lower_is_worse: streaming
+-- kinds: state: synchronous
 WITH /* migtui */ pos AS (
     SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END AS lsn
 )

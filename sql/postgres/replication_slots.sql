@@ -7,6 +7,11 @@
 -- privileges: none
 -- locks: none
 -- changes: PG17 adds inactive_since, invalidation_reason, failover and synced
+-- kinds: health higher_is_worse unit=B: retained_bytes, confirmed_flush_lag_bytes
+-- kinds: health lower_is_worse unit=B: safe_wal_size_bytes
+-- kinds: health higher_is_worse: wal_status_level, xmin_age, catalog_xmin_age
+-- kinds: health higher_is_worse unit=s: inactive_seconds
+-- kinds: state: active, is_temporary
 WITH /* migtui */ pos AS (
     SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END AS lsn
 )

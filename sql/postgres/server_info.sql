@@ -6,6 +6,8 @@
 -- timeout: 1s
 -- privileges: none
 -- locks: none
+-- kinds: state: server_version_num, in_recovery, data_checksums
+-- kinds: state unit=s: uptime_seconds
 SELECT /* migtui */
     current_setting('server_version_num')::int                                  AS server_version_num,
     pg_is_in_recovery()                                                         AS in_recovery,

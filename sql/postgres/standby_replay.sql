@@ -6,6 +6,10 @@
 -- timeout: 1s
 -- privileges: pg_read_all_stats
 -- locks: none
+-- kinds: health higher_is_worse unit=B: receive_replay_lag_bytes
+-- kinds: health higher_is_worse unit=s: replay_delay_seconds
+-- kinds: health lower_is_worse: receiver_streaming
+-- kinds: state: replay_paused
 SELECT /* migtui */
     pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())      AS receive_replay_lag_bytes,
     CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0

@@ -8,6 +8,8 @@
 -- extension: pg_stat_statements >= 1.9
 -- rates: dealloc
 -- locks: none
+-- kinds: health higher_is_worse unit=/s: dealloc_per_s
+-- kinds: state unit=s: stats_reset_seconds_ago
 SELECT /* migtui */
     i.dealloc,
     extract(epoch FROM clock_timestamp() - i.stats_reset)::float8               AS stats_reset_seconds_ago

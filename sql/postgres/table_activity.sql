@@ -12,6 +12,12 @@
 -- panel: data
 -- show: n_dead_tup "dead tuples" kind=health direction=higher_is_worse
 -- locks: none (statistics functions and catalogs only, never pg_relation_size)
+-- kinds: health higher_is_worse unit=%: dead_ratio
+-- kinds: health higher_is_worse: n_mod_since_analyze
+-- kinds: health higher_is_worse unit=/s: seq_tup_read_per_s
+-- kinds: counter unit=/s: n_tup_ins_per_s, n_tup_upd_per_s, n_tup_hot_upd_per_s, n_tup_newpage_upd_per_s, n_tup_del_per_s, seq_scan_per_s, idx_scan_per_s, idx_tup_fetch_per_s
+-- kinds: counter: n_live_tup, n_ins_since_vacuum, vacuum_count, autovacuum_count, analyze_count, autoanalyze_count
+-- kinds: state unit=s: last_vacuum_seconds_ago, last_analyze_seconds_ago, last_seq_scan_seconds_ago, last_idx_scan_seconds_ago
 WITH /* migtui */ top AS MATERIALIZED (
     -- the most written tables first, from four counters per table; every other statistic is read
     -- for these rows only (pg_stat_user_tables computes ~25 of them for every table, then sorts)

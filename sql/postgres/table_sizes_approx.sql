@@ -8,6 +8,8 @@
 -- privileges: none
 -- params: tables={}, limit=50
 -- locks: none (pg_class only; pg_relation_size and friends take AccessShareLock and queue behind a waiting ALTER TABLE)
+-- kinds: counter unit=B: table_bytes, toast_bytes, indexes_bytes, total_bytes
+-- kinds: counter: row_estimate
 WITH /* migtui */ ix AS (
     SELECT i.indrelid, sum(ic.relpages)::bigint AS pages
     FROM pg_index i

@@ -7,6 +7,8 @@
 -- cost: moderate
 -- privileges: pg_monitor
 -- locks: none
+-- kinds: health higher_is_worse: wal_files
+-- kinds: health higher_is_worse unit=B: wal_bytes
 SELECT /* migtui */
     count(*)                 AS wal_files,
     coalesce(sum(size), 0)   AS wal_bytes

@@ -9,6 +9,7 @@
 -- locks: none
 -- panel: data
 -- show: wal_bytes_per_s "WAL" unit=B/s kind=counter
+-- kinds: state: in_recovery
 SELECT /* migtui */
     pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()
                          ELSE pg_current_wal_insert_lsn() END, '0/0')         AS wal_bytes,

@@ -125,6 +125,11 @@ def test_demo_report_judges_health_metrics_only(demo_run: dict[str, Any], tmp_pa
 
     report = json.loads(export_report(demo_run["store"], "latest", "json", tmp_path / "r.json").read_text())
     kinds = {s["metric"]: s["kind"] for s in report["series"]}
+    # every metric of the demo's sources (the postgres catalog, the shop API, the migration tools, the
+    # stand-ins) has a declared kind: nothing reads as "unclassified"
+    unclassified = sorted({f"{s['source']}/{s['metric']}" for s in report["series"] if s["kind"] == "unclassified"})
+    assert unclassified == []
+    assert kinds["database_counters.tup_inserted_per_s"] == "counter" and kinds["pg.up"] == "health"
     assert (kinds["backfill.rows_done"], kinds["backfill.done_ratio"], kinds["flag.enabled"], kinds["ab.visitors"],
             kinds["error_rate"]) == ("progress", "progress", "state", "counter", "health")
     assert all("verdicts" not in s for s in report["series"] if s["kind"] != "health")

@@ -146,6 +146,11 @@ class GrowthBookExperimentSource:
                 yield Sample(now, self.name, "ab.p_value", _num(a.get("pValue")), labels)
                 yield Sample(now, self.name, "ab.chance_to_beat_control", _num(a.get("chanceToBeatControl")), labels)
 
+    metric_kinds = (MetricSpec("ab.total_users", "users in all variants", kind="counter"),
+                    MetricSpec("ab.ci_low", "lift CI low", "%", kind="state"),
+                    MetricSpec("ab.ci_high", "lift CI high", "%", kind="state"))
+    """The kinds of the metrics the panel does not show (the report draws their timelines)."""
+
     def panels(self) -> list[PanelSpec]:
         return [PanelSpec("ab", self.opts["title"], metrics=(
             MetricSpec("ab.users", "users", kind="counter"),
