@@ -4,6 +4,7 @@ three facts that decided it, what ran, and the worst moment."""
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime
 from typing import Any
 
@@ -68,16 +69,36 @@ def worst_moment(con: Any, report: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def effect_size(s: dict[str, Any]) -> float:
+    """How far a worse health metric went, relative to its baseline level: the largest of its worse
+    phases' shift (or worst-window mean) from the baseline median, over that median (its p99 when the
+    median is 0); infinite when the baseline was flat at 0 and the metric moved (0% errors -> 7%)."""
+    best = 0.0
+    for v in (s.get("verdicts") or {}).values():
+        if v.get("verdict") != "worse":
+            continue
+        med = float(v.get("baseline_median") or 0.0)
+        delta = abs(float(v["window"]["mean"]) - med) if v.get("why") == "worst window" else abs(float(v["shift"]))
+        scale = abs(med) or abs(float(v.get("baseline_p99") or 0.0))
+        best = max(best, delta / scale if scale else (math.inf if delta else 0.0))
+    return best
+
+
 def outcome(report: dict[str, Any]) -> dict[str, Any]:
-    """ok | degraded | rolled back | failed, and the three facts that decided it."""
+    """ok | degraded | rolled back | failed, and the three facts that decided it, most severe first:
+    what failed (the run, the migration command, a failed checklist item), a rollback, the health
+    metrics that got worse (largest effect first), trigger firings and actions; then the facts of a
+    run that went well (how many metrics were judged, how the command or run ended)."""
     run = report["run"]
     cmd = _command(report)
     health = [s for s in report["series"] if s.get("kind") == "health"]
-    worse = [s for s in health if any(v.get("verdict") == "worse" for v in (s.get("verdicts") or {}).values())]
+    worse = sorted((s for s in health if any(v.get("verdict") == "worse" for v in (s.get("verdicts") or {}).values())),
+                   key=lambda s: (-effect_size(s), s["metric"]))
     rollbacks = [e for e in report["actions"] if e["data"].get("verb") == "rollback" and e["data"].get("ok")
                  and not e["data"].get("dry_run")]
     failed_items = [i for i in report["checklist"] if i["status"] == "fail"]
-    if run["status"] in ("failed", "interrupted") or (cmd and cmd.get("exit_code") != 0) or failed_items:
+    failed_cmd = bool(cmd and cmd.get("exit_code") != 0)
+    if run["status"] in ("failed", "interrupted") or failed_cmd or failed_items:
         verdict = "failed"
     elif rollbacks:
         verdict = "rolled back"
@@ -85,25 +106,32 @@ def outcome(report: dict[str, Any]) -> dict[str, Any]:
         verdict = "degraded"
     else:
         verdict = "ok"
-    facts = []
-    if cmd:
-        facts.append(f"migration command exited {cmd.get('exit_code')} after {cmd.get('seconds', 0):g}s")
-    elif failed_items:
-        facts.append(f"{failed_items[0]['item']}: {failed_items[0]['evidence']}")
-    else:
-        facts.append(f"run {run['status']}")
-    judged = [s for s in health if any(v.get("verdict") not in ("no data", None)
-                                       for v in (s.get("verdicts") or {}).values())]
-    if worse:
-        facts.append("; ".join(f"{s['metric']} {verdict_text(s)}" for s in worse[:3])
-                     + (f" (+{len(worse) - 3} more)" if len(worse) > 3 else ""))
-    else:
-        facts.append(f"{len(judged)} health metrics judged, none worse than the baseline" if judged
-                     else "no health metric had enough samples to judge")
+    cmd_fact = f"migration command exited {cmd.get('exit_code')} after {cmd.get('seconds', 0):g}s" if cmd else ""
+    decisive = [f"run {run['status']}"] if run["status"] in ("failed", "interrupted") else []
+    decisive += [cmd_fact] if failed_cmd else []
+    decisive += [f"{i['item']}: {i['evidence']}" for i in failed_items]
+    decisive += [f"rolled back by {e['data'].get('who', '?')} at {time_of_day(e['ts'])}"
+                 + (f" ({e['data']['why']})" if e["data"].get("why") else "") for e in rollbacks[:1]]
     firings = [e for e in report["triggers"] if fired(e)]
     done = [e for e in report["actions"] if e["data"].get("ok") and not e["data"].get("dry_run")]
     acts = ", ".join(f"{e['data'].get('verb', e['subject'])} by {e['data'].get('who', '?')}" for e in done[:3])
-    facts.append(f"{len(firings)} trigger firings, {len(done)} actions" + (f" ({acts})" if acts else ""))
+    events = (f"{len(firings)} trigger firings, {len(done)} actions" + (f" ({acts})" if acts else "")
+              if firings or done else "")
+    facts = decisive[:3]
+    room = 3 - len(facts)
+    if worse and room:
+        shown = worse[:max(1, room - 1) if events else room]
+        facts += [f"{s['metric']} {verdict_text(s)}" for s in shown]
+        if len(worse) > len(shown):
+            facts[-1] += f" (+{len(worse) - len(shown)} more worse)"
+    judged = [s for s in health if any(v.get("verdict") not in ("no data", None)
+                                       for v in (s.get("verdicts") or {}).values())]
+    quiet = [] if worse else [f"{len(judged)} health metrics judged, none worse than the baseline" if judged
+                              else "no health metric had enough samples to judge"]
+    end = [] if failed_cmd or run["status"] in ("failed", "interrupted") else [cmd_fact or f"run {run['status']}"]
+    for fact in [*quiet, events, *end]:
+        if fact and len(facts) < 3:
+            facts.append(fact)
     return {"verdict": verdict, "facts": facts}
 
 
