@@ -198,3 +198,25 @@ def migtui_run_components(register: Any) -> None:
 
     .. versionadded:: 0.2
     """
+
+
+@hookspec
+def migtui_fleet_discovery(register: Any) -> None:
+    """Find the watches of ``migtui fleet watch`` in a system that knows where they run (the
+    Kubernetes plugin lists the watch pods that a label selector picks). A targets-file entry
+    ``- KIND: {options}`` (or the command's ``--selector`` for ``kubernetes``) uses the finder of that
+    kind; the fleet view lists again every ``relist`` seconds on its own thread, so watches that come
+    and go in a rollout appear and leave, and a slow or failing list is a line of the view, never a
+    frozen one (the targets of the last good list are kept).
+
+    :param register: ``register(kind, factory, *, doc="")``. ``factory(options, path)`` validates
+        ``options`` (the entry's mapping, with file and line; raise :class:`migtui.api.ConfigError`
+        through :func:`migtui.api.validate` / :func:`migtui.api.error_at`) without network I/O and
+        returns a finder: ``describe() -> str`` (what it lists, for the view), ``find()`` (may block up
+        to its own request timeout; raises :class:`migtui.api.MigtuiError` with one line) returning
+        ``(targets, notes)``: each target ``{"name", "url", "instance"}`` (the database's name, the
+        watch's ``/status`` URL, what tells two watches of one database apart, such as a pod name),
+        ``notes`` lines about what was left out and why; and ``close()``.
+
+    .. versionadded:: 0.2
+    """

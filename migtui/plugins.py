@@ -72,7 +72,7 @@ class Contribution:
     """A named thing a plugin contributes through a register hook other than the type hooks: a config
     section, a preflight check, a ``prepare``, ``role-sql`` or ``lint`` implementation for a source type."""
 
-    kind: str  # config_section | preflight_check | prepare | role_sql | sql_linter
+    kind: str  # config_section | preflight_check | prepare | role_sql | sql_linter | fleet_discovery
     name: str
     obj: Any
     plugin: str
@@ -81,7 +81,7 @@ class Contribution:
 
 CONTRIBUTION_HOOKS = {"config_section": "migtui_config_sections", "preflight_check": "migtui_preflight_checks",
                       "prepare": "migtui_prepare_steps", "role_sql": "migtui_role_sql",
-                      "sql_linter": "migtui_sql_linters"}
+                      "sql_linter": "migtui_sql_linters", "fleet_discovery": "migtui_fleet_discovery"}
 _CONTRIBUTION_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 
 

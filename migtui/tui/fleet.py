@@ -19,6 +19,10 @@ handled); the app redraws at most every ``MIN_GAP`` seconds (and every ``AGE_EVE
 age column), builds rows only for the targets whose state changed, and the
 :class:`~migtui.tui.widgets.rowtable.RowTable` repaints only the rows whose text or place changed.
 Everything a target says is rendered through :mod:`migtui.safetext`.
+
+With finders (``--selector``), a line under the summary says per finder what it found and left out,
+or why its last list failed (the rows of its last good list stay); they list on their own threads and
+the line is redrawn every second from their last result.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from textual.screen import ModalScreen
 from textual.message import Message
 from textual.widgets import Footer, Input, Static
 
+from migtui.fleet.discovery import FleetDiscovery, finder_line
 from migtui.fleet.metrics import MetricsError, parse_panels
 from migtui.fleet.poller import FetchError, FleetPoller, TargetState
 from migtui.fleet.rows import COLUMNS, SORT_KEYS, Row, arrange, row_of
@@ -137,6 +142,7 @@ class FleetApp(App[None]):
     ]
     DEFAULT_CSS = """
     #fleet-summary { height: 1; padding: 0 1; background: $boost; }
+    #fleet-finders { height: auto; max-height: 4; padding: 0 1; }
     #fleet-filter-input { dock: bottom; display: none; }
     #fleet-filter-input.shown { display: block; }
     #fleet-table { height: 1fr; }
@@ -146,9 +152,10 @@ class FleetApp(App[None]):
     AGE_EVERY = 5.0
     """The age column moves with the clock: every row is rebuilt this often even without news."""
 
-    def __init__(self, poller: FleetPoller, *, own_poller: bool = True) -> None:
+    def __init__(self, poller: FleetPoller, *, own_poller: bool = True,
+                 discovery: FleetDiscovery | None = None) -> None:
         super().__init__()
-        self.poller, self.own_poller = poller, own_poller
+        self.poller, self.own_poller, self.discovery = poller, own_poller, discovery
         self.sort_key, self.reverse, self.filter_text, self.problems_only = "verdict", False, "", False
         self._states: dict[str, TargetState] = {}
         self._rows: dict[str, tuple[TargetState, Row, TableRow]] = {}
@@ -158,6 +165,8 @@ class FleetApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="fleet-summary")
+        if self.discovery is not None:
+            yield Static(id="fleet-finders")
         yield RowTable(COLUMNS, id="fleet-table")
         yield Input(placeholder="filter: text in any cell (enter keeps it, esc clears)", id="fleet-filter-input")
         yield Footer()
@@ -167,13 +176,20 @@ class FleetApp(App[None]):
         self.poller.on_round = lambda _poller, _took: self.post_message(FleetRoundEnded())
         if self.own_poller:
             self.poller.start()
+            if self.discovery is not None:
+                self.discovery.start()
         self.set_interval(self.AGE_EVERY, self._age_tick)
+        if self.discovery is not None:
+            self.set_interval(1.0, self.draw_finders)
+            self.draw_finders()
         self.redraw()
 
     def on_unmount(self) -> None:
         self.poller.on_change = self.poller.on_round = None
         if self.own_poller:
             self.poller.stop(wait=0)  # a daemon thread: exit never waits on a target
+            if self.discovery is not None:
+                self.discovery.stop()  # daemon threads too: exit never waits on the API server
 
     # ------------------------------------------------------------------ drawing
     def _poller_changed(self) -> None:
@@ -224,6 +240,17 @@ class FleetApp(App[None]):
         self._rows = fresh
         rows = [r for _, r, _ in fresh.values()]
         return arrange(rows, self.sort_key, self.reverse, self.filter_text, self.problems_only)
+
+    def draw_finders(self) -> None:
+        """One line per finder, from its last result (the ages move, so every second: a few lines)."""
+        if self.discovery is None:
+            return
+        from rich.text import Text
+
+        now = time.time()
+        lines = [rich(finder_line(st, now), "red" if st.error else "dim", width=400)
+                 for st in self.discovery.snapshot()[1]]
+        self.query_one("#fleet-finders", Static).update(Text("\n").join(lines))
 
     def redraw(self) -> None:
         rows = self.visible_rows()
@@ -277,11 +304,12 @@ class FleetApp(App[None]):
             self.push_screen(FleetDetailScreen(state, self.poller))
 
     def action_help(self) -> None:
-        notes = ("Rows: one per target of --targets; an unreachable watch shows its error in the phase column "
+        notes = ("Rows: one per target of --targets and per watch pod that --selector finds (the line under the "
+                 "summary says what each finder found, or why its last list failed); an unreachable watch shows its error in the phase column "
                  "and its last known values with their age. Sort order for verdict: unreachable, rollback, pause, "
                  "warn, inconclusive, then ok.")
         self.push_screen(HelpScreen([b for b in self.BINDINGS if isinstance(b, Binding)], notes))
 
 
-def run_fleet(poller: FleetPoller) -> None:
-    FleetApp(poller).run()
+def run_fleet(poller: FleetPoller, discovery: FleetDiscovery | None = None) -> None:
+    FleetApp(poller, discovery=discovery).run()

@@ -2,7 +2,8 @@
 Argo Rollouts) over the official ``kubernetes`` client.
 
 Source type ``kubernetes``; action types ``k8s_deployment`` and ``argo_rollout`` (pause, resume,
-rollback) and ``k8s_bluegreen`` (rollback: switch a Service's colour selector back). The client (slow to import) is imported only when one of them is built.
+rollback) and ``k8s_bluegreen`` (rollback: switch a Service's colour selector back); fleet discovery
+``kubernetes`` (``migtui fleet watch --selector``: the watch pods a label selector picks). The client (slow to import) is imported only when one of them is built.
 """
 
 from __future__ import annotations
@@ -71,3 +72,16 @@ def migtui_action_types(register: Any) -> None:
     register("k8s_bluegreen", _bluegreen_action, verbs=("rollback",),
              schema=_action_schema("BLUEGREEN_SCHEMA"),
              doc="Blue-green rollback: switch a Service's colour selector back (strategic merge patch).")
+
+
+def _fleet_finder(options: Any, path: str) -> Any:
+    from migtui_kubernetes.fleet import factory
+
+    return factory(options, path)
+
+
+@hookimpl
+def migtui_fleet_discovery(register: Any) -> None:
+    register("kubernetes", _fleet_finder,
+             doc="The watch pods a label selector picks (list pods; the database from the pod's "
+                 "migtui.dev/database label).")

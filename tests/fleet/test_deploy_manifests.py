@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import copy
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,8 @@ from migtui.config import load_config
 from migtui.http.metrics import OWN
 
 DEPLOY = Path(__file__).parents[2] / "deploy"
-MODELS = {"ConfigMap": "V1ConfigMap", "Secret": "V1Secret", "Job": "V1Job", "Service": "V1Service"}
+MODELS = {"ConfigMap": "V1ConfigMap", "Secret": "V1Secret", "Job": "V1Job", "Service": "V1Service",
+          "ServiceAccount": "V1ServiceAccount", "Role": "V1Role", "RoleBinding": "V1RoleBinding"}
 SCHEMAS: dict[str, Any] = {
     "PodMonitor": {"spec": {"selector": "V1LabelSelector", "namespaceSelector": dict, "jobLabel": str,
                             "podMetricsEndpoints": [{"port": str, "path": str, "interval": str, "scrapeTimeout": str,
@@ -33,7 +36,7 @@ SCHEMAS: dict[str, Any] = {
                 "method": str}}}]}},
 }
 KUSTOMIZATION = {"apiVersion": str, "kind": str, "resources": [str], "nameSuffix": str, "namePrefix": str,
-                 "namespace": str, "patches": [{"path": str}], "labels": [{"pairs": dict, "includeSelectors": bool}],
+                 "namespace": str, "patches": [{"path": str}], "labels": [{"pairs": dict, "includeSelectors": bool, "includeTemplates": bool}],
                  "secretGenerator": [{"name": str, "behavior": str, "envs": [str], "options": dict}],
                  "configMapGenerator": [{"name": str, "behavior": str, "files": [str], "options": dict}]}
 
@@ -150,3 +153,49 @@ def test_what_the_manifests_name_exists(monkeypatch: pytest.MonkeyPatch, tmp_pat
     monkeypatch.setenv("MIGTUI_DSN", "postgresql://monitor@127.0.0.1:5432/postgres")
     cfg = load_config(config)
     assert [t.name for t in cfg["triggers"]] == ["lock-queue", "replica-lag"]
+
+
+def documented_selector() -> str:
+    return re.search(r"--selector (app\S+)", (DEPLOY.parent / "docs" / "fleet.md").read_text()).group(1)
+
+
+def test_the_fleet_view_finds_the_watch_pods_and_may_list_them() -> None:
+    """What ``migtui fleet watch --selector`` (docs/fleet.md) relies on: the documented selector picks
+    the Job's pods, its default port name is theirs, every overlay puts the database label on the pods,
+    and the Role of deploy/kubernetes/fleet grants every call the finder makes, to its ServiceAccount."""
+    from migtui_kubernetes.fleet import DATABASE_KEY, RBAC, SCHEMA
+
+    from tests.servers.k8s_api import label_match
+
+    docs = {(doc["kind"], doc["metadata"]["name"] if "metadata" in doc else str(path.parent.relative_to(DEPLOY))): doc
+            for path, doc in manifests() if "overlays" not in path.parts or doc["kind"] == "Kustomization"}
+    pod = docs[("Job", "migtui-watch")]["spec"]["template"]
+    assert label_match(documented_selector(), pod["metadata"]["labels"]), documented_selector()
+    assert SCHEMA.fields["port"].default in [p["name"] for c in pod["spec"]["containers"] for p in c["ports"]]
+    overlays = [doc for (kind, where), doc in docs.items() if kind == "Kustomization" and where.startswith("kubernetes/overlays/")]
+    assert overlays
+    for overlay in overlays:
+        assert any(DATABASE_KEY in group["pairs"] and group.get("includeTemplates") for group in overlay["labels"]), overlay
+    role, binding = docs[("Role", "migtui-fleet")], docs[("RoleBinding", "migtui-fleet")]
+    for verb, resource, group in RBAC:
+        assert any(verb in rule["verbs"] and resource in rule["resources"] and group in rule["apiGroups"]
+                   for rule in role["rules"]), (verb, resource, group)
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "migtui-fleet"}
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": docs[("ServiceAccount", "migtui-fleet")]["metadata"]["name"]}]
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+@pytest.mark.parametrize("overlay", sorted((DEPLOY / "kubernetes" / "overlays").iterdir()), ids=lambda p: p.name)
+def test_an_overlay_built_by_kustomize_labels_its_pods_with_the_database(overlay: Path) -> None:
+    """``kubectl kustomize`` (offline): the overlay's Job pods carry the database label the fleet
+    view names rows by, and the documented selector picks them."""
+    from migtui_kubernetes.fleet import DATABASE_KEY
+
+    from tests.servers.k8s_api import label_match
+
+    out = subprocess.run(["kubectl", "kustomize", str(overlay)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    (job,) = [d for d in yaml.safe_load_all(out.stdout) if d and d["kind"] == "Job"]
+    labels = job["spec"]["template"]["metadata"]["labels"]
+    assert labels.get(DATABASE_KEY) == overlay.name
+    assert label_match(documented_selector(), labels)

@@ -8,6 +8,11 @@ content type (JSON patch, JSON merge patch, strategic merge patch - refused with
 resources, as the real server does), and records every PATCH (path, Content-Type, parsed body) in
 ``api.patches``. ``api.forbid("patch", "deployments")`` makes it answer 403 with the API server's
 Status body. ``api.kubeconfig(tmp_path)`` writes a kubeconfig pointing at it.
+
+For the fleet view: :func:`watch_pod` is a migtui watch pod (labels and port as deploy/kubernetes
+sets them) whose IP and port are a real ``/status`` server on 127.0.0.1; ``api.delete`` removes an
+object, ``api.stalled(True)`` makes every request wait (until ``stalled(False)``, at most 30 s), as an
+API server that stopped answering.
 """
 
 from __future__ import annotations
@@ -203,6 +208,9 @@ class FakeKubeAPI(LoopbackServer):
         self.user = "system:serviceaccount:shop:migtui"
         self._rv = 1000
         self._state_lock = threading.Lock()
+        self.stall = threading.Event()
+        self._unstalled = threading.Event()
+        self._unstalled.set()
         super().__init__(self._handle)
 
     # -- setup
@@ -213,6 +221,20 @@ class FakeKubeAPI(LoopbackServer):
             self._rv += 1
             meta.setdefault("resourceVersion", str(self._rv))
             self.objects[(obj["kind"], meta.get("namespace", "default"), meta["name"])] = obj
+
+    def delete(self, kind: str, name: str, namespace: str = "shop") -> None:
+        with self._state_lock:
+            self._rv += 1
+            del self.objects[(kind, namespace, name)]
+
+    def stalled(self, on: bool) -> None:
+        """While on, every request waits (up to 30 s) before it is answered."""
+        if on:
+            self._unstalled.clear()
+            self.stall.set()
+        else:
+            self.stall.clear()
+            self._unstalled.set()
 
     def get(self, kind: str, name: str, namespace: str = "shop") -> dict[str, Any]:
         return self.objects[(kind, namespace, name)]
@@ -241,6 +263,8 @@ class FakeKubeAPI(LoopbackServer):
     # -- serving
 
     def _handle(self, req: Request) -> Response:
+        if self.stall.is_set():
+            self._unstalled.wait(30)
         if req.headers.get("authorization") != f"Bearer {self.token}":
             return status(401, "Unauthorized", "Unauthorized")
         if req.path in self.raw:
@@ -498,3 +522,28 @@ def rollout(name: str, *, ns: str = "shop", step: int = 1, weight: int | None = 
             "metadata": {"name": name, "namespace": ns, "uid": f"uid-ro-{name}", "generation": 3,
                          "annotations": {"rollout.argoproj.io/revision": "3"}},
             "spec": spec, "status": status_}
+
+
+def watch_pod(name: str, database: str | None, port: int, *, ns: str = "shop", phase: str = "Running",
+              ip: str | None = "127.0.0.1", deleting: bool = False, port_name: str = "http") -> dict[str, Any]:
+    """A pod of deploy/kubernetes's watch Job (its labels, its named port) at ``ip:port``."""
+    labels = {"app.kubernetes.io/name": "migtui", "app.kubernetes.io/component": "migration-watch",
+              "batch.kubernetes.io/job-name": f"migtui-watch-{database or name}"}
+    if database:
+        labels["migtui.dev/database"] = database
+    meta: dict[str, Any] = {"name": name, "namespace": ns, "uid": f"uid-pod-{name}", "labels": labels,
+                            "creationTimestamp": "2026-11-21T07:30:00Z"}
+    if deleting:
+        meta["deletionTimestamp"] = "2026-11-21T08:00:00Z"
+        meta["deletionGracePeriodSeconds"] = 30
+    status_: dict[str, Any] = {"phase": phase, "startTime": "2026-11-21T07:30:00Z"}
+    if ip and phase == "Running":
+        status_["podIP"] = ip
+        status_["podIPs"] = [{"ip": ip}]
+    return {
+        "kind": "Pod", "apiVersion": "v1", "metadata": meta,
+        "spec": {"restartPolicy": "Never", "containers": [{
+            "name": "migtui", "image": "ghcr.io/example/migtui:0.1.0",
+            "ports": [{"name": port_name, "containerPort": port, "protocol": "TCP"}]}]},
+        "status": status_,
+    }
