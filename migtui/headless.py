@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import IO
 
 from migtui.engine import Engine, EngineUpdate, Frame
-from migtui.model import Level
+from migtui.model import Level, fmt_elapsed
 from migtui.safetext import json_text, visible
 
 _LEVEL_MARK = {Level.INFO: " ", Level.WARN: "!", Level.ERROR: "E", Level.PAUSE: "P", Level.ROLLBACK: "R"}
@@ -54,7 +54,7 @@ class HeadlessPrinter:
         f: Frame = update.frame if update.frame is not None else self.engine.frame
         t = datetime.fromtimestamp(update.now).strftime("%H:%M:%S")
         elapsed = update.now - f.started_at
-        parts = [f"{t}   [{update.phase.value}] {f.name} +{_fmt_elapsed(elapsed)} tick {update.tick}"]
+        parts = [f"{t}   [{update.phase.value}] {f.name} +{fmt_elapsed(elapsed)} tick {update.tick}"]
         for st in f.sources.values():
             mark = {"ok": "ok", "starting": "..", "stale": "stale", "error": "ERR", "quarantined": "QUAR"}.get(st.state, st.state)
             parts.append(f"{st.name} {mark}")
@@ -65,7 +65,7 @@ class HeadlessPrinter:
         throttle = f.throttle or {}
         if throttle.get("throttled"):
             since = throttle.get("since") or update.now
-            parts.append(f"THROTTLED {_fmt_elapsed(update.now - since)}: {throttle.get('reason', '')}")
+            parts.append(f"THROTTLED {fmt_elapsed(update.now - since)}: {throttle.get('reason', '')}")
         if f.store_path is not None and not f.store_ok:
             parts.append("store: NOT WRITING")
         return " | ".join(parts)
@@ -89,8 +89,3 @@ def summarize(frame: Frame) -> str:
     return " ".join(bits)
 
 
-def _fmt_elapsed(seconds: float) -> str:
-    seconds = int(max(0, seconds))
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

@@ -73,6 +73,29 @@ def fmt_age(seconds: float | None) -> str:
     return f"{s // 3600}h{(s % 3600) // 60:02d}m"
 
 
+def fmt_elapsed(seconds: float | None) -> str:
+    """Time since a start, as a clock: ``0:03:16``, ``12:00:05`` (the cockpit header, the headless
+    status line, the reports' "at" times); ``–`` when unknown."""
+    if seconds is None or math.isnan(seconds):
+        return "–"
+    s = int(max(0, seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def as_number(value: Any, *, finite: bool = False) -> float | None:
+    """``value`` as a float (numbers, ``Decimal``, numeric text), or None for None, a bool, NaN or
+    anything that is not a number; with ``finite``, for an infinity too."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    if math.isnan(f) or (finite and math.isinf(f)):
+        return None
+    return f
+
+
 @dataclass(frozen=True, slots=True)
 class Sample:
     """One measurement: a dotted metric name, small string labels, a float value (NaN allowed)."""

@@ -8,10 +8,10 @@ few numbers a fleet needs at a glance (``progress``, ``lock_waits``, ``lag_secon
 
 from __future__ import annotations
 
-import math
 import os
 from typing import Any, Callable
 
+from migtui.model import as_number
 from migtui.redact import redact_obj
 
 VERDICTS = ("ok", "warn", "pause", "rollback", "inconclusive")
@@ -41,8 +41,7 @@ def verdict(frame: Any) -> str:
 
 
 def _number(frame: Any, metric: str) -> float | None:
-    value = frame.value(metric)
-    return None if math.isnan(value) else value
+    return as_number(frame.value(metric))
 
 
 def status_document(frame: Any, describe_actions: Callable[[str], list[str]]) -> dict[str, Any]:

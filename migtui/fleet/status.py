@@ -9,9 +9,10 @@ action}]``, ``sources: [{name, state, last_error}]``, ``verdict``, ``lock_waits`
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Mapping
+
+from migtui.model import as_number
 
 VERDICTS = ("ok", "warn", "pause", "rollback", "inconclusive")
 VERDICT_RANK = {"rollback": 5, "pause": 4, "warn": 3, "inconclusive": 2, "ok": 0}
@@ -48,9 +49,8 @@ class Status:
 
 
 def _num(v: Any) -> float | None:
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        return None
-    return float(v) if math.isfinite(v) else None
+    """A number in the JSON (text that looks like one is not taken as one)."""
+    return None if isinstance(v, str) else as_number(v, finite=True)
 
 
 def _str(v: Any) -> str | None:

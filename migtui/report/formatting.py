@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from migtui.model import fmt_elapsed
+
 
 def fmt_value(v: float | None) -> str:
     if v is None:
@@ -57,14 +59,6 @@ def fmt_metric(v: float | None, unit: str = "") -> str:
     if unit == "%":  # the ends of a ratio read as 0% and 100%, the rest with one decimal
         return f"{v * 100:.0f}%" if v in (0.0, 1.0) else f"{v * 100:.1f}%"
     return fmt_value(v) + (f" {unit}" if unit else "")
-
-
-def fmt_elapsed(seconds: float | None) -> str:
-    """Time since the run started, as HH:MM:SS."""
-    if seconds is None:
-        return "–"
-    s = max(0, int(round(seconds)))
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
 def verdict_text(s: dict[str, Any]) -> str:

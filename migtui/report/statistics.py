@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import Any, Sequence
+
+from migtui.model import as_number
 
 MIN_SAMPLES = 10
 ALPHA = 0.05
 
 
-def _f(v: Any) -> float | None:
-    if v is None:
-        return None
-    v = float(v)
-    return v if math.isfinite(v) else None
+_STAT_NAMES = ("mean", "stddev", "min", "p50", "p95", "max", "last")
+"""The statistics of a phase, in the order the queries select them."""
+
+
+def _finite(names: Sequence[str], values: Sequence[Any]) -> dict[str, float | None]:
+    return {name: as_number(v, finite=True) for name, v in zip(names, values, strict=True)}
 
 
 def _norm_sf(z: float) -> float:
@@ -114,19 +117,17 @@ def series_statistics(con: Any, run_id: str, base_run: str, n_samples: int) -> l
     series_rows = con.execute("SELECT series_id, source, metric, CAST(labels AS VARCHAR) FROM series WHERE run_id = ? "
                               "ORDER BY metric, source, labels", [run_id]).fetchall()
     stats: dict[int, dict[str, Any]] = {}
-    for sid, phase, n, mean, sd, mn, p50, p95, mx, last in con.execute(_STATS_SQL, [run_id]).fetchall():
-        stats.setdefault(sid, {})[phase] = {"n": int(n), "mean": _f(mean), "stddev": _f(sd), "min": _f(mn),
-                                            "p50": _f(p50), "p95": _f(p95), "max": _f(mx), "last": _f(last)}
+    for sid, phase, n, *values in con.execute(_STATS_SQL, [run_id]).fetchall():
+        stats.setdefault(sid, {})[phase] = {"n": int(n), **_finite(_STAT_NAMES, values)}
     base_stats: dict[str, dict[str, Any]] = {}
     if base_run != run_id:
-        for source, metric, labels, n, mean, sd, mn, p50, p95, mx in con.execute(
+        for source, metric, labels, n, *values in con.execute(
                 "SELECT r.source, r.metric, CAST(r.labels AS VARCHAR), count(s.value), avg(s.value), "
                 "stddev_samp(s.value), min(s.value), quantile_cont(s.value, 0.5), quantile_cont(s.value, 0.95), "
                 "max(s.value) FROM samples s JOIN series r ON r.run_id = s.run_id AND r.series_id = s.series_id "
                 "WHERE s.run_id = ? AND s.phase = 'baseline' AND isfinite(s.value) GROUP BY ALL", [base_run]).fetchall():
-            base_stats[_series_key(source, metric, labels)] = {
-                "n": int(n), "mean": _f(mean), "stddev": _f(sd), "min": _f(mn), "p50": _f(p50), "p95": _f(p95),
-                "max": _f(mx), "last": None}
+            base_stats[_series_key(source, metric, labels)] = {"n": int(n), **_finite(_STAT_NAMES[:-1], values),
+                                                               "last": None}
     medians: dict[int, dict[str, float | None]] = {}
     key_to_sid = {_series_key(src, met, lab): sid for sid, src, met, lab in series_rows}
     for sid, st in stats.items():

@@ -8,8 +8,9 @@ import math
 from datetime import datetime
 from typing import Any
 
+from migtui.model import fmt_elapsed
 from migtui.report.checklist import fired
-from migtui.report.formatting import fmt_duration, fmt_elapsed, fmt_metric, time_of_day, verdict_text
+from migtui.report.formatting import fmt_duration, fmt_metric, time_of_day, verdict_text
 
 OUTCOMES = ("ok", "degraded", "rolled back", "failed")
 

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 from rich.text import Text
 
-from migtui.model import fmt_age
+from migtui.model import as_number, fmt_age, fmt_elapsed
 
 STATE_STYLE = {
     "ok": "green",
@@ -32,17 +32,6 @@ the state word is always printed next to them."""
 SPARK = "▁▂▃▄▅▆▇█"
 
 
-def as_number(value: Any) -> float | None:
-    """A finite-or-infinite float, or None for None, a bool, NaN or anything that is not a number."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
-
-
 def fmt_left(seconds: float | None) -> str:
     """Time left, coarse so it changes rarely: ``42s``, ``15m`` (rounded up), ``1h05m``."""
     if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
@@ -53,13 +42,6 @@ def fmt_left(seconds: float | None) -> str:
     if s < 3600:
         return f"{math.ceil(s / 60)}m"
     return f"{s // 3600}h{(s % 3600) // 60:02d}m"
-
-
-def fmt_elapsed(seconds: float) -> str:
-    s = int(max(0, seconds))
-    h, rem = divmod(s, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}"
 
 
 def _si(v: float, base: float, units: Sequence[str]) -> str:
