@@ -111,6 +111,17 @@ CONFIG_SCHEMA = Schema(
             "window": Field("duration", default=DEFAULT_WINDOW,
                             doc="The worst window of a phase, compared with the baseline's p99 so a short "
                                 "burst is caught (default 1m)."),
+            "slower_by": Field("number", minimum=0,
+                               doc="Queries that got slower: a statement is listed when its mean time grew by more "
+                                   "than this fraction between the baseline and post (default 0.1 = 10%) ..."),
+            "slower_min_ms": Field("number", minimum=0,
+                                   doc="... and by at least this many milliseconds (default 0.1: a 1 µs -> 2 µs change "
+                                       "is not slower) ..."),
+            "slower_min_calls": Field("int", minimum=1,
+                                      doc="... with at least this many calls in the baseline and in post (default 10)."),
+            "unused_index_after": Field("duration", minimum=0,
+                                        doc="A new index without a single scan after existing this long in post "
+                                            "is flagged unused (default 5m)."),
             "metrics": Field("dict", items=Schema({
                 "kind": Field("str", choices=METRIC_KINDS, default="health",
                               doc="health (judged against the baseline), progress, state or counter (timelines)."),

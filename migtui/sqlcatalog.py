@@ -30,6 +30,8 @@ Header keys (``-- key: value`` lines before the statement):
 ``ratios`` (optional): ``out = num / den1 + den2`` over the deltas of counters.
 ``cost`` (optional): ``cheap`` (the default: a look at sessions, locks or counters), ``moderate``
     (a catalog scan) or ``expensive`` (per table or per index); see the postgres source's poll budget.
+``at_phase_start`` (optional): ``yes`` runs the query on the first poll of every phase (the run's
+    first included) besides its interval, for what the report compares between phases.
 ``panel``, ``render``, ``title``, ``columns``, ``show`` (optional): what the cockpit shows about
     the query (:mod:`migtui.sqlpanel`).
 ``kinds`` (optional, repeatable): what kind each metric is for reports (:mod:`migtui.sqlkinds`).
@@ -58,7 +60,8 @@ TAG = "/* migtui */"
 KINDS = ("metrics", "table")
 COSTS = ("cheap", "moderate", "expensive")
 REQUIRED = ("name", "description", "kind", "min_version", "interval", "timeout", "privileges")
-KNOWN = (set(REQUIRED) | {"extension", "params", "rates", "ratios", "labels", "source", "changes", "cost", "locks"}
+KNOWN = (set(REQUIRED) | {"extension", "params", "rates", "ratios", "labels", "source", "changes", "cost", "locks",
+                          "at_phase_start"}
          | set(PANEL_KEYS) | {KINDS_KEY})
 
 _HEADER_LINE = re.compile(r"^--\s*(?P<key>[a-z_]+)\s*:\s*(?P<value>.*?)\s*$")
@@ -117,6 +120,8 @@ class Query:
     cost: str = "cheap"
     kinds: tuple[MetricSpec, ...] = ()
     """What kind each of its metrics is (``-- kinds:`` lines and ``show ... kind=``; :mod:`migtui.sqlkinds`)."""
+    at_phase_start: bool = False
+    """Also run on the first poll of every phase (header ``at_phase_start: yes``)."""
 
     @property
     def min_version(self) -> int:
@@ -221,6 +226,9 @@ def parse_file(path: Path) -> tuple[dict[str, str], Variant, str | None]:
                            f"{m.group('name')!r}")
     if header.get("cost", "cheap") not in COSTS:
         raise CatalogError(f"{path}:{line_of('cost')}: cost must be {', '.join(COSTS)}, got {header['cost']!r}")
+    if header.get("at_phase_start", "no") not in ("yes", "no"):
+        raise CatalogError(f"{path}:{line_of('at_phase_start')}: at_phase_start must be yes or no, "
+                           f"got {header['at_phase_start']!r}")
     if header["kind"] not in KINDS:
         raise CatalogError(f"{path}:{line_of('kind')}: kind must be metrics or table, got {header['kind']!r}")
     try:
@@ -365,7 +373,7 @@ class Catalog:
                 params=_parse_params(header.get("params", ""), variant.path, 1),
                 rates=rates, ratios=ratios,
                 extension=ext_name, ext_min=ext_min, origin=origin, variants=[variant], display=display,
-                cost=header.get("cost", "cheap"), kinds=kinds)
+                cost=header.get("cost", "cheap"), kinds=kinds, at_phase_start=header.get("at_phase_start") == "yes")
         for header, variant in variants:
             query = self.queries.get(header["name"])
             if query is None or query.origin != origin:

@@ -16,6 +16,10 @@ The package, imports pointing down the list:
 - :mod:`~migtui.report.health`: each series' kind (:mod:`migtui.metrickinds`), verdicts or timeline.
 - :mod:`~migtui.report.verdicts`: Hodges-Lehmann shift, worst window, the verdict rules, timelines.
 - :mod:`~migtui.report.statistics`: per-phase statistics and Mann-Whitney rank sums in DuckDB.
+- :mod:`~migtui.report.statements_view`: the sections below as HTML and Markdown.
+- :mod:`~migtui.report.statements`: queries that got slower (the application's, the migration's,
+  migtui's own cost) from the pg_stat_statements snapshots; :mod:`~migtui.report.indexes`: new and
+  dropped indexes.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from migtui.errors import StoreError
 from migtui.redact import redact, redact_obj
 from migtui.report.checklist import post_migration_checklist
 from migtui.report.health import judge_series
+from migtui.report.indexes import index_changes
 from migtui.report.statements import slower_queries
 from migtui.report.statistics import ALPHA, MIN_SAMPLES, series_statistics
 from migtui.report.summary import outcome, what_ran, worst_moment
@@ -124,5 +125,6 @@ def build_report(con: Any, run_id: str = "latest", settle: Any = None) -> dict[s
     report["outcome"] = outcome(report)
     report["what_ran"] = what_ran(report)
     report["worst_moment"] = worst_moment(con, report)
-    report["statements"] = slower_queries(con, run_id)
+    report["statements"] = slower_queries(con, run_id, report["run"]["config"])
+    report["indexes"] = index_changes(con, run_id, report["run"]["config"])
     return report

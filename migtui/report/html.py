@@ -14,7 +14,8 @@ from migtui.report.formatting import (ended_unknown, fmt_duration, fmt_metric, f
                                       timeline_text, verdict_text)
 from migtui.report.lint import lint_html
 from migtui.report.statistics import ALPHA, MIN_SAMPLES
-from migtui.report.summary import STATEMENT_COLUMNS, statement_rows, what_ran_text, worst_text
+from migtui.report.statements_view import statements_html
+from migtui.report.summary import what_ran_text, worst_text
 
 
 _CSS = """
@@ -33,7 +34,8 @@ svg{display:block;max-width:100%;height:auto}
 .outcome{font-size:18px;padding:8px 12px;border-radius:4px;margin:10px 0 4px;border:1px solid}
 .outcome.ok{background:#e6f4ea;border-color:#1e7b34} .outcome.degraded{background:#fff4e0;border-color:#9a6700}
 .outcome.failed,.outcome.rolled{background:#fde8e6;border-color:#b42318} .outcome ul{font-size:13.5px;margin:4px 0 0 0}
-.worse{color:#b42318;font-weight:600} .better{color:#1e5fa8}
+.worse{color:#b42318;font-weight:600} h3{font-size:14px;margin:14px 0 4px}
+code.sql{font-family:Menlo,Consolas,monospace;font-size:11.5px;white-space:pre-wrap;overflow-wrap:anywhere} .better{color:#1e5fa8}
 @media print{body{margin:0;max-width:none;font-size:10.5pt} h2{break-after:avoid} tr{break-inside:avoid}
   a{color:inherit;text-decoration:none}}
 @page{size:A4;margin:12mm}
@@ -94,13 +96,7 @@ def render_html(report: dict[str, Any], charts: dict[int, list[tuple[float, floa
     out.append("</table>")
     out.append(lint_html(report, _e))
     _verdicts_html(out, report)
-    rows, notes = statement_rows(report)
-    out.append("<h2>Queries that got slower</h2>")
-    if rows:
-        out.append("<table><tr>" + "".join(f"<th>{c}</th>" for c in STATEMENT_COLUMNS) + "</tr>"
-                   + "".join("<tr>" + "".join(f'<td class="num">{_e(c)}</td>' for c in r) + "</tr>" for r in rows)
-                   + "</table>")
-    out += [f'<p class="meta">{_e(n)}</p>' for n in notes]
+    out.append(statements_html(report, _e))
     # phases
     out.append("<h2>Phases</h2><table><tr><th>Phase</th><th>Start (UTC)</th><th>End</th><th>Duration</th>"
                "<th>Started by</th><th>Why</th></tr>")

@@ -12,7 +12,8 @@ from migtui import safetext
 from migtui.redact import redact
 from migtui.report.formatting import ended_unknown, fmt_duration, labels_text, time_of_day, timeline_text, verdict_text
 from migtui.report.lint import lint_markdown
-from migtui.report.summary import STATEMENT_COLUMNS, statement_rows, what_ran_text, worst_text
+from migtui.report.statements_view import statements_markdown
+from migtui.report.summary import what_ran_text, worst_text
 
 MAX_ROWS = 15
 
@@ -81,12 +82,7 @@ def render_markdown(report: dict[str, Any]) -> str:
             lines.append(f"\n{len(health) - MAX_ROWS} more in the HTML and JSON reports.")
     else:
         lines.append("No metric is declared a health metric (see the kinds in docs/reports.md).")
-    rows, notes = statement_rows(report, 5)
-    lines += ["", "## Queries that got slower", ""]
-    if rows:
-        lines += ["| " + " | ".join(STATEMENT_COLUMNS) + " |", "|" + "---|" * len(STATEMENT_COLUMNS)]
-        lines += ["| " + " | ".join(_md(c) for c in r) + " |" for r in rows] + [""]
-    lines += [_md(n) for n in notes]
+    lines += statements_markdown(report, _md)
     other = [s for s in report["series"] if s.get("kind") in ("progress", "state") and (s.get("timeline") or {}).get("changes")]
     if other:
         lines += ["", "## Progress and state", "", "| Metric | Kind | Timeline |", "|---|---|---|"]

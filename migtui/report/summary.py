@@ -158,26 +158,3 @@ def worst_text(report: dict[str, Any]) -> tuple[str, str]:
              f"{fmt_elapsed(p['at'])}") if p else "",
             f"Longest lock wait: {lw['seconds']:g} s at {fmt_elapsed(lw['at'])}; the blocking tree as stored:"
             if lw else "")
-
-
-STATEMENT_COLUMNS = ("queryid", "user", "calls before", "calls after", "mean before", "mean after", "change",
-                     "share of post time")
-
-
-def statement_rows(report: dict[str, Any], limit: int = 10) -> tuple[list[list[str]], list[str]]:
-    """The slower statements as table rows of plain text, and the notes under the table."""
-    st = report["statements"]
-    if not st["available"]:
-        return [], [f"Not measured: {st['why']}."]
-    rows = [[str(e["queryid"]), str(e["username"] or ""), str(e["calls_before"]), str(e["calls_after"]),
-             f"{e['mean_before_ms']:.3g} ms", f"{e['mean_after_ms']:.3g} ms", f"+{e['change_ms']:.3g} ms",
-             f"{e['share_after'] * 100:.0f}%"] for e in st["slower"][:limit]]
-    notes = [] if rows else ["No statement got slower by more than 10% between the baseline and post."]
-    if st["new_after"]:
-        notes.append("Appeared only after the migration: " + ", ".join(
-            f"{e['queryid']} ({e['calls_after']} calls, {e['share_after'] * 100:.0f}% of post time)"
-            for e in st["new_after"][:5]))
-    if st["new_during_migration"]:
-        notes.append("First seen during the migration (the migration's own, kept apart): "
-                     + ", ".join(str(q) for q in st["new_during_migration"][:5]))
-    return rows, notes

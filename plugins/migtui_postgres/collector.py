@@ -22,8 +22,9 @@ from typing import Any, Iterator
 from migtui.api import (Catalog, Event, Field, Level, MetricSpec, PanelSpec, Query, Sample, Schema, SourceError,
                         TableSnapshot, Variant, catalog_panels, check_params, load_catalog, param_defaults, redact,
                         validate)
-from migtui_postgres.pgconn import close_quietly, describe_target, first_line
-from migtui_postgres.schedule import GUESS_MS, Cadence, Stagger, plan_poll
+from migtui_postgres.pgconn import close_quietly, describe_target, first_line, is_local
+from migtui_postgres.schedule import GUESS_MS, Cadence, Stagger, plan_poll, run_now
+from migtui_postgres.statement_text import TEXT, TOP, TextCapture
 
 OLDEST_SUPPORTED = 13
 
@@ -112,11 +113,13 @@ class PostgresCollector:
         self._connect_error = ""
         self._timeout_ms = 0
         self._stagger: Stagger | None = None
+        self._phase: Any = None
+        self._text = TextCapture()
         self.connected = False
         self.params = {k: v for k, v in opts["params"].items()}
         if opts["tables"] and "tables" not in self.params:
             self.params["tables"] = list(opts["tables"])
-        if not self.params.get("cpu_cores") and _local(self.dsn):
+        if not self.params.get("cpu_cores") and is_local(self.dsn):
             self.params["cpu_cores"] = os.cpu_count() or 0  # backends_per_core: this host is the server's
         unknown = [q for q in [*opts["include"], *opts["exclude"]] if q not in catalog.queries]
         if unknown:
@@ -229,7 +232,10 @@ class PostgresCollector:
         if self._stagger is None:
             self._stagger = Stagger(runnable)
         self._stagger.poll(now, self.interval)
-        for st in plan_poll(runnable, now, self.interval, float(self.opts["poll_budget"]) * 1000):
+        self._force_due(runnable, getattr(ctx, "phase", None), now)
+        planned = plan_poll(runnable, now, self.interval, float(self.opts["poll_budget"]) * 1000)
+        planned.sort(key=lambda st: st.query.name == TEXT)  # after statements_top: its new statements' text
+        for st in planned:
             st.cadence.ran(now, self.interval)
             try:
                 yield from self._run(st, now)
@@ -263,6 +269,15 @@ class PostgresCollector:
                                       f"{redact(first_line(exc))}") from None
                 yield from self._query_failed(st, redact(first_line(exc)))
 
+    def _force_due(self, runnable: list[QueryState], phase: Any, now: float) -> None:
+        """Due now besides their intervals: the ``at_phase_start`` queries on a phase's first poll,
+        and ``statements_text`` when statements wait for their text (see :mod:`~migtui_postgres.statement_text`)."""
+        started = phase != self._phase
+        self._phase = phase
+        for st in runnable:
+            if (started and st.query.at_phase_start) or (st.query.name == TEXT and self._text.urgent(now, st.interval)):
+                run_now(st, self._stagger, now)
+
     def _query_failed(self, st: QueryState, message: str) -> Iterator[Event]:
         first = not st.failing or message != st.last_error
         st.failing, st.last_error = True, message
@@ -273,6 +288,8 @@ class PostgresCollector:
     def params_for(self, query: Query) -> dict[str, Any]:
         values = param_defaults(query)
         values.update({k: v for k, v in self.params.items() if k in query.params})
+        if query.name == TEXT and "queryids" in query.params:
+            values["queryids"] = self._text.params(int(values.get("limit") or 500))
         return values
 
     def run_query(self, name: str) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -306,7 +323,12 @@ class PostgresCollector:
         cols, rows = self._execute(st)
         q = st.query
         if q.kind == "table":
-            yield TableSnapshot(now, self.name, q.name, cols, [tuple(_plain(v) for v in r) for r in rows])
+            plain = [tuple(_plain(v) for v in r) for r in rows]
+            if q.name == TOP:
+                self._text.saw(cols, plain)
+            elif q.name == TEXT:
+                plain = self._text.ran(now, cols, plain)
+            yield TableSnapshot(now, self.name, q.name, cols, plain)
             return
         if q.name.startswith("progress_"):
             # progress also feeds the panels' progress tables (pid, phase, relation, done/total)
@@ -395,14 +417,3 @@ def build(ctx: Any) -> PostgresCollector:
     params_node = ctx.options.get("params") if isinstance(ctx.options.get("params"), dict) else ctx.options
     opts["params"] = check_params(catalog.queries.values(), opts["params"], params_node, f"{ctx.path}.params")
     return PostgresCollector(ctx.name, opts, catalog, default_interval=ctx.config.interval)
-
-
-def _local(dsn: str) -> bool:
-    """Does ``dsn`` reach a server on this machine (a Unix socket or a loopback address)?"""
-    from psycopg.conninfo import conninfo_to_dict
-
-    try:
-        hosts = str(conninfo_to_dict(dsn).get("host") or os.environ.get("PGHOST") or "").split(",")
-    except Exception:  # noqa: BLE001 - a DSN psycopg cannot read is not a local one
-        return False
-    return all(h == "" or h.startswith("/") or h in ("localhost", "127.0.0.1", "::1") for h in hosts)

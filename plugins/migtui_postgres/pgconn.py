@@ -14,6 +14,7 @@ Errors become :class:`~migtui.errors.SourceError` with the password redacted.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -27,6 +28,21 @@ _SQL_PASSWORD = re.compile(r"(?i)(\bpassword\s+)('(?:[^']|'')*'|\S+)")
 def scrub_query(text: Any, limit: int = 120) -> str:
     """A query text as shown to people: ``PASSWORD '...'`` masked, known secrets redacted, cut."""
     return redact(_SQL_PASSWORD.sub(lambda m: m.group(1) + "'***'", str(text or "")))[:limit]
+
+
+_LITERAL = re.compile(
+    r"""(?P<keep>"(?:[^"]|"")*"|--[^\n]*|/\*.*?\*/)"""  # quoted identifiers and comments stay
+    r"""|(?P<dollar>\$(?P<tag>[A-Za-z_][A-Za-z0-9_]*|)\$.*?(?:\$(?P=tag)\$|\Z))"""  # $$...$$, $x$...$x$
+    r"""|(?P<estring>(?<![\w$])[eE]'(?:[^'\\]|\\.|'')*(?:'|\Z))"""  # E'...\'...'
+    r"""|(?P<plain>'(?:[^']|'')*(?:'|\Z))""",  # '...''...' (an unterminated one: cut text)
+    re.S)
+
+
+def mask_literals(sql: str) -> str:
+    """``sql`` with every string literal (plain, ``E''`` and dollar-quoted, also one cut off by the
+    text limit) replaced by ``'***'``; identifiers, comments and ``$1`` placeholders stay."""
+    return _LITERAL.sub(lambda m: m.group("keep") or "'***'", sql)
+
 
 _DSN_ONLY = Schema({"dsn": Field("str", default="", dsn=True)}, open=True)
 
@@ -117,3 +133,14 @@ def connect_action(dsn: str, *, statement_timeout: float = 30.0, lock_timeout: f
                                connect_timeout=max(1, int(connect_timeout)), options=options)
     except psycopg.Error as exc:
         raise SourceError(f"cannot connect to PostgreSQL ({describe_target(dsn)}): {redact(first_line(exc))}") from None
+
+
+def is_local(dsn: str) -> bool:
+    """Does ``dsn`` reach a server on this machine (a Unix socket or a loopback address)?"""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        hosts = str(conninfo_to_dict(dsn).get("host") or os.environ.get("PGHOST") or "").split(",")
+    except Exception:  # noqa: BLE001 - a DSN psycopg cannot read is not a local one
+        return False
+    return all(h == "" or h.startswith("/") or h in ("localhost", "127.0.0.1", "::1") for h in hosts)

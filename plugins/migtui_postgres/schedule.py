@@ -78,6 +78,14 @@ class Stagger:
             self.waiting.pop(0).cadence.next_due = now
 
 
+def run_now(job: Job, stagger: Stagger | None, now: float) -> None:
+    """Make ``job`` due at ``now`` besides its interval (a phase starts, a reader has work), also
+    when it still waits for its first run in ``stagger``."""
+    job.cadence.next_due = min(job.cadence.next_due, now)
+    if stagger is not None and job in stagger.waiting:
+        stagger.waiting.remove(job)
+
+
 def plan_poll(jobs: Iterable[Job], now: float, poll: float, budget_ms: float = 0.0) -> list[Job]:
     """The due jobs to run in this poll, in order: the cheap ones (what keeps the cockpit live), then
     the others most overdue first. With a budget (server milliseconds per poll, 0 = none), a

@@ -1,0 +1,49 @@
+"""The statement text a report stores: literals masked, secrets redacted, each statement asked for
+once; and the catalog header that runs a query at the start of each phase."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from migtui.errors import CatalogError
+from migtui.sqlcatalog import load_catalog
+from migtui_postgres.pgconn import mask_literals
+from migtui_postgres.statement_text import TextCapture
+
+
+@pytest.mark.parametrize("sql, masked", [
+    ("ALTER ROLE bob PASSWORD 'hunter2'", "ALTER ROLE bob PASSWORD '***'"),
+    ("SELECT 'it''s', E'a\\'b' FROM t WHERE k = $1", "SELECT '***', '***' FROM t WHERE k = $1"),
+    ("DO $$BEGIN RAISE NOTICE 'x'; END$$", "DO '***'"),
+    ("SELECT $body$ secret $body$, $1", "SELECT '***', $1"),
+    ('SELECT "col\'s" -- don\'t\nFROM t', 'SELECT "col\'s" -- don\'t\nFROM t'),
+    ("COPY t FROM PROGRAM 'curl https://x/?token=abc", "COPY t FROM PROGRAM '***'"),  # cut by text_chars
+])
+def test_literals_are_masked_and_the_rest_stays(sql: str, masked: str) -> None:
+    assert mask_literals(sql) == masked
+
+
+def test_each_statement_is_asked_for_once_and_its_text_is_cleaned() -> None:
+    cap = TextCapture()
+    cap.saw(["queryid", "calls"], [(1, 5), (2, 7), (None, 1)])
+    assert cap.urgent(100.0, 120.0) and cap.params(500) == [1, 2]
+    rows = cap.ran(100.0, ["queryid", "query"], [(1, "SELECT 'hunter2' /* token=abcdef123 */"), (2, "SELECT $1")])
+    assert rows == [(1, "SELECT '***' /* token=*** */"), (2, "SELECT $1")]  # literals masked, comments redacted
+    cap.saw(["queryid", "calls"], [(1, 6), (2, 8), (3, 1)])  # 2 was asked and 3 is new
+    assert cap.pending() == [3] and not cap.urgent(110.0, 120.0) and cap.urgent(130.0, 120.0)
+    assert cap.params(500) == [3]
+    cap.ran(130.0, ["queryid", "query"], [])  # the server no longer has it: not asked again
+    assert cap.pending() == [] and not cap.urgent(1000.0, 120.0)
+
+
+def test_at_phase_start_is_read_and_a_bad_value_names_the_line(tmp_path: Path) -> None:
+    assert load_catalog().get("statements_text").at_phase_start
+    assert load_catalog().get("index_inventory").at_phase_start
+    assert not load_catalog().get("statements_top").at_phase_start
+    (tmp_path / "q.sql").write_text("-- name: q\n-- description: d\n-- kind: table\n-- min_version: 13\n"
+                                    "-- interval: 1s\n-- timeout: 1s\n-- privileges: none\n-- at_phase_start: often\n"
+                                    "SELECT /* migtui */ 1\n")
+    with pytest.raises(CatalogError, match=r"q\.sql:8: at_phase_start must be yes or no, got 'often'"):
+        load_catalog([("test", tmp_path)])
