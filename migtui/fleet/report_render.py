@@ -1,5 +1,10 @@
 """The fleet report as Markdown, HTML or JSON. Every name read from the runs' files (databases, runs,
-triggers, actions, checks, metrics) is outside text and goes through :mod:`migtui.safetext`."""
+triggers, actions, checks, metrics) is outside text and goes through :mod:`migtui.safetext`.
+
+The HTML has charts (inline SVG from :mod:`migtui.report.charts`, no script, nothing fetched, the
+single-run report's stylesheet so it prints on A4): per database the duration with the throttled
+time inside it, and the p95 and error-rate changes against the baseline as dots, worst first, the
+outliers marked; at most ``CHART_ROWS`` databases each."""
 
 from __future__ import annotations
 
@@ -7,7 +12,11 @@ import math
 from typing import Any
 
 from migtui import safetext
+from migtui.report.charts import INNER_COLOR, ChartRow, svg_rows
+from migtui.report.html import CSS
 
+CHART_ROWS = 40
+"""Databases per chart at most (the worst by that chart's measure): 40 rows fill about half an A4 page."""
 COLUMNS = ("database", "run", "status", "duration", "phases", "worst lock wait", "p95 Δ", "error rate Δ",
            "triggers fired", "actions", "throttled", "checks", "outlier")
 
@@ -69,17 +78,62 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _pct(v: float) -> str:
+    return f"{v:+.0f}%" if abs(v) >= 10 else f"{v:+.1f}%"
+
+
+def _change(v: float) -> str:
+    return "0" if v == 0 else f"{v:+.3g}"
+
+
+def fleet_charts(report: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """``(title, caption, svg)`` of each chart that has data."""
+    rows, out = report["databases"], []
+
+    def caption(shown: int, total: int, what: str) -> str:
+        first = f"all {total} databases" if shown == total else f"the {shown} {what} of {total} databases"
+        return f"{first}, {what} first; ◆ outlier (far above the fleet's median)"
+
+    timed = sorted((r for r in rows if r["duration_seconds"] is not None),
+                   key=lambda r: (-r["duration_seconds"], -(r["throttled_seconds"] or 0), r["database"]))
+    if timed:
+        def marked(r: dict[str, Any]) -> bool:
+            return bool({"duration_seconds", "throttled_seconds"} & set(r["outliers"]))
+
+        # the outliers (a long throttle in a run of usual length) and then the longest
+        keep = {id(r) for r in ([r for r in timed if marked(r)] + [r for r in timed if not marked(r)])[:CHART_ROWS]}
+        shown = [r for r in timed if id(r) in keep]
+        items = [ChartRow(r["database"], r["duration_seconds"], r["throttled_seconds"] or None, marked(r))
+                 for r in shown]
+        out.append(("Duration, with the throttled time inside it",
+                    caption(len(shown), len(timed), "longest") +
+                    f'; <span style="color:{INNER_COLOR}">■</span> throttled', svg_rows(items, fmt=_dur)))
+    for key, title, fmt in (("p95_delta", "p95 change against the baseline", _pct),
+                            ("error_rate_delta", "Error-rate change against the baseline", _change)):
+        have = sorted((r for r in rows if r[key] and r[key].get("delta") is not None),
+                      key=lambda r: (-float(r[key]["delta"]), r["database"]))
+        if have:
+            shown = have[:CHART_ROWS]
+            items = [ChartRow(r["database"], float(r[key]["delta"]), None, key in r["outliers"]) for r in shown]
+            out.append((title, caption(len(shown), len(have), "largest"), svg_rows(items, dots=True, fmt=fmt)))
+    return out
+
+
 def render_html(report: dict[str, Any]) -> str:
     h = safetext.html
     body = [f"<h1>{h(_title(report))}</h1>", "<ul>"] + [f"<li>{h(line)}</li>" for line in summary_lines(report)]
-    body += ["</ul>", "<table>", "<tr>" + "".join(f"<th>{h(c)}</th>" for c in COLUMNS) + "</tr>"]
+    body.append("</ul>")
+    charts = fleet_charts(report)
+    if charts:
+        body.append("<h2>Charts</h2>")
+        body += [f'<div class="chart"><h3>{h(title)}</h3><div class="muted">{cap}</div>{svg}</div>'
+                 for title, cap, svg in charts]
+    body += ["<h2>Databases</h2>", "<table>", "<tr>" + "".join(f"<th>{h(c)}</th>" for c in COLUMNS) + "</tr>"]
     for row in report["databases"]:
         cls = ' class="outlier"' if row["outliers"] else (' class="bad"' if row["checks_failed"] else "")
         body.append(f"<tr{cls}>" + "".join(f"<td>{h(c)}</td>" for c in cells(row)) + "</tr>")
     body.append("</table>")
-    style = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:13px}"
-             "td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}tr.outlier{background:#fde2e2}"
-             "tr.bad{background:#fff3cd}")
+    style = CSS + "tr.outlier{background:#fde2e2} tr.bad{background:#fff3cd}\n"
     return (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{h(_title(report))}</title>"
             f"<style>{style}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
 

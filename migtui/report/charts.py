@@ -2,13 +2,16 @@
 triggers watch, the other judged health metrics, trigger metrics, progress and state that changed,
 migration progress, then the most varied), their points downsampled in DuckDB with
 ``time_bucket``, and each drawn as an inline SVG (min-max band, average line, phase bands, trigger
-marks)."""
+marks); and the row charts of the fleet report (one bar or dot per database, :func:`svg_rows`), drawn
+with the same scale, ticks and frame."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable, Sequence
 
+from migtui import safetext
 from migtui.report.formatting import fmt_value
 
 MAX_CHARTS = 24
@@ -76,6 +79,48 @@ def chart_points(con: Any, run_id: str, series_ids: Sequence[int], start: dateti
 
 
 PHASE_COLORS = {"baseline": "#dbe8f6", "migration": "#fde7c2", "post": "#d9f0d9"}
+MARK_COLOR = "#c0392b"
+
+
+def svg_open(width: int, height: int) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
+            f'preserveAspectRatio="xMidYMid meet" role="img">')
+
+
+def padded_range(values: Sequence[float], *, zero: bool = False) -> tuple[float, float]:
+    """``(lo, hi)`` around ``values`` with 5% room, from 0 when the values allow it (or ``zero``: 0 always in)."""
+    lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
+    if zero:
+        lo, hi = min(lo, 0.0), max(hi, 0.0)
+    if hi == lo:
+        lo, hi = lo - 1 if lo else 0.0, hi + 1
+    pad = (hi - lo) * 0.05
+    return (lo - pad if lo < 0 or lo - pad >= 0 else 0.0), hi + pad
+
+
+def scale(lo: float, hi: float, a: float, b: float) -> Any:
+    """The pixel of a value: ``lo`` at ``a``, ``hi`` at ``b`` (either way round)."""
+    return lambda v: a + (v - lo) / ((hi - lo) or 1.0) * (b - a)
+
+
+def value_ticks(lo: float, hi: float, at: Any, across: tuple[float, float], *, vertical: bool,
+                label_at: float, fmt: Any = fmt_value) -> list[str]:
+    """Grid lines and labels at lo, middle and hi: horizontal lines labelled on the left (``vertical``
+    value axis, as the time charts) or vertical lines labelled below (the row charts)."""
+    parts = []
+    for frac in (0.0, 0.5, 1.0):
+        v = lo + (hi - lo) * frac
+        p = at(v)
+        if vertical:
+            parts.append(f'<text x="{label_at}" y="{p + 3:.1f}" text-anchor="end" font-size="10">{fmt(v)}</text>')
+            parts.append(f'<line x1="{across[0]}" x2="{across[1]}" y1="{p:.1f}" y2="{p:.1f}" stroke="#ccc" '
+                         f'stroke-width="0.4"/>')
+        else:
+            anchor = "start" if frac == 0 else "end" if frac == 1 else "middle"
+            parts.append(f'<text x="{p:.1f}" y="{label_at}" text-anchor="{anchor}" font-size="10">{fmt(v)}</text>')
+            parts.append(f'<line x1="{p:.1f}" x2="{p:.1f}" y1="{across[0]}" y2="{across[1]}" stroke="#ccc" '
+                         f'stroke-width="0.4"/>')
+    return parts
 
 
 def svg_chart(points: list[tuple[float, float, float, float]], phases: list[dict[str, Any]], t0: float, t1: float,
@@ -86,32 +131,20 @@ def svg_chart(points: list[tuple[float, float, float, float]], phases: list[dict
     left, right, top, bottom = 52, 8, 8, 20
     w, h = width - left - right, height - top - bottom
     span = max(1e-9, t1 - t0)
-    ys = [p[2] for p in points] + [p[3] for p in points]
-    lo, hi = (min(ys), max(ys)) if ys else (0.0, 1.0)
-    if hi == lo:
-        lo, hi = lo - 1 if lo else 0.0, hi + 1
-    pad = (hi - lo) * 0.05
-    lo, hi = (lo - pad if lo < 0 or lo - pad >= 0 else 0.0), hi + pad
+    lo, hi = padded_range([p[2] for p in points] + [p[3] for p in points])
 
     def x(t: float) -> float:
         return left + (min(max(t, t0), t1) - t0) / span * w
 
-    def y(v: float) -> float:
-        return top + h - (v - lo) / (hi - lo) * h
-
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
-             f'preserveAspectRatio="xMidYMid meet" role="img">']
+    y = scale(lo, hi, top + h, top)
+    parts = [svg_open(width, height)]
     for seg in phases:
         a = datetime.fromisoformat(seg["start"]).timestamp()
         b = datetime.fromisoformat(seg["end"]).timestamp()
         parts.append(f'<rect x="{x(a):.1f}" y="{top}" width="{max(0.5, x(b) - x(a)):.1f}" height="{h}" '
                      f'fill="{PHASE_COLORS.get(seg["phase"], "#eee")}"/>')
     parts.append(f'<rect x="{left}" y="{top}" width="{w}" height="{h}" fill="none" stroke="#888" stroke-width="0.6"/>')
-    for frac in (0.0, 0.5, 1.0):
-        v = lo + (hi - lo) * frac
-        parts.append(f'<text x="{left - 4}" y="{y(v) + 3:.1f}" text-anchor="end" font-size="10">{fmt_value(v)}</text>')
-        parts.append(f'<line x1="{left}" x2="{left + w}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#ccc" '
-                     f'stroke-width="0.4"/>')
+    parts += value_ticks(lo, hi, y, (left, left + w), vertical=True, label_at=left - 4)
     for frac in (0.0, 0.5, 1.0):
         t = t0 + span * frac
         label = datetime.fromtimestamp(t, timezone.utc).strftime("%H:%M:%S")
@@ -125,11 +158,67 @@ def svg_chart(points: list[tuple[float, float, float, float]], phases: list[dict
         parts.append(f'<polyline points="{line}" fill="none" stroke="#1f4e8c" stroke-width="1.4"/>')
     for t in marks:
         if t0 <= t <= t1:
-            parts.append(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{top}" y2="{top + h}" stroke="#c0392b" '
+            parts.append(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{top}" y2="{top + h}" stroke="{MARK_COLOR}" '
                          f'stroke-width="1.2" stroke-dasharray="3,2"/>')
     for t in throttles:
         if t0 <= t <= t1:
             parts.append(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{top}" y2="{top + h}" stroke="#7d3c98" '
                          f'stroke-width="1.2" stroke-dasharray="1,2"/>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+@dataclass(frozen=True)
+class ChartRow:
+    """One row of :func:`svg_rows`: a database, its value and how to draw it."""
+
+    label: str
+    """Outside text (a database's name): made safe and escaped here."""
+    value: float
+    inner: float | None = None
+    """Drawn inside the bar from 0 (the throttled part of a duration), in ``INNER_COLOR``."""
+    marked: bool = False
+    """An outlier: its label in red with a ◆, its bar or dot red."""
+
+
+INNER_COLOR = "#7d3c98"
+
+
+def svg_rows(rows: Sequence[ChartRow], *, dots: bool = False, fmt: Any = fmt_value, width: int = 720,
+             row_height: int = 14, label_width: int = 170) -> str:
+    """One row per item, top to bottom: a bar from 0 (``dots=False``) or a dot on a line from 0 (for
+    changes that may be negative), the value written at the right; value ticks below, a line at 0."""
+    left, right, top, bottom = label_width, 70, 4, 20
+    w = width - left - right
+    height = top + len(rows) * row_height + bottom
+    lo, hi = padded_range([r.value for r in rows] + [r.inner for r in rows if r.inner is not None], zero=True)
+    x = scale(lo, hi, left, left + w)
+    parts = [svg_open(width, height)]
+    parts += value_ticks(lo, hi, x, (top, top + len(rows) * row_height), vertical=False, label_at=height - 5,
+                         fmt=fmt)
+    parts.append(f'<line x1="{x(0):.1f}" x2="{x(0):.1f}" y1="{top}" y2="{top + len(rows) * row_height}" '
+                 f'stroke="#555" stroke-width="0.8"/>')
+    for i, r in enumerate(rows):
+        mid = top + i * row_height + row_height / 2
+        color = MARK_COLOR if r.marked else "#1f4e8c"
+        label = safetext.html(safetext.one_line(r.label, 26))
+        style = f' fill="{MARK_COLOR}" font-weight="bold"' if r.marked else ""
+        parts.append(f'<text x="{left - 6}" y="{mid + 3.5:.1f}" text-anchor="end" font-size="10.5"{style}>'
+                     f'{"◆ " if r.marked else ""}{label}</text>')
+        a, b = sorted((x(0), x(r.value)))
+        if dots:
+            parts.append(f'<line x1="{a:.1f}" x2="{b:.1f}" y1="{mid:.1f}" y2="{mid:.1f}" stroke="{color}" '
+                         f'stroke-width="1"/>')
+            parts.append(f'<circle cx="{x(r.value):.1f}" cy="{mid:.1f}" r="3.6" fill="{color}"/>')
+        else:
+            bar = row_height - 4
+            parts.append(f'<rect x="{a:.1f}" y="{mid - bar / 2:.1f}" width="{max(0.5, b - a):.1f}" height="{bar}" '
+                         f'fill="{color}" fill-opacity="{0.85 if r.marked else 0.55}"/>')
+            if r.inner:
+                ia, ib = sorted((x(0), x(r.inner)))
+                parts.append(f'<rect x="{ia:.1f}" y="{mid - bar / 4:.1f}" width="{max(0.5, ib - ia):.1f}" '
+                             f'height="{bar / 2}" fill="{INNER_COLOR}"/>')
+        parts.append(f'<text x="{width - 2}" y="{mid + 3.5:.1f}" text-anchor="end" font-size="10"'
+                     f'{style}>{safetext.html(fmt(r.value))}</text>')
     parts.append("</svg>")
     return "".join(parts)

@@ -18,7 +18,7 @@ from migtui.report.statements_view import statements_html
 from migtui.report.summary import what_ran_text, worst_text
 
 
-_CSS = """
+CSS = """
 body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;color:#1b1f24;margin:24px auto;max-width:1100px;
      padding:0 16px;font-size:14px;line-height:1.4}
 h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:26px 0 8px;border-bottom:1px solid #ccd;padding-bottom:3px}
@@ -50,7 +50,7 @@ def render_html(report: dict[str, Any], charts: dict[int, list[tuple[float, floa
     run = report["run"]
     out: list[str] = ['<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
                       f'<title>migtui report: {_e(run["name"])} {_e(run["run_id"])}</title>',
-                      f"<style>{_CSS}</style></head><body>"]
+                      f"<style>{CSS}</style></head><body>"]
     out.append(f'<h1>Migration report: {_e(run["name"])}</h1>')
     out.append(f'<div class="meta">run {_e(run["run_id"])} on {_e(run["host"])} · started {_e(run["started_at"])} · '
                f'ended {_e(run["ended_at"] or ended_unknown(run))} · status <b>{_e(run["status"])}</b> · '

@@ -4,6 +4,7 @@ outliers flagged, a fleet summary, hostile names escaped in every format."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -42,7 +43,8 @@ def test_fleet_report_worst_first_with_outliers(tmp_path: Path) -> None:
     html = out.read_text()
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "\x1b" not in html and "\\x1b[31m" in html
-    assert html.index("tenant_0006") < html.index("tenant_0001")
+    table = html[html.index("<h2>Databases</h2>"):]  # (the charts come first)
+    assert table.index("tenant_0006") < table.index("tenant_0001")
     md = _report("--from", str(tmp_path / "lake" / "orders-2026-12"), "--format", "md").stdout
     assert "<script>" not in md and "\x1b" not in md and "14 databases, 14 runs (14 finished)" in md
 
@@ -72,3 +74,80 @@ def test_fleet_report_compares_with_a_separate_baseline_run(tmp_path: Path) -> N
     assert proc.returncode == 0, proc.stderr
     row = next(r for r in json.loads(proc.stdout)["databases"] if r["database"] == "tenant_0001")
     assert row["p95_delta"]["metric"] == "app.latency_p95" and row["p95_delta"]["delta"] > 100
+
+
+def _charts(html: str) -> dict[str, list[tuple[str, bool, str]]]:
+    """Each chart of the HTML report: title -> its rows top to bottom as (label, marked, value text)."""
+    import xml.etree.ElementTree as ET
+
+    out = {}
+    for block in html.split('<div class="chart">')[1:]:
+        title = re.search(r"<h3>(.*?)</h3>", block).group(1)
+        svg = ET.fromstring(block[block.index("<svg"):block.index("</svg>") + 6])
+        texts = [t for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+        labels = [t for t in texts if t.get("font-size") == "10.5"]
+        values = [t for t in texts if t.get("x") == "718"]
+        out[title] = [(lab.text.removeprefix("◆ "), lab.get("fill") is not None, val.text)
+                      for lab, val in zip(labels, values)]
+    return out
+
+
+def test_fleet_report_html_charts(tmp_path: Path) -> None:
+    """Per database the duration with its throttled time, and the p95 and error-rate changes, worst
+    first, the outliers marked; self-contained (no script, nothing fetched), printable on A4."""
+    write_fleet(tmp_path / "lake", 60, ticks=30, bad_every=7, names=[HOSTILE])
+    out = tmp_path / "fleet.html"
+    proc = _report("--from", str(tmp_path / "lake"), "--format", "html", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    html = out.read_text()
+    assert html.count("<svg") == 3 and "<script" not in html and "\x1b" not in html
+    assert "http" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "@media print" in html and "@page{size:A4" in html and "break-inside:avoid" in html
+    charts = _charts(html)
+    assert list(charts) == ["Duration, with the throttled time inside it", "p95 change against the baseline",
+                            "Error-rate change against the baseline"]
+    report = json.loads(_report("--from", str(tmp_path / "lake"), "--format", "json").stdout)["databases"]
+    bad = {f"tenant_{n:04d}" for n in range(6, 60, 7)}  # every 7th: much worse during its migration
+    p95 = charts["p95 change against the baseline"]
+    assert len(p95) == 40 and {label for label, _, _ in p95[:len(bad)]} == bad  # the worst 40 of 60, worst first
+    assert all(marked for _, marked, _ in p95[:len(bad)]) and not any(marked for _, marked, _ in p95[len(bad):])
+    deltas = {r["database"]: r["p95_delta"]["delta"] for r in report}
+    assert [label for label, _, _ in p95] == sorted(deltas, key=lambda d: (-deltas[d], d))[:40]
+    assert p95[0][2] == f"{deltas[p95[0][0]]:+.0f}%"
+    errors = charts["Error-rate change against the baseline"]
+    assert {label for label, _, _ in errors[:len(bad)]} == bad
+    duration = charts["Duration, with the throttled time inside it"]
+    throttled = {r["database"] for r in report if "throttled_seconds" in r["outliers"]}
+    assert throttled and {label for label, marked, _ in duration if marked} == throttled  # all shown and marked
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert any(label.startswith("<script>alert(1)</script>") for label, _, _ in p95 + errors + duration)
+
+
+def test_fleet_report_html_in_chromium(tmp_path: Path) -> None:
+    import os
+    import shutil
+
+    chromium = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser", shutil.which("chromium") or "")
+                     if p and os.path.exists(p)), None)
+    if chromium is None:
+        import pytest
+
+        pytest.skip("chromium is not installed, so the screenshot cannot be taken")
+    write_fleet(tmp_path / "lake", 20, ticks=30, bad_every=7)
+    out = tmp_path / "fleet.html"
+    assert _report("--from", str(tmp_path / "lake"), "--format", "html", "-o", str(out)).returncode == 0
+    png, pdf = tmp_path / "fleet.png", tmp_path / "fleet.pdf"
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+             "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+             f"--user-data-dir={tmp_path / 'chromium-profile'}"]
+    proc = subprocess.run([chromium, *flags, "--window-size=1200,2400", f"--screenshot={png}", out.as_uri()],
+                          capture_output=True, text=True, timeout=120)
+    assert png.exists() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 30_000, proc.stderr[-2000:]
+    proc = subprocess.run([chromium, *flags, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", out.as_uri()],
+                          capture_output=True, text=True, timeout=120)
+    assert pdf.exists(), proc.stderr[-2000:]
+    boxes = set(re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf.read_bytes()))
+    assert {(round(float(w)), round(float(h))) for w, h in boxes} == {(595, 842)}  # A4 pages, in points
+    keep = os.environ.get("MIGTUI_KEEP_REPORT_PNG")
+    if keep:
+        shutil.copy(png, keep)
