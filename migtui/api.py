@@ -35,6 +35,11 @@ _LAZY = {
     "load_catalog": "migtui.sqlcatalog", "param_defaults": "migtui.sqlcatalog", "catalog_panels": "migtui.sqlpanel",
     "check_params": "migtui.sqlparams",
     "CheckItem": "migtui.preflight", "PrepareStep": "migtui.preflight",
+    # the pending migration from the tools (tool-generic; the server's history is the plugin's)
+    "ToolProject": "migtui.migration_files", "from_command": "migtui.migration_files",
+    "from_layout": "migtui.migration_files", "layouts_under": "migtui.migration_files",
+    "sql_files": "migtui.migration_files", "sqitch_plan": "migtui.migration_files",
+    "alembic_pending": "migtui.pending", "django_pending": "migtui.pending", "name_revisions": "migtui.pending",
 }
 
 

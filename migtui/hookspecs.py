@@ -174,7 +174,10 @@ def migtui_sql_linters(register: Any) -> None:
         "warnings": [...], "server_version": N}``: each statement ``{file, line, sql, locks: [{relation,
         mode}], rewrites, scans, findings: [{rule, severity, message, fix}], live}``, each error
         ``{file, line, message, rule}`` (a file that does not parse; the others are still linted).
-        The shapes are documented on the docs' lint page.
+        The shapes are documented on the docs' lint page. Given ``config`` and no ``files``, the linter
+        lints the config's pending migration (``migration.files``, ``migration.command``, a tool detected
+        on the server); ``projects`` (keyword, only passed when given: ``migtui lint --rails DIR``) is a
+        list of :class:`migtui.api.ToolProject` whose pending migrations are linted too.
 
     .. versionadded:: 0.2
     """

@@ -50,7 +50,7 @@ def text_lines(result: dict[str, Any]) -> Iterator[str]:
                     yield (f"      blocker pid {b['pid']} {b['state'] or '-'} xact {b['xact_age_s']}s "
                            f"holds {b['modes']} on {rel['relation']}: {one_line(b['query'], 80)}")
     for e in result["errors"]:
-        yield f"{e['file']}:{e['line']}  ERROR parse-error: {e['message']}"
+        yield f"{e['file']}:{e['line']}  ERROR {e.get('rule', 'parse-error')}: {e['message']}"
     counts = {"error": 0, "warn": 0}
     for f in active(result):
         counts[f["severity"]] = counts.get(f["severity"], 0) + 1
@@ -84,7 +84,7 @@ def sarif(result: dict[str, Any], rules: dict[str, Any]) -> dict[str, Any]:
                 msg += f" Live: {st['live']['message']}"
             add(f["rule"], f["severity"], msg, st["file"], st["line"], f.get("reason", "") if f.get("ignored") else None)
     for e in result["errors"]:
-        add("parse-error", "error", e["message"], e["file"], e["line"], None)
+        add(e.get("rule", "parse-error"), "error", e["message"], e["file"], e["line"], None)
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0",
             "runs": [{"tool": {"driver": {"name": "migtui lint", "rules": list(used.values())}},
                       "results": results}]}

@@ -194,9 +194,10 @@ cumulative count. The last three are shown as timelines, never judged."""
 METRIC_DIRECTIONS = ("higher_is_worse", "lower_is_worse", "either")
 
 
-TABLE_RENDERS = ("table", "tree", "progress")
+TABLE_RENDERS = ("table", "tree", "progress", "wrap")
 """How a panel draws a table: rows and columns, the blocking tree (rows with ``pid`` and
-``blocked_by``; k/t act on the selected backend), or progress bars with percentage and ETA."""
+``blocked_by``; k/t act on the selected backend), progress bars with percentage and ETA, or rows and
+columns whose text cells wrap onto more lines instead of ending in "…" (``wrap``)."""
 
 
 @dataclass(frozen=True, slots=True)

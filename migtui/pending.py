@@ -35,9 +35,28 @@ def _project_file(path: Path, name: str, option: str) -> Path:
     return found
 
 
-def _alembic(ini: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "alembic", "-c", str(ini), *args], cwd=ini.parent,
-                          capture_output=True, text=True, timeout=timeout)
+def _run(argv: list[str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """The tool's command; one clear error when it cannot start or does not end."""
+    try:
+        return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    except FileNotFoundError:
+        raise ConfigError(f"{argv[0]}: command not found (cannot ask it for the pending migration)") from None
+    except subprocess.TimeoutExpired:
+        raise ConfigError(f"{' '.join(argv[:4])}: no answer after {timeout:g}s") from None
+
+
+def _importable(prefix: tuple[str, ...], module: str) -> None:
+    """``python -m MODULE`` with a Python that cannot import it: say so in one line."""
+    if len(prefix) == 3 and prefix[1] == "-m" and prefix[0] == sys.executable:
+        import importlib.util
+
+        if importlib.util.find_spec(module) is None:
+            raise ConfigError(f"{module} is not importable by migtui's Python ({sys.executable}): install it "
+                              f"there, or set migration.command (the tool's own command) or migration.files")
+
+
+def _alembic(ini: Path, *args: str, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    return _run([*(prefix or (sys.executable, "-m", "alembic")), "-c", str(ini), *args], ini.parent)
 
 
 def _last_line(text: str) -> str:
@@ -48,11 +67,13 @@ def _last_line(text: str) -> str:
 ALEMBIC = "alembic"
 
 
-def alembic_pending(path: Path) -> tuple[str, list[str]]:
-    """``(sql, warnings)``: the SQL of the pending revisions, as Alembic's offline mode prints it."""
-    ini = _project_file(path, "alembic.ini", "--alembic")
+def alembic_pending(path: Path, prefix: tuple[str, ...] = (), option: str = "--alembic") -> tuple[str, list[str]]:
+    """``(sql, warnings)``: the SQL of the pending revisions, as Alembic's offline mode prints it
+    (``prefix``: the argv that runs alembic; default ``python -m alembic``)."""
+    ini = _project_file(path, "alembic.ini", option)
+    _importable(prefix or (sys.executable, "-m", "alembic"), "alembic")
     warnings = []
-    current = _alembic(ini, "current")
+    current = _alembic(ini, "current", prefix=prefix)
     start = ""
     if current.returncode != 0:
         warnings.append(f"alembic current failed ({_last_line(current.stderr or current.stdout)}): "
@@ -60,7 +81,7 @@ def alembic_pending(path: Path) -> tuple[str, list[str]]:
     else:
         revs = _REVISION.findall(current.stdout)
         start = revs[0] if revs else ""
-    proc = _alembic(ini, "upgrade", f"{start}:head" if start else "head", "--sql")
+    proc = _alembic(ini, "upgrade", f"{start}:head" if start else "head", "--sql", prefix=prefix)
     if proc.returncode != 0:
         raise ConfigError(f"alembic upgrade --sql (offline mode) failed in {ini.parent}: "
                           f"{_last_line(proc.stderr or proc.stdout)}")
@@ -85,14 +106,15 @@ def name_revisions(items: list[dict[str, Any]], sql: str) -> None:
 _PLAN = re.compile(r"^\[( |X)\]\s+([\w.]+)\.(\w+)", re.M)
 
 
-def django_pending(project: Path, apps: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+def django_pending(project: Path, apps: tuple[str, ...] = (), prefix: tuple[str, ...] = (),
+                   option: str = "--django") -> list[tuple[str, str]]:
     """``[(name, sql)]``: each unapplied migration (``showmigrations --plan``, the project's own settings
-    and database) as ``sqlmigrate`` prints it, named ``django:APP.MIGRATION``."""
-    manage = _project_file(project, "manage.py", "--django")
+    and database) as ``sqlmigrate`` prints it, named ``django:APP.MIGRATION`` (``prefix``: the argv
+    that runs manage.py; default ``python PROJECT/manage.py``)."""
+    manage = _project_file(project, "manage.py", option)
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, str(manage), *args], cwd=manage.parent, capture_output=True,
-                              text=True, timeout=120)
+        return _run([*(prefix or (sys.executable, str(manage))), *args], manage.parent)
 
     plan = run("showmigrations", "--plan")
     if plan.returncode != 0:

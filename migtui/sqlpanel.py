@@ -15,7 +15,7 @@ Header keys (in the base file; variants may repeat them, they are read from the 
     ``metrics`` (the default for ``kind: metrics``): one row per ``show`` line with value,
     baseline, delta and sparkline. ``table`` (the default for ``kind: table``): rows and columns.
     ``tree``: the blocking tree (rows with ``pid`` and ``blocked_by``). ``progress``: bars with
-    percentage and ETA.
+    percentage and ETA. ``wrap``: rows and columns whose text cells wrap instead of ending in "…".
 ``title``
     The heading of a table, tree or progress (default: the query's name).
 ``columns``

@@ -4,7 +4,6 @@ for ``--type postgres``); this module reads the files, calls it and prints the r
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -18,33 +17,27 @@ SQL_SUFFIXES = (".sql",)
 
 
 def _files(paths: tuple[Path, ...]) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
-    """``[(name, text)]`` of the files and of the ``.sql`` files under the directories (sorted), and
-    an error per file that cannot be read."""
+    """``[(name, text)]`` of the files and of the ``.sql`` files under the directories (sorted; a Sqitch
+    project, with its ``sqitch.plan``: the plan's ``deploy/`` scripts in plan order), and an error per
+    file that cannot be read."""
+    from migtui.migration_files import ToolProject, sql_files, up_only
+
     found: list[Path] = []
+    out, errors = [], []
     for p in paths:
-        if p.is_dir():
+        if p.is_dir() and (p / "sqitch.plan").is_file():
+            out.extend(sql_files(ToolProject("sqitch", p)))
+        elif p.is_dir():
             found.extend(sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in SQL_SUFFIXES
                                 and not q.name.lower().endswith(".down.sql")))  # golang-migrate, dbmate: rollbacks
         else:
             found.append(p)
-    out, errors = [], []
     for p in found:
         try:
-            out.append((str(p), _up_only(p.read_text(encoding="utf-8"))))
+            out.append((str(p), up_only(p.read_text(encoding="utf-8"))))
         except (OSError, UnicodeDecodeError) as exc:
             errors.append({"file": str(p), "line": 0, "message": f"cannot read: {exc}", "rule": "parse-error"})
     return out, errors
-
-
-_GOOSE_DOWN = re.compile(r"^--\s*\+goose\s+down\b", re.I | re.M)
-
-
-def _up_only(text: str) -> str:
-    """A goose file's Up part: the Down part becomes blank lines (the lines keep their numbers)."""
-    m = _GOOSE_DOWN.search(text)
-    if m is None:
-        return text
-    return text[:m.start()] + "\n" * text.count("\n", m.start())
 
 
 @click.command()
@@ -55,8 +48,12 @@ def _up_only(text: str) -> str:
               help="Also lint the unapplied migrations of this Django project (manage.py showmigrations, sqlmigrate).")
 @click.option("--django-app", "django_apps", multiple=True, metavar="APP",
               help="With --django: only these apps (repeatable; default: every app).")
+@click.option("--rails", "rails_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), metavar="DIR",
+              help="Also a Rails app: its pending migrations (db/migrate versions not in schema_migrations) by "
+                   "name, and what db/structure.sql creates that the server does not have yet (needs a server).")
 @click.option("--config", "-c", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="A migtui config: its first postgres source gives the live evidence.")
+              help="A migtui config: its first postgres source gives the live evidence; without files, its pending "
+                   "migration (migration.files, migration.command or a tool detected on the server) is linted.")
 @click.option("--dsn", default="", help="Connect here (read-only, with timeouts) for the catalog and live evidence.")
 @click.option("--server-version", type=int, default=None,
               help="Target major version (e.g. 15); default: the connected server's, else 18.")
@@ -69,7 +66,7 @@ def _up_only(text: str) -> str:
 @click.option("--type", "source_type", default="postgres", show_default=True,
               help="Which database's linter (a plugin registers it through migtui_sql_linters).")
 def lint(paths: tuple[Path, ...], alembic_dir: Path | None, django_dir: Path | None,
-         django_apps: tuple[str, ...], config_path: Path | None, dsn: str,
+         django_apps: tuple[str, ...], rails_dir: Path | None, config_path: Path | None, dsn: str,
          server_version: int | None, as_json: bool, as_sarif: bool, fail_on: str, sample: float,
          source_type: str) -> None:
     """Lint migration SQL files (or directories of .sql files): each statement's locks by pg_locks names,
@@ -80,8 +77,9 @@ def lint(paths: tuple[Path, ...], alembic_dir: Path | None, django_dir: Path | N
 
     if as_json and as_sarif:
         raise click.UsageError("--json and --sarif are exclusive")
-    if not paths and alembic_dir is None and django_dir is None:
-        raise click.UsageError("nothing to lint: give SQL files or directories, --alembic DIR or --django DIR")
+    if not paths and alembic_dir is None and django_dir is None and rails_dir is None and config_path is None:
+        raise click.UsageError("nothing to lint: give SQL files or directories, --alembic DIR, --django DIR, "
+                               "--rails DIR or --config FILE")
     config = None
     if config_path is not None:
         from migtui.commands.common import load
@@ -104,7 +102,12 @@ def lint(paths: tuple[Path, ...], alembic_dir: Path | None, django_dir: Path | N
         from migtui.pending import django_pending
 
         files.extend(django_pending(django_dir, django_apps))
-    result = linter(files, server_version=server_version, dsn=dsn, config=config, sample=sample)
+    extra: dict[str, Any] = {}
+    if rails_dir is not None:
+        from migtui.migration_files import ToolProject
+
+        extra["projects"] = [ToolProject("rails", rails_dir, how="--rails")]
+    result = linter(files, server_version=server_version, dsn=dsn, config=config, sample=sample, **extra)
     if pending:
         from migtui.pending import name_revisions
 

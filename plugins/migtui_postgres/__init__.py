@@ -149,13 +149,19 @@ def migtui_role_sql(register: Any) -> None:
 @hookimpl
 def migtui_sql_linters(register: Any) -> None:
     def lint(files: Any, *, server_version: Any = None, dsn: str = "", config: Any = None,
-             sample: float = 5.0) -> Any:
+             sample: float = 5.0, projects: Any = None) -> Any:
         from migtui_postgres.lint import lint as run
         from migtui_postgres.pgconn import source_dsn
 
         if config is not None and not dsn:
             dsn = source_dsn(config)[1]
-        return run(files, server_version=server_version, dsn=dsn, sample=sample)
+        if not projects and (files or config is None):
+            return run(files, server_version=server_version, dsn=dsn, sample=sample)
+        from migtui_postgres.lint.resolve import analyse, as_lint_result
+
+        return as_lint_result(analyse(config, dsn=dsn, sample=sample, server_version=server_version,
+                                      projects=list(projects or ()) if projects else None,
+                                      files=list(files) if projects else None), config)
 
     register("postgres", lint, doc="Locks (pg_locks names), rewrites, scans and findings of migration SQL "
                                    "(pglast); with a connection, the column types and live blockers.")

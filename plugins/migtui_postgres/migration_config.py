@@ -44,7 +44,14 @@ MIGRATION_SCHEMA = Schema({
                          "(argv, no shell) or a string split like a shell would (no expansion)."),
     "files": Field("list", items="str", default=list,
                    doc="The pending migration's SQL files (globs, relative to the config file): `migtui check` "
-                       "lints them with live evidence (item 'Pending migration'; see the lint page)."),
+                       "lints them with live evidence (item 'Pending migration'; see the lint page). Without "
+                       "it, the pending migration comes from `command` (a tool migtui knows) or from a tool "
+                       "detected on the server with its project in `project`."),
+    "project": Field("str", default="",
+                     doc="The migration tool's project folder (alembic.ini, manage.py, sqitch.plan, sql/, "
+                         "migrations/, prisma/migrations, db/migrate), relative to the config file; default: "
+                         "the config's folder. With the tool's history table on the server, its pending "
+                         "migrations are linted (see the lint page)."),
     "lint_phases": Field("list", items="str", default=lambda: ["baseline"], check=lambda v: _check_phases(v),
                          doc="The cockpit's panel 'Pending migration' analyses `migration.files` again (live "
                              "evidence: blockers, traffic) while the run is in these phases; [] turns it off."),

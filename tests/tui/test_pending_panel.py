@@ -58,17 +58,17 @@ async def test_panel_names_the_session_idle_in_transaction_as_the_blocker(pg: An
                            timeout=20)
             text = rendered(table)
             alter = next(ln for ln in text.splitlines() if "V9__total.sql:4" in ln)
-            assert "missing-lock-timeout" in alter and "AccessExclusiveLock" in alter
+            assert "missing-lock-timeout" in alter and "AccessExclusive panel_orders" in alter
             assert "none" in alter, text  # no blocker yet
             assert "missing-lock-timeout" not in next(ln for ln in text.splitlines() if "V9__total.sql:2" in ln)
 
             blocker.autocommit = False
             blocker.execute(f"SELECT count(*) FROM {TABLE} /* report \x1b[31m */")
             pid = blocker.info.backend_pid  # idle in transaction, holding AccessShareLock
-            await wait_for(pilot, lambda: f"pid {pid} idle in transaction" in rendered(table),
+            await wait_for(pilot, lambda: f"pid {pid} idle-in-tx" in rendered(table),
                            what="the blocker in the panel")
             alter = next(ln for ln in rendered(table).splitlines() if "V9__total.sql:4" in ln)
-            assert f"pid {pid} idle in transaction" in alter and "high" in alter
+            assert f"pid {pid} idle-in-tx" in alter and "high" in alter
             await wait_for(pilot, lambda: any(ev.kind == "lint" and f"pid {pid}" in ev.message
                                               for ev in engine.frame.events), what="the lint event")
     finally:

@@ -17,11 +17,11 @@ from migtui.tui.view.metrics import MetricRow, baseline_value, metric_rows, sour
 from migtui.tui.view.panels import KIND_ORDER, KIND_TITLES, kind_title, panels_by_kind, source_badge
 from migtui.tui.view.progress import (ProgressRow, eta_from_points, progress_bar, progress_rows, rows_from_series,
                                       with_eta)
-from migtui.tui.view.tables import cell, cell_str, visible_columns
+from migtui.tui.view.tables import cell, cell_str, visible_columns, wrapped_cell
 from migtui.tui.view.triggers import TriggerRow, trigger_rows, trigger_state_for_metric, worst_trigger
 
 __all__ = ["BlockNode", "KIND_ORDER", "KIND_TITLES", "MetricRow", "ProgressRow", "SPARK", "STATE_STYLE", "TriggerRow",
-           "as_number", "baseline_value", "blocking_forest", "cell", "cell_str", "count_blocked", "display_unit",
+           "as_number", "baseline_value", "blocking_forest", "cell", "cell_str", "wrapped_cell", "count_blocked", "display_unit",
            "eta_from_points", "fmt_age", "fmt_coarse", "fmt_delta", "fmt_elapsed", "fmt_left", "fmt_value",
            "is_migration_session", "kind_title", "metric_rows", "node_label", "panels_by_kind", "progress_bar",
            "progress_rows", "rows_from_series", "source_badge", "source_reachable", "sparkline",

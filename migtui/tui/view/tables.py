@@ -32,6 +32,12 @@ def cell(value: Any, width: int = 60, style: str = "") -> Text:
     return Text(cell_str(value, width), style=style, end="", no_wrap=True, overflow="ellipsis")
 
 
+def wrapped_cell(value: Any, width: int = 200) -> Text:
+    """A cell of a table drawn with ``render: wrap``: the same safe text, wrapped at word boundaries
+    onto as many lines as its column needs (a word longer than the column is folded)."""
+    return Text(cell_str(value, width), end="", no_wrap=False, overflow="fold")
+
+
 def visible_columns(preferred: Sequence[str], columns: Sequence[str]) -> list[str]:
     """The preferred columns the table has, in their order; else its first ten (no ``tag_*``)."""
     cols = [c for c in preferred if c in columns]

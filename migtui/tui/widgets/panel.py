@@ -21,7 +21,7 @@ from migtui import safetext
 from migtui.model import PanelSpec, TableSpec
 from migtui.tui.view import (STATE_STYLE, TriggerRow, cell, cell_str, fmt_age, fmt_delta, fmt_value, metric_rows,
                              progress_bar, progress_rows, rows_from_series, source_badge, sparkline,
-                             visible_columns, with_eta)
+                             visible_columns, with_eta, wrapped_cell)
 from migtui.tui.widgets._update import set_content
 from migtui.tui.widgets.blocking import BlockingTree
 
@@ -232,16 +232,18 @@ def render_rows(ts: TableSpec, rows: list[dict[str, Any]], columns: Sequence[str
     cols = visible_columns(ts.columns, columns)
     table = Table(box=None, expand=True, padding=(0, 1), show_edge=False, header_style="bold dim")
     shown = rows[:MAX_TABLE_ROWS]
-    cols = _fitting_columns(cols, shown, width)
+    wrap = ts.render == "wrap"  # text cells wrap onto more lines instead of ending in "…"
+    cols = _fitting_columns(cols, shown, width, wrap=wrap)
     for c in cols:
         # pids and numbers keep their width (a cut pid is useless to `k`/`t` or psql); text columns give way
         # (no_wrap=False lets Rich narrow them; their cells still never wrap, they end in "…")
         num = _is_number_column(c)
         table.add_column(cell(c.replace("_seconds", " s")), justify="right" if num else "left",
-                         no_wrap=num, overflow="ellipsis", ratio=3 if c == "query" else None,
-                         min_width=max((len(cell_str(r.get(c))) for r in shown), default=1) if num else None)
+                         no_wrap=num, overflow="fold" if wrap else "ellipsis", ratio=3 if c == "query" else None,
+                         min_width=max((len(cell_str(r.get(c))) for r in shown), default=1) if num
+                         else (_longest_word(c, shown) if wrap else None))
     for r in shown:
-        table.add_row(*[cell(r.get(c)) for c in cols])
+        table.add_row(*[wrapped_cell(r.get(c)) if wrap else cell(r.get(c)) for c in cols])
     if len(rows) > MAX_TABLE_ROWS:
         return Group(table, Text(f"… {len(rows) - MAX_TABLE_ROWS} more", style="dim"))
     return table
@@ -251,19 +253,27 @@ def _is_number_column(c: str) -> bool:
     return c.endswith(("_seconds", "_age", "pid", "pids", "_bytes", "_by")) or c == "pid"
 
 
-def _fitting_columns(cols: list[str], rows: Sequence[dict[str, Any]], width: int | None) -> list[str]:
+def _longest_word(c: str, rows: Sequence[dict[str, Any]]) -> int:
+    """What a wrapped text column needs not to fold a word: its longest word (at most 20 cells)."""
+    return min(20, max([len(c), *(len(w) for r in rows for w in cell_str(r.get(c), 200).split())]))
+
+
+def _fitting_columns(cols: list[str], rows: Sequence[dict[str, Any]], width: int | None, *,
+                     wrap: bool = False) -> list[str]:
+    """The columns that fit ``width``: the last text columns give way first (``query`` last of all);
+    a text column needs 8 cells, or with ``wrap`` its longest word (at least 3 columns stay)."""
     if not width:
         return cols
     cols = list(cols)
 
     def need() -> int:
-        return sum(max([len(c), *(len(cell_str(r.get(c))) for r in rows)]) if _is_number_column(c) else 8
-                   for c in cols) + 2 * len(cols)
+        return sum(max([len(c), *(len(cell_str(r.get(c))) for r in rows)]) if _is_number_column(c)
+                   else (_longest_word(c, rows) if wrap else 8) for c in cols) + 2 * len(cols)
 
     while need() > width:
         text = [c for c in cols if not _is_number_column(c)]
         drop = next((c for c in reversed(text) if c != "query"), None) or (text[-1] if text else None)
-        if drop is None or len(cols) == 1:
+        if drop is None or len(cols) == (3 if wrap else 1):
             break
         cols.remove(drop)
     return cols

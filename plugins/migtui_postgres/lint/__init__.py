@@ -37,31 +37,32 @@ def lint_text(text: str, file: str, *, server_version: int = DEFAULT_SERVER_VERS
 
 
 def lint(files: list[tuple[str, str]], *, server_version: int | None = None, dsn: str = "",
-         sample: float = 5.0) -> dict[str, Any]:
+         sample: float = 5.0, conn: Any = None) -> dict[str, Any]:
     """Lint ``[(file name, text)]``: ``{"statements": [...], "errors": [{file, line, message}],
-    "warnings": [str], "server_version": N, "rules": {id: {severity, what, fix}}}``. With ``dsn``, files
-    the server has applied already (the tools' history tables, :mod:`.applied`) are left out, the catalog
-    decides what the text alone cannot (a column's current type) and each statement gets its ``live`` evidence; a server that
-    cannot be reached leaves the static results and a warning."""
+    "warnings": [str], "server_version": N, "rules": {id: {severity, what, fix}}}``. With ``dsn`` (or an
+    open read-only ``conn`` of :func:`.live.connect`, left open), files the server has applied already
+    (the tools' history tables, :mod:`.applied`) are left out, the catalog decides what the text alone
+    cannot (a column's current type) and each statement gets its ``live`` evidence; a server that cannot
+    be reached leaves the static results and a warning."""
     from migtui_postgres.lint import live
 
     warnings: list[str] = []
-    conn = None
-    catalog: Any = NoCatalog()
-    if dsn:
-        conn, found_version, warning = live.connect(dsn)
+    own = conn is None and bool(dsn)
+    if own:
+        conn, _, warning = live.connect(dsn)
         if warning:
             warnings.append(warning)
-        else:
-            from migtui_postgres.lint.applied import pending_only
+    catalog: Any = NoCatalog()
+    if conn is not None:
+        from migtui_postgres.lint.applied import pending_only
 
-            catalog = ServerCatalog(conn)
-            server_version = server_version or found_version
-            try:
-                files, notes = pending_only(conn, files)
-                warnings.extend(notes)
-            except Exception as exc:  # noqa: BLE001 - a history that cannot be read: lint every file
-                warnings.append(f"cannot read the migration history, every file is linted: {exc}")
+        catalog = ServerCatalog(conn)
+        server_version = server_version or conn.info.server_version // 10000
+        try:
+            files, notes = pending_only(conn, files)
+            warnings.extend(notes)
+        except Exception as exc:  # noqa: BLE001 - a history that cannot be read: lint every file
+            warnings.append(f"cannot read the migration history, every file is linted: {exc}")
     version = server_version or DEFAULT_SERVER_VERSION
     statements: list[dict[str, Any]] = []
     errors = []
@@ -74,7 +75,7 @@ def lint(files: list[tuple[str, str]], *, server_version: int | None = None, dsn
         if conn is not None:
             warnings.extend(live.attach(conn, statements, sample=sample))
     finally:
-        if conn is not None:
+        if own and conn is not None:
             conn.close()
     return {"statements": statements, "errors": errors, "warnings": warnings, "server_version": version,
             "rules": {r.id: {"severity": r.severity, "what": r.what, "fix": r.fix} for r in RULES.values()}}

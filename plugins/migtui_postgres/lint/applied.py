@@ -1,13 +1,17 @@
 """Which migration files the server has applied already, from the tools' history tables: with a
 connection, ``migtui lint`` lints only the pending ones (Flyway ``V<version>__*.sql``, golang-migrate
-``<version>_*.up.sql``, goose ``<version>_*.sql``, Prisma ``<name>/migration.sql``). Files no tool
-claims, and tools whose history table is absent, are all pending."""
+``<version>_*.up.sql``, goose ``<version>_*.sql``, Prisma ``<name>/migration.sql``, Sqitch
+``deploy/<change>.sql`` next to its ``sqitch.plan``: the changes of the plan's project not in
+``sqitch.changes``). Files no tool claims, and tools whose history table is absent, are all pending."""
 
 from __future__ import annotations
 
+import functools
 import re
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any, Callable
+
+from migtui.api import sqitch_plan
 
 _FLYWAY = re.compile(r"^V(\d[\d._]*)__.*\.sql$", re.I)
 _GOLANG = re.compile(r"^(\d+)_.*\.up\.sql$", re.I)
@@ -34,6 +38,19 @@ def _prisma(path: str, text: str) -> str | None:
     return p.parent.name if p.name == "migration.sql" else None
 
 
+@functools.lru_cache(maxsize=32)
+def _sqitch_project(plan: str, mtime: float) -> str:
+    return sqitch_plan(Path(plan))[0]
+
+
+def _sqitch(path: str, text: str) -> str | None:
+    p = Path(path)
+    plan = p.parent.parent / "sqitch.plan"
+    if p.parent.name != "deploy" or p.suffix != ".sql" or not plan.is_file():
+        return None
+    return f"{_sqitch_project(str(plan), plan.stat().st_mtime)}:{p.stem}"
+
+
 # tool -> (history table, how a file names its version, the applied versions' query)
 TOOLS: dict[str, tuple[str, Callable[[str, str], str | None], str]] = {
     "flyway": ("flyway_schema_history", _flyway, "SELECT version FROM flyway_schema_history WHERE success"),
@@ -44,6 +61,7 @@ TOOLS: dict[str, tuple[str, Callable[[str, str], str | None], str]] = {
                                           "WHERE is_applied"),
     "prisma": ("_prisma_migrations", _prisma, "SELECT migration_name FROM _prisma_migrations "
                                                "WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL"),
+    "sqitch": ("sqitch.changes", _sqitch, "SELECT project || ':' || change FROM sqitch.changes"),
 }
 
 
@@ -65,8 +83,8 @@ def pending_only(conn: Any, files: list[tuple[str, str]]) -> tuple[list[tuple[st
     """The files not applied yet, and a note per tool that had applied files."""
     claims: dict[int, tuple[str, str]] = {}
     for i, (path, text) in enumerate(files):
-        for tool, (_, version_of, _) in TOOLS.items():
-            name = path if tool == "prisma" else PurePath(path).name
+        for tool, (_, version_of, _) in sorted(TOOLS.items(), key=lambda t: t[0] != "sqitch"):
+            name = path if tool in ("prisma", "sqitch") else PurePath(path).name
             version = version_of(name, text)
             if version is not None:
                 claims[i] = (tool, version)

@@ -1,48 +1,29 @@
-"""The "Pending migration" item of ``migtui check``: the config's ``migration.files`` linted against
-the first postgres source, with live evidence (a one-second traffic sample)."""
+"""The "Pending migration" item of ``migtui check``: the config's pending migration (``migration.files``,
+``migration.command`` of a known tool, or a tool detected on the server: :mod:`.resolve`) linted
+against the first postgres source, with live evidence (a one-second traffic sample)."""
 
 from __future__ import annotations
 
-import glob
 from typing import Any
 
 from migtui.api import CheckItem, Config
 
 SAMPLE_S = 1.0
+NAME = "Pending migration"
 
 
-def _files(config: Config, patterns: list[str]) -> tuple[list[tuple[str, str]], list[str]]:
-    found, missing = [], []
-    for pattern in patterns:
-        paths = sorted(glob.glob(str(config.resolve_path(pattern)), recursive=True))
-        if not paths:
-            missing.append(pattern)
-        for p in paths:
-            with open(p, encoding="utf-8", errors="replace") as fh:
-                found.append((p, fh.read()))
-    return found, missing
-
-
-def pending_migration(config: Config) -> list[CheckItem]:
-    from migtui_postgres.lint import lint
-    from migtui_postgres.pgconn import postgres_sources
-
-    patterns = (config.get("migration") or {}).get("files") or []
-    if not patterns:
-        return []
-    files, missing = _files(config, patterns)
-    if missing:
-        return [CheckItem("migration", "Pending migration", "fail",
-                          f"no file matches migration.files {', '.join(repr(m) for m in missing)}")]
-    sources = postgres_sources(config)
-    result = lint(files, dsn=sources[0][1] if sources else "", sample=SAMPLE_S)
+def summary(result: dict[str, Any]) -> tuple[str, list[str]]:
+    """``(status, evidence parts)`` of an analysis (:func:`.resolve.analyse`): fail on an error finding,
+    a file that does not parse or a pending SQL that cannot be had; warn on a warning."""
     active = [(st, f) for st in result["statements"] for f in st["findings"] if not f.get("ignored")]
     errors = [(st, f) for st, f in active if f["severity"] == "error"]
     warns = [(st, f) for st, f in active if f["severity"] == "warn"]
     parse = result["errors"]
-    status = "fail" if errors or parse else ("warn" if warns else "pass")
-    parts = [f"{len(result['statements'])} statements in {len(files)} files: {len(errors) + len(parse)} errors, "
-             f"{len(warns)} warnings"]
+    status = "fail" if errors or parse or result["error"] else ("warn" if warns else "pass")
+    parts = [f"{result['origin']}: " + (result["error"] if result["error"] and not result["statements"] else
+             f"{len(result['statements'])} statements: {len(errors) + len(parse)} errors, {len(warns)} warnings")]
+    if result["error"] and result["statements"]:
+        parts.append(result["error"])
     for e in parse[:2]:
         parts.append(f"{e['file']}:{e['line']} does not parse: {e['message']}")
     for st, f in (errors or warns)[:3]:
@@ -51,6 +32,19 @@ def pending_migration(config: Config) -> list[CheckItem]:
     blocked = [st for st in result["statements"] if st.get("live") and any(r["blockers"] for r in st["live"]["relations"])]
     if blocked:
         parts.append(f"now: {blocked[0]['file']}:{blocked[0]['line']} {blocked[0]['live']['message']}")
+    parts.extend(result.get("notes") or ())
     parts.extend(result["warnings"])
-    return [CheckItem("migration", "Pending migration", status, "; ".join(parts),
-                      {"statements": result["statements"], "errors": parse})]
+    return status, parts
+
+
+def pending_migration(config: Config) -> list[CheckItem]:
+    from migtui_postgres.lint.resolve import analyse
+    from migtui_postgres.pgconn import postgres_sources
+
+    sources = postgres_sources(config)
+    result = analyse(config, dsn=sources[0][1] if sources else "", sample=SAMPLE_S)
+    if result is None:
+        return []
+    status, parts = summary(result)
+    return [CheckItem("migration", NAME, status, "; ".join(parts),
+                      {"origin": result["origin"], "statements": result["statements"], "errors": result["errors"]})]

@@ -1,12 +1,17 @@
-"""The cockpit's panel "Pending migration": ``migration.files`` linted again and again while the run is
-in the phases ``migration.lint_phases`` names (the baseline by default), with live evidence.
+"""The cockpit's panel "Pending migration": the config's pending migration (:mod:`.resolve`:
+``migration.files``, ``migration.command`` of a known tool, or a tool detected on the server) linted
+again and again while the run is in the phases ``migration.lint_phases`` names (the baseline by
+default), with live evidence.
 
 The analysis is a source like any other (the engine polls it on a worker thread, never on the UI loop,
-and polls of it never overlap; its connection is the lint's read-only one with statement_timeout and
-lock_timeout, so it never waits on a lock). Each poll yields one :class:`TableSnapshot`
-``pending_migration``: a row per statement with its file:line, a short SQL excerpt, the locks it takes,
-its findings, the risk and the sessions it would queue behind right now (pid, state, transaction age).
-The cockpit draws it from the frame like any other table (every cell through :mod:`migtui.safetext`).
+and polls of it never overlap). It keeps one read-only connection across polls (the lint's, with
+statement_timeout and lock_timeout, so it never waits on a lock), connects again on the next poll when
+that connection broke, and closes it at exit (the engine closes sources off the exit path). Each poll
+yields one :class:`TableSnapshot` ``pending_migration``: a row per statement with its file:line, the
+risk, the sessions it would queue behind right now, the locks it takes, its findings and a short SQL
+excerpt, each cell in a short form that fits an 80-column terminal (``pid 4211 idle-in-tx 4m``,
+``AccessExclusive orders``); the panel wraps a cell rather than cut it. The cockpit draws it from the
+frame like any other table (every cell through :mod:`migtui.safetext`).
 
 The run component ``lint`` records what the report needs: an event ``lint`` whenever the findings or
 the blockers change (the first analysis included), carrying the statements in a compact form."""
@@ -23,9 +28,11 @@ from migtui_postgres.lint.live import _ago as _age
 
 SOURCE = "pending-migration"
 TABLE = "pending_migration"
-COLUMNS = ("statement", "risk", "blockers", "locks", "findings", "sql")
+COLUMNS = ("statement", "risk", "blockers", "findings", "locks", "sql")
 """In the order the cockpit gives way: a narrow window drops the last columns first."""
 SQL_EXCERPT = 40
+STATES = {"idle in transaction": "idle-in-tx", "idle in transaction (aborted)": "idle-in-tx-aborted",
+          "active": "active", "idle": "idle", "": "backend"}
 
 
 def _blockers(st: dict[str, Any]) -> list[dict[str, Any]]:
@@ -64,19 +71,36 @@ def compact(st: dict[str, Any], base: str) -> dict[str, Any]:
             "message": (st.get("live") or {}).get("message", "")}
 
 
+def blocker_cell(blockers: list[dict[str, Any]]) -> str:
+    """``pid 4211 idle-in-tx 4m`` (the oldest first), ``+2`` for the others; ``none``."""
+    if not blockers:
+        return "none"
+    b = blockers[0]
+    more = f" +{len(blockers) - 1}" if len(blockers) > 1 else ""
+    return f"pid {b['pid']} {STATES.get(b['state'] or '', b['state'])} {_age(b['xact_age_s'])}{more}"
+
+
+def lock_cell(locks: list[dict[str, Any]]) -> str:
+    """``AccessExclusive orders, ShareRowExclusive customers`` (pg_locks names without ``Lock``)."""
+    return ", ".join(f"{lk['mode'].removesuffix('Lock')} {lk['relation']}" for lk in locks) or "-"
+
+
+def statement_cell(file: str, line: int) -> str:
+    """``V9__total.sql:4``; a tool's name as given (``alembic:b2:3``, ``django:shop.0002:5``)."""
+    return f"{os.path.basename(file) if os.sep in file else file}:{line}"
+
+
 def row(item: dict[str, Any]) -> tuple[Any, ...]:
     """The panel's row of one statement, in :data:`COLUMNS` order."""
     sql = item["sql"]
-    return (f"{os.path.basename(item['file'])}:{item['line']}", item["risk"],
-            "; ".join(f"pid {b['pid']} {b['state'] or 'backend'} {_age(b['xact_age_s'])}" for b in item["blockers"])
-            or "none",
-            ", ".join(f"{lk['mode']} {lk['relation']}" for lk in item["locks"]) or "-",
-            ", ".join(f["rule"] for f in item["findings"]) or "-",
+    return (statement_cell(item["file"], item["line"]), item["risk"], blocker_cell(item["blockers"]),
+            " ".join(f["rule"] for f in item["findings"]) or "-", lock_cell(item["locks"]),
             sql if len(sql) <= SQL_EXCERPT else sql[:SQL_EXCERPT - 1] + "…")
 
 
 class PendingCollector:
-    """The source ``pending-migration``: one lint of ``migration.files`` per poll, in the lint phases."""
+    """The source ``pending-migration``: the config's pending migration linted once per poll, in the lint
+    phases, over one connection kept across polls."""
 
     server = ""
 
@@ -89,33 +113,61 @@ class PendingCollector:
         self.phases = set(phases)
         self.sample = sample
         self._lock = threading.Lock()
+        self.conn: Any = None
+        self.connects = 0
+        """How many times the source connected (once, unless a connection broke)."""
+        self._asked: dict[Any, Any] = {}  # Alembic's and Django's answers (resolve.ASK_EVERY)
         self.latest: dict[str, Any] | None = None
-        """The last analysis: ``{ts, statements: [compact], errors, warnings}`` (replaced whole, never changed)."""
+        """The last analysis: ``{ts, origin, statements: [compact], errors, warnings}`` (replaced whole)."""
+
+    def _connection(self) -> tuple[Any, str]:
+        """The kept connection, connected again when there is none or it broke; ``(conn, warning)``."""
+        from migtui_postgres.lint import live
+        from migtui_postgres.pgconn import close_quietly
+
+        if self.conn is not None and (self.conn.closed or self.conn.broken):
+            close_quietly(self.conn)
+            self.conn = None
+        if self.conn is None and self.dsn:
+            conn, _, warning = live.connect(self.dsn)
+            if warning:
+                return None, warning
+            self.conn, self.connects = conn, self.connects + 1
+        return self.conn, ""
 
     def collect(self, ctx: CollectContext) -> list[Sample | TableSnapshot]:
         if ctx.phase.value not in self.phases:
             return []  # the panel keeps the last analysis
-        from migtui_postgres.lint import lint
-        from migtui_postgres.lint.check import _files
+        from migtui_postgres.lint.resolve import analyse
 
-        patterns = (self.config.get("migration") or {}).get("files") or []
-        files, missing = _files(self.config, patterns)
-        result = lint(files, dsn=self.dsn, sample=self.sample)
+        conn, warning = self._connection()
+        result = analyse(self.config, conn, sample=self.sample, cache=self._asked)
+        if conn is not None and conn.broken:  # next poll connects again
+            self.close()
+        if result is None:
+            result = {"origin": "", "statements": [], "errors": [], "notes": [], "warnings": [],
+                      "error": "no pending migration known: set migration.files, migration.command or "
+                               "migration.project (a tool whose history table is on the server)"}
         base = str(self.config.resolve_path("."))
         items = [compact(st, base) for st in result["statements"]]
-        warnings = list(result["warnings"]) + [f"no file matches migration.files {m!r}" for m in missing]
+        warnings = ([warning] if warning else []) + list(result["warnings"])
         errors = [{**e, "file": _shown_path(e["file"], base)} for e in result["errors"]]
         rows = [row(i) for i in items]
-        rows += [(f"{os.path.basename(e['file'])}:{e['line']}", "error", "-", "-", f"parse-error: {e['message']}", "")
+        rows += [(statement_cell(e["file"], e["line"]), "error", "-", f"parse-error: {e['message']}", "-", "")
                  for e in errors]
-        rows += [("warning", "-", "-", "-", w, "") for w in warnings]
+        if result["error"]:
+            rows.append(("cannot lint", "error", "-", result["error"], "-", ""))
+        rows += [("note", "-", "-", n, "-", "") for n in result["notes"]]
+        rows += [("warning", "-", "-", w, "-", "") for w in warnings]
         with self._lock:
-            self.latest = {"ts": ctx.now, "statements": items, "errors": errors, "warnings": warnings}
+            self.latest = {"ts": ctx.now, "origin": result["origin"], "statements": items, "errors": errors,
+                           "warnings": ([result["error"]] if result["error"] else []) + list(result["notes"])
+                           + warnings}
         return [TableSnapshot(ctx.now, self.name, TABLE, COLUMNS, rows)]
 
     def panels(self) -> list[PanelSpec]:
         return [PanelSpec("schema", "Pending migration", tables=(
-            TableSpec(TABLE, "Pending migration (migration.files: locks, risk, blockers now)", columns=COLUMNS),),
+            TableSpec(TABLE, "Pending migration (locks, risk, blockers now)", render="wrap", columns=COLUMNS),),
             source=self.name)]
 
     def snapshot(self) -> dict[str, Any] | None:
@@ -123,7 +175,10 @@ class PendingCollector:
             return self.latest
 
     def close(self) -> None:
-        pass
+        from migtui_postgres.pgconn import close_quietly
+
+        conn, self.conn = self.conn, None
+        close_quietly(conn)
 
 
 def _digest(latest: dict[str, Any]) -> Any:
@@ -169,15 +224,29 @@ class PendingLint(RunComponent):
                 "statements": len(latest["statements"]) if latest else 0}
 
 
+def names_a_migration(config: Any, opts: dict[str, Any]) -> bool:
+    """Whether the config names a pending migration, without a server: ``migration.files``, a
+    ``migration.command`` of a tool migtui knows, or a tool's conventional layout in
+    ``migration.project`` (whether that tool is on the server is each analysis' business)."""
+    from migtui.api import from_command, layouts_under
+
+    if opts["files"]:
+        return True
+    if opts["command"] and from_command(opts["command"], config.path.parent) is not None:
+        return True
+    return bool(layouts_under(config.resolve_path(opts["project"] or ".")))
+
+
 def build_component(run: RunContext) -> PendingLint | None:
-    """The ``migtui_run_components`` factory: None unless ``migration.files`` and a postgres source."""
+    """The ``migtui_run_components`` factory: None unless the config names a migration
+    (:func:`names_a_migration`) and has a postgres source."""
     from migtui_postgres.migration_config import parse_migration_config
     from migtui_postgres.pgconn import postgres_sources
 
     config = run.config
     opts = parse_migration_config(config.raw.get("migration"), "migration")
     sources = postgres_sources(config)
-    if not opts["files"] or not sources or not opts["lint_phases"]:
+    if not sources or not opts["lint_phases"] or not names_a_migration(config, opts):
         return None
     collector = PendingCollector(config, sources[0][1], interval=float(opts["lint_interval"]),
                                  phases=opts["lint_phases"], sample=float(opts["lint_sample"]))
