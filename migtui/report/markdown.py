@@ -16,6 +16,17 @@ from migtui.report.statements_view import statements_markdown
 from migtui.report.summary import what_ran_text, worst_text
 
 MAX_ROWS = 15
+MAX_LINES = 120
+"""The Markdown report stays within this many lines and :data:`MAX_CHARS` characters, so it pastes
+into a pull request or a chat thread (docs/reports.md): past them its tables are cut to 10, then
+5 rows (:data:`SHORT_ROWS`), then whole sections are left out, the least important first."""
+MAX_CHARS = 12_000
+SHORT_ROWS = (10, 5)
+KEEP_ORDER = ("What ran", "Worst moment", "Post-migration checklist", "Health metrics against the baseline",
+              "Queries that got slower", "Actions", "Pending migration (lint findings)", "Throttle",
+              "Progress and state", "Triggers", "Errors")
+"""The sections by importance: the last ones are left out first when the report is too long."""
+FOOTER = "_Charts, every metric's statistics and the full event log: `migtui report --format html`._"
 
 
 def _md(v: Any) -> str:
@@ -59,7 +70,8 @@ def render_markdown(report: dict[str, Any]) -> str:
     if report["actions"]:
         lines += ["| Time | Who | Action | Why | OK |", "|---|---|---|---|---|"]
         lines += [f"| {time_of_day(e['ts'])} | {_md(e['data'].get('who', ''))} | {_md(e['data'].get('verb', e['subject']))} | "
-                  f"{_md(e['data'].get('why', ''))} | {_md(e['data'].get('ok', ''))} |" for e in report["actions"][:MAX_ROWS]]
+                  f"{_md(_cut(e['data'].get('why', ''), 160))} | {_md(e['data'].get('ok', ''))} |"
+                  for e in report["actions"][:MAX_ROWS]]
     else:
         lines.append("None.")
     th = report["throttle"]
@@ -96,5 +108,68 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines += ["", f"## Errors ({len(errors)})", "", "| Time | Subject | Message |", "|---|---|---|"]
         lines += [f"| {time_of_day(e['ts'])} | {_md(e['subject'])} | {_md(_cut(e['message'], 160))} |"
                   for e in errors[:5]]
-    lines += ["", "_Charts, every metric's statistics and the full event log: `migtui report --format html`._"]
-    return "\n".join(lines) + "\n"
+    return "\n".join(fit(lines)) + "\n"
+
+
+def _sections(lines: list[str]) -> list[list[str]]:
+    """The lines cut at each ``## `` heading (the first part is the title and the outcome)."""
+    out: list[list[str]] = [[]]
+    for line in lines:
+        if line.startswith("## "):
+            out.append([])
+        out[-1].append(line)
+    return out
+
+
+def _size(parts: list[list[str]]) -> tuple[int, int]:
+    text = "\n".join(line for part in parts for line in part) + "\n\n" + FOOTER + "\n"
+    return text.count("\n"), len(text)
+
+
+def _short_tables(part: list[str], keep: int) -> list[str]:
+    """A section with each table cut to ``keep`` rows and a line saying how many are left out."""
+    out: list[str] = []
+    rows = 0
+    left = 0
+    for line in part + [""]:
+        if line.startswith("|"):
+            rows += 1
+            if rows <= keep + 2:  # the header and its rule, then the rows
+                out.append(line)
+            else:
+                left += 1
+            continue
+        if left:
+            out += ["", f"{left} more rows in the HTML and JSON reports."]
+        rows = left = 0
+        out.append(line)
+    return out[:-1]
+
+
+def fit(lines: list[str]) -> list[str]:
+    """``lines`` with the footer, within :data:`MAX_LINES` and :data:`MAX_CHARS`: as they are when they
+    fit; else with every table cut to 10, then 5 rows (:data:`SHORT_ROWS`); else also without the
+    least important sections (:data:`KEEP_ORDER`), named in one line."""
+    parts = _sections(lines)
+
+    def over(note: bool) -> bool:  # the note naming what was left out takes 2 lines
+        n, c = _size(parts)
+        return n + 2 * note > MAX_LINES or c + 200 * note > MAX_CHARS
+
+    def title(part: list[str]) -> str:
+        return part[0][3:].split(" (")[0] if part and part[0].startswith("## ") else ""
+
+    for keep in SHORT_ROWS:
+        if over(False):
+            parts = [parts[0]] + [_short_tables(p, keep) for p in parts[1:]]
+    dropped: list[str] = []
+    for name in (n.split(" (")[0] for n in reversed(KEEP_ORDER)):
+        if not over(bool(dropped)):
+            break
+        if any(title(p) == name for p in parts):
+            parts = [p for p in parts if title(p) != name]
+            dropped.append(name)
+    out = [line for part in parts for line in part]
+    if dropped:
+        out += ["", f"_Left out to stay short: {', '.join(reversed(dropped))} (in the HTML and JSON reports)._"]
+    return out + ["", FOOTER]

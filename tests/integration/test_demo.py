@@ -140,6 +140,17 @@ def test_demo_report_judges_health_metrics_only(demo_run: dict[str, Any], tmp_pa
     assert rollout["timeline"]["last"] > rollout["timeline"]["first"]
 
 
+def test_demo_markdown_report_is_short_enough_to_paste(demo_run: dict[str, Any], tmp_path: Path) -> None:
+    """The demo's --format md fits the bound docs/reports.md states (its lint section alone listed 13
+    sessions, and the report ran to 124 lines before the bound)."""
+    from migtui.report import export_report
+    from migtui.report.markdown import MAX_CHARS, MAX_LINES
+
+    md = export_report(demo_run["store"], "latest", "md", tmp_path / "r.md").read_text()
+    assert len(md.splitlines()) <= MAX_LINES and len(md) <= MAX_CHARS, (len(md.splitlines()), len(md))
+    assert md.splitlines()[2].startswith(("**OK**", "**DEGRADED**")) and "## Post-migration checklist" in md
+
+
 def test_demo_error_burst_trips_warn_then_pause_and_the_backfill_pauses(demo_run: dict[str, Any]) -> None:
     events = demo_run["events"]
     firing = [e for e in events if e["kind"] == "trigger" and e["data"].get("state") == "firing"]
