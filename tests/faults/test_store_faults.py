@@ -243,11 +243,13 @@ def test_sigkill_mid_write_keeps_every_completed_batch_and_trigger_states(pg: An
     printed = list(lines.items)
     assert marker.read_text() == "paused\n"
 
-    # the store opens; every event printed (printed only after its batch committed) is there
+    # the store opens; every event printed (printed only after its batch committed) is there. Read-only
+    # (nobody writes the store), the killed run reads as the next open records it: interrupted
     store = Store.open(store_path, read_only=True)
     try:
         [run] = store.runs()
-        assert run["status"] == "running" and run["samples"] > 0
+        assert run["status"] == "interrupted" and run["end_recorded"] is False and run["samples"] > 0
+        assert store.cursor().execute("SELECT status FROM runs").fetchall() == [("running",)]  # not written
         stored = {(e.kind, e.subject, e.message) for e in store.events(run["run_id"])}
         assert {(e["kind"], e["subject"], e["message"]) for e in printed} <= stored
         assert ("trigger", "always") in {(k, s) for k, s, _ in stored}
