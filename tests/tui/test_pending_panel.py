@@ -90,3 +90,35 @@ async def test_panel_names_the_session_idle_in_transaction_as_the_blocker(pg: An
     text = md.read_text()
     assert "## Pending migration (lint findings)" in text and f"| {pid} | idle in transaction |" in text
     assert "\\x1b" in text and "\x1b" not in text  # the blocker's query, escaped
+
+
+async def test_panel_reads_at_80_columns(pg: Any, make_engine: Any, tmp_path: Path) -> None:
+    """At 80x24 the panel keeps the columns that fit whole (statement, risk, blockers, findings) and
+    wraps a long cell instead of cutting it: no cell ends in "…"."""
+    with pg.connect() as conn:
+        conn.execute(f"DROP TABLE IF EXISTS {TABLE}; CREATE TABLE {TABLE} (id int PRIMARY KEY, qty int)")
+    engine = make_engine(_config(tmp_path, pg.dsn), store_path=tmp_path / "run.duckdb")
+    blocker = pg.connect()
+    try:
+        app = MigtuiApp(engine)
+        async with app.run_test(size=(80, 24)) as pilot:
+            panel = app.kind_panels["schema"]
+            index = next(i for i, s in enumerate(panel.specs) if s.title == "Pending migration")
+            table = panel.query_one(f"#table-{index}-pending_migration")
+            blocker.autocommit = False
+            blocker.execute(f"SELECT count(*) FROM {TABLE}")
+            pid = blocker.info.backend_pid
+            await wait_for(pilot, lambda: f"pid {pid}" in rendered(table), what="the blocker in the panel",
+                           timeout=20)
+            text = rendered(table)
+            assert max(len(line.rstrip()) for line in text.splitlines()) <= 80, text
+            assert "…" not in text, text
+            head = text.splitlines()[0].split()
+            assert head == ["statement", "risk", "blockers", "findings"], text
+            alter = next(ln for ln in text.splitlines() if "V9__total.sql:4" in ln)
+            assert "missing-lock-timeout" in alter and f"pid {pid} idle-in-tx" in alter, text
+    finally:
+        blocker.close()
+        with pg.connect() as conn:
+            conn.execute(f"DROP TABLE IF EXISTS {TABLE}")
+    engine.close()
