@@ -290,6 +290,8 @@ class PostgresCollector:
         values.update({k: v for k, v in self.params.items() if k in query.params})
         if query.name == TEXT and "queryids" in query.params:
             values["queryids"] = self._text.params(int(values.get("limit") or 500))
+        elif query.name == TOP and "exclude_queryids" in query.params:
+            values["exclude_queryids"] = self._text.exclude(values.get("exclude_queryids"))
         return values
 
     def run_query(self, name: str) -> tuple[list[str], list[tuple[Any, ...]]]:

@@ -6,7 +6,9 @@ from the store alone. Reading the text makes PostgreSQL load the whole query-tex
 rows are asked for, so ``statements_text`` runs rarely: on its interval, at the start of each phase
 (its header says ``at_phase_start: yes``), and when ``statements_top`` has listed statements whose
 text was never read (at most every :data:`NEW_TEXT_EVERY` seconds). It asks only for those
-statements' text (its ``queryids`` parameter); each statement's text is read once.
+statements' text (its ``queryids`` parameter); each statement's text is read once. The statements
+it finds marked ``/* migtui */`` are migtui's own: ``statements_top`` leaves them out from then on
+(its ``exclude_queryids``), so its top list holds the statements a report may list.
 
 The text is what a user typed, normalized by PostgreSQL: utility statements (``ALTER ROLE ...
 PASSWORD '...'``) keep their literals. Before the text reaches the store every string literal is
@@ -38,6 +40,7 @@ class TextCapture:
         self.wanted: dict[Any, None] = {}  # queryids statements_top listed, in the order first seen
         self.asked: set[Any] = set()
         self.sent: list[Any] = []
+        self.own: dict[Any, None] = {}  # migtui's own statements, left out of statements_top from then on
         self.last_run = -math.inf
 
     def saw(self, cols: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -57,6 +60,11 @@ class TextCapture:
         """New statements wait for their text, and the last read is long enough ago."""
         return bool(self.pending()) and now - self.last_run >= min(NEW_TEXT_EVERY, interval)
 
+    def exclude(self, configured: Any) -> list[Any]:
+        """``statements_top``'s ``exclude_queryids``: the configured ones and migtui's own, so the
+        top list holds the statements a report may list."""
+        return list(dict.fromkeys([*(configured or ()), *self.own]))
+
     def params(self, limit: int) -> list[Any]:
         """The ``queryids`` of the next read (each statement is asked for once)."""
         self.sent = self.pending()[:max(0, int(limit))]
@@ -70,6 +78,9 @@ class TextCapture:
         for q in self.sent:
             self.wanted.pop(q, None)
         self.sent = []
+        if "migtui" in cols and "queryid" in cols:
+            i, j = list(cols).index("queryid"), list(cols).index("migtui")
+            self.own.update((r[i], None) for r in rows if r[j] and r[i] is not None)
         if "query" not in cols:
             return [tuple(r) for r in rows]
         i = list(cols).index("query")

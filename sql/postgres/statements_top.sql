@@ -1,5 +1,5 @@
 -- name: statements_top
--- description: Top statements of this database by total execution time from pg_stat_statements (without query text, read with showtext off), with plan time, rows, buffer and temp I/O, block I/O time (ms) and WAL; nested statements left out from extension 1.9 on. Roles in exclude_users (e.g. a dedicated monitoring role) are left out. Empty when the library is not in shared_preload_libraries.
+-- description: Top statements of this database by total execution time from pg_stat_statements (without query text, read with showtext off), with plan time, rows, buffer and temp I/O, block I/O time (ms) and WAL; nested statements left out from extension 1.9 on. Roles in exclude_users (e.g. a dedicated monitoring role) and the statements in exclude_queryids (migtui's own, once statements_text has told them apart) are left out. Empty when the library is not in shared_preload_libraries.
 -- kind: table
 -- min_version: 13
 -- interval: 30s
@@ -7,7 +7,7 @@
 -- cost: moderate
 -- privileges: pg_read_all_stats
 -- extension: pg_stat_statements >= 1.8
--- params: limit=20, exclude_users={}
+-- params: limit=20, exclude_users={}, exclude_queryids={}
 -- locks: none
 -- changes: 1.8 splits total_time into plan and exec; 1.9 adds toplevel; 1.11 renames blk_read/write_time to shared_blk_*_time and adds local_blk_*_time
 SELECT /* migtui */
@@ -35,5 +35,6 @@ LEFT JOIN pg_roles r ON r.oid = s.userid
 WHERE current_setting('pg_stat_statements.max', true) IS NOT NULL
   AND s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
   AND (r.rolname IS NULL OR r.rolname <> ALL (:exclude_users::text[]))
+  AND s.queryid <> ALL (:exclude_queryids::bigint[])
 ORDER BY s.total_exec_time DESC
 LIMIT :limit::int

@@ -149,12 +149,20 @@ def test_migtui_and_the_migration_are_kept_apart_from_the_application(scratch_ds
     own = st["migtui"]
     assert own["statements"] >= 3 and own["calls"] > 0 and own["total_ms"] > 0  # its cost, measured
     con = duckdb.connect(str(run[0]), read_only=True)
-    try:  # migtui's statements were among the top ones, and none is listed
-        top = {r[0] for _, _, rows in [(0, 0, json.loads(x)) for (x,) in con.execute(
-            "SELECT rows FROM snapshots WHERE name = 'statements_top'").fetchall()] for r in rows}
+    try:  # migtui's statements were in the top list until a read of the text told them apart
+        def snaps(name: str) -> list[tuple[float, list[dict[str, Any]]]]:
+            return [(ts, [dict(zip(json.loads(cols), r)) for r in json.loads(rows)]) for ts, cols, rows in con.execute(
+                "SELECT epoch(ts), columns, rows FROM snapshots WHERE name = ? ORDER BY ts", [name]).fetchall()]
+        top, text = snaps("statements_top"), snaps("statements_text")
     finally:
         con.close()
-    assert set(own["ids"]) & top
+    told = {}  # queryid -> when a read of the text first said it is migtui's
+    for ts, rows in text:
+        for r in rows:
+            if r["migtui"]:
+                told.setdefault(r["queryid"], ts)
+    assert set(told) == set(own["ids"]) and {r["queryid"] for r in top[0][1]} & set(told)
+    assert not [(q, ts) for ts, rows in top for r in rows if (q := r["queryid"]) in told and ts > told[q]]
     listed = {e["queryid"] for group in ("slower", "new_after", "migration") for e in st[group]}
     assert not listed & set(own["ids"])
     assert all("/* migtui */" not in (e["text"] or "") for group in ("slower", "new_after", "migration")

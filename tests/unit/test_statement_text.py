@@ -38,6 +38,13 @@ def test_each_statement_is_asked_for_once_and_its_text_is_cleaned() -> None:
     assert cap.pending() == [] and not cap.urgent(1000.0, 120.0)
 
 
+def test_migtui_own_statements_leave_the_top_list_once_told_apart() -> None:
+    cap = TextCapture()
+    assert cap.exclude([7]) == [7]
+    cap.ran(1.0, ["queryid", "migtui", "query"], [(5, True, None), (6, False, "SELECT $1"), (7, True, None)])
+    assert cap.exclude([7]) == [7, 5]
+
+
 def test_at_phase_start_is_read_and_a_bad_value_names_the_line(tmp_path: Path) -> None:
     assert load_catalog().get("statements_text").at_phase_start
     assert load_catalog().get("index_inventory").at_phase_start
