@@ -11,7 +11,9 @@ from migtui.report.formatting import time_of_day
 
 
 def lint_section(events: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """``{"at", "phase", "statements", "errors", "warnings", "blockers_seen"}`` or None (no analysis ran).
+    """``{"at", "phase", "origin", "statements", "errors", "warnings", "blockers_seen"}`` or None (no
+    analysis ran). ``origin``: where the pending SQL came from (``migration.files``,
+    ``migration.command (alembic)``, ``flyway detected on the server``).
     ``blockers_seen``: each (statement, pid) once, with the first time and the longest age seen."""
     runs = [e for e in events if e["kind"] == "lint"]
     if not runs:
@@ -29,7 +31,7 @@ def lint_section(events: list[dict[str, Any]]) -> dict[str, Any] | None:
                 else:
                     seen[key]["xact_age_s"] = max(seen[key]["xact_age_s"], age)
     last = runs[-1]
-    return {"at": last["ts"], "phase": last["phase"], "statements": last["data"].get("statements") or [],
+    return {"at": last["ts"], "phase": last["phase"], "origin": last["data"].get("origin") or "", "statements": last["data"].get("statements") or [],
             "errors": last["data"].get("errors") or [], "warnings": last["data"].get("warnings") or [],
             "blockers_seen": list(seen.values())}
 
@@ -56,13 +58,17 @@ STATEMENT_HEADS = ["Statement", "SQL", "Locks", "Risk", "Findings"]
 BLOCKER_HEADS = ["Statement", "Pid", "State", "Longest xact age", "Relation", "First seen", "Query"]
 
 
+def _origin(section: dict[str, Any], esc: Callable[[Any], str]) -> str:
+    return f", from {esc(section['origin'])}" if section.get("origin") else ""
+
+
 def lint_markdown(report: dict[str, Any], esc: Callable[[Any], str]) -> list[str]:
     section = report.get("lint")
     if not section:
         return []
     stmts, blockers = lint_rows(section)
     lines = ["", "## Pending migration (lint findings)", "",
-             f"Last analysed at {time_of_day(section['at'])} ({section['phase']} phase).", "",
+             f"Last analysed at {time_of_day(section['at'])} ({section['phase']} phase){_origin(section, esc)}.", "",
              "| " + " | ".join(STATEMENT_HEADS) + " |", "|" + "---|" * len(STATEMENT_HEADS)]
     lines += ["| " + " | ".join(esc(c) for c in r) + " |" for r in stmts]
     if blockers:
@@ -84,7 +90,7 @@ def lint_html(report: dict[str, Any], esc: Callable[[Any], str]) -> str:
                 + "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in rows) + "</table>")
 
     out = (f"<h2>Pending migration (lint findings)</h2><p>Last analysed at {time_of_day(section['at'])} "
-           f"({esc(section['phase'])} phase).</p>" + table(STATEMENT_HEADS, stmts))
+           f"({esc(section['phase'])} phase){_origin(section, esc)}.</p>" + table(STATEMENT_HEADS, stmts))
     if blockers:
         out += "<p>Sessions the migration would have queued behind:</p>" + table(BLOCKER_HEADS, blockers)
     return out + "".join(f"<p>{esc(w)}</p>" for w in section["warnings"])

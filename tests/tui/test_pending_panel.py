@@ -81,6 +81,7 @@ async def test_panel_names_the_session_idle_in_transaction_as_the_blocker(pg: An
                            "-o", str(out)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     lint = json.loads(out.read_text())["lint"]
+    assert lint["origin"] == "migration.files"
     alter = next(s for s in lint["statements"] if s["line"] == 4)
     assert [f["rule"] for f in alter["findings"]] == ["missing-lock-timeout"]
     assert alter["blockers"][0]["pid"] == pid
@@ -89,6 +90,7 @@ async def test_panel_names_the_session_idle_in_transaction_as_the_blocker(pg: An
                            "-o", str(md)], capture_output=True, text=True, timeout=120)
     text = md.read_text()
     assert "## Pending migration (lint findings)" in text and f"| {pid} | idle in transaction |" in text
+    assert "phase), from migration.files." in text
     assert "\\x1b" in text and "\x1b" not in text  # the blocker's query, escaped
 
 
