@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -91,8 +92,17 @@ def api_error(exc: Exception, target: Target, error_cls: type[MigtuiError] = Sou
     if status is not None and status != 0:
         detail = message or reason or getattr(exc, "reason", "") or ""
         return error_cls(f"Kubernetes: {target} failed (HTTP {status})" + (f": {redact(detail)}" if detail else ""))
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return error_cls(f"Kubernetes: {target}: cannot reach the API server: {redact(text)[:300]}")
+    return error_cls(f"Kubernetes: {target}: cannot reach the API server: {redact(_transport_error(exc))[:300]}")
+
+
+def _transport_error(exc: BaseException) -> str:
+    """What failed under urllib3's wrapping: ``Read timed out. (read timeout=10.0)``, ``Failed to
+    establish a new connection: [Errno 111] Connection refused`` (the pool, object address and URL left out)."""
+    reason = getattr(exc, "reason", None)  # MaxRetryError: the last attempt's failure
+    inner = reason if isinstance(reason, BaseException) else exc
+    text = str(inner).strip().splitlines()[0] if str(inner).strip() else type(inner).__name__
+    text = re.sub(r"^(?:\w*Connection(?:Pool)?\([^)]*\)|<[^>]*>): ", "", text)
+    return text
 
 
 class Kube:

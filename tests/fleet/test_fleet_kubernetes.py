@@ -104,7 +104,8 @@ def test_an_api_server_that_refuses_or_stalls_is_a_line_and_the_rows_go_on(api: 
             lists = discovery.snapshot()[1][0].lists
             st = wait_until(lambda: discovery.snapshot()[1][0] if discovery.snapshot()[1][0].lists > lists
                             and discovery.snapshot()[1][0].error else None, "the stalled list to time out")
-            assert "cannot reach the API server" in st.error and "timed out" in st.error.lower()
+            assert st.error == ('Kubernetes: list pods in namespace "shop": cannot reach the API server: '
+                                'Read timed out. (read timeout=1.0)')
             orders.status["phase"] = "verify"  # the row still follows its watch meanwhile
             wait_until(lambda: phases(poller) == {"orders-db": "verify"}, "the row to update while the API is down")
             started = time.monotonic()
@@ -155,8 +156,9 @@ def test_fleet_watch_selector_headless(api: k.FakeKubeAPI, tmp_path: Path, cli_e
         api.add(k.watch_pod("migtui-watch-orders-db-7xk2p", "orders-db", orders.server.port),
                 k.watch_pod("migtui-watch-users-db-1", "users-db", 1, phase="Pending"))
         proc = subprocess.Popen([*migtui_cmd(), "fleet", "watch", "--selector", SELECTOR, "--kubeconfig", str(kc),
-                                 "--context", "fake", "--headless", "--interval", "0.3s"],
-                                stdout=out.open("w"), stderr=subprocess.STDOUT, env=cli_env, text=True)
+                                 "--context", "fake", "--headless", "--interval", "0.3s", "--token-env", "WATCH_TOKEN"],
+                                stdout=out.open("w"), stderr=subprocess.STDOUT,
+                                env={**cli_env, "WATCH_TOKEN": "watch-s3cret"}, text=True)
         try:
             text = wait_until(lambda: out.read_text() if "orders-db: pause" in out.read_text() else
                               (pytest.fail(out.read_text()) if proc.poll() is not None else None),
@@ -167,3 +169,36 @@ def test_fleet_watch_selector_headless(api: k.FakeKubeAPI, tmp_path: Path, cli_e
     assert (f"kubernetes pods {SELECTOR} in shop: 1 watch, 1 left out (migtui-watch-users-db-1: Pending)"
             in text)
     assert "\norders-db: pause · migration · 42.5% · 5m30s" in text
+    # the watches serve with --http-token-file: the token of --token-env goes to every pod found
+    assert {r.headers.get("authorization") for r in orders.server.requests} == {"Bearer watch-s3cret"}
+    assert "watch-s3cret" not in text
+    # the pods are listed from the API server's cache (resourceVersion=0), not with a quorum read of etcd
+    lists = [r for r in api.requests if r.path == "/api/v1/namespaces/shop/pods"]
+    assert lists and all(r.param("resourceVersion") == "0" and r.param("labelSelector") == SELECTOR for r in lists)
+
+
+def test_an_api_server_that_is_not_there(tmp_path: Path) -> None:
+    """Nothing listens at the kubeconfig's server: the finder's line says so in one line, the view runs."""
+    import json
+
+    from tests.servers.fleet_watch import closed_port_url
+
+    dead = closed_port_url().rsplit("/", 1)[0]
+    kc = tmp_path / "kubeconfig"
+    kc.write_text(json.dumps({"apiVersion": "v1", "kind": "Config", "current-context": "dead",
+                              "clusters": [{"name": "dead", "cluster": {"server": dead}}],
+                              "users": [{"name": "u", "user": {"token": "t0ken-not-shown"}}],
+                              "contexts": [{"name": "dead", "context": {"cluster": "dead", "user": "u",
+                                                                        "namespace": "migrations"}}]}))
+    poller = FleetPoller([], interval=0.2, timeout=1.0)
+    discovery = FleetDiscovery(poller, [], build_finders([Finder("kubernetes", {
+        "selector": SELECTOR, "kubeconfig": str(kc), "request_timeout": "1s"}, "--selector", None, 0.2)]))
+    discovery.start()
+    try:
+        st = wait_until(lambda: discovery.snapshot()[1][0] if discovery.snapshot()[1][0].error else None,
+                        "the failed list")
+    finally:
+        discovery.stop()
+    assert st.error == ('Kubernetes: list pods in namespace "migrations": cannot reach the API server: '
+                        'Failed to establish a new connection: [Errno 111] Connection refused')
+    assert finder_line(st).endswith(" · nothing listed yet") and poller.snapshot()[1] == {}
