@@ -98,7 +98,7 @@ def test_sqitch_command_lints_only_the_changes_not_in_sqitch_changes(db: Any, tm
     assert files == {("orders_qty.sql", 5), ("orders_qty_idx.sql", 3)}
     assert not any("revert" in s["file"] or "verify" in s["file"] for s in item.data["statements"])
     assert "1 file(s) already applied (sqitch.changes), not linted: orders.sql" in item.evidence
-    assert "set-not-null at" in item.evidence
+    assert "set-not-null at deploy/orders_qty.sql:5 (AccessExclusiveLock on orders)" in item.evidence
 
     # `migtui lint DIR` on the same project, connected: the same changes, by the same history
     proc = subprocess.run([sys.executable, "-m", "migtui", "lint", str(tmp_path), "--json", "--dsn", db.dsn,

@@ -25,6 +25,7 @@ from typing import Any, Sequence
 from migtui.api import (CollectContext, Event, Level, PanelSpec, RunComponent, RunContext, Sample, TableSnapshot,
                         TableSpec)
 from migtui_postgres.lint.live import _ago as _age
+from migtui_postgres.lint.resolve import shown_path as _shown_path
 
 SOURCE = "pending-migration"
 TABLE = "pending_migration"
@@ -50,13 +51,6 @@ def _risk(st: dict[str, Any]) -> str:
         return str(live["risk"])
     sev = {f["severity"] for f in st["findings"] if not f.get("ignored")}
     return "error" if "error" in sev else ("warn" if "warn" in sev else "-")
-
-
-def _shown_path(name: str, base: str) -> str:
-    """A file under the config's folder relative to it; any other as given."""
-    if base and os.path.isabs(name) and not os.path.relpath(name, base).startswith(".."):
-        return os.path.relpath(name, base)
-    return name
 
 
 def compact(st: dict[str, Any], base: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ says) is one line, ``error``, never an exception."""
 from __future__ import annotations
 
 import glob
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,13 @@ def glob_files(config: Any, patterns: list[str]) -> tuple[list[tuple[str, str]],
             with open(p, encoding="utf-8", errors="replace") as fh:
                 found.append((p, fh.read()))
     return found, missing
+
+
+def shown_path(name: str, base: str) -> str:
+    """A file under the config's folder relative to it; any other as given."""
+    if base and os.path.isabs(name) and not os.path.relpath(name, base).startswith(".."):
+        return os.path.relpath(name, base)
+    return name
 
 
 def _opts(config: Any) -> dict[str, Any]:
