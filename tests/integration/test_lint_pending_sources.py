@@ -110,14 +110,27 @@ def test_sqitch_command_lints_only_the_changes_not_in_sqitch_changes(db: Any, tm
 
 
 def test_a_tool_detected_on_the_server_is_linted_from_its_conventional_layout(db: Any, tmp_path: Path) -> None:
+    from migtui.api import CollectContext, Phase
+    from migtui.config import load_config
+    from migtui_postgres.lint.panel import COLUMNS, PendingCollector
+
+    (tmp_path / "sql").mkdir()
+    (tmp_path / "sql" / "V1__items.sql").write_text("CREATE TABLE items (id int PRIMARY KEY, sku text);\n")
+    cfg = _config(tmp_path, db.dsn, "lint_sample: 0s\n")
+    # a Flyway layout, but no Flyway on the server yet: no check item, and the panel says so in a note
+    assert _check(cfg) is None
+    collector = PendingCollector(load_config(cfg), db.dsn, interval=1, phases=["baseline"], sample=0)
+    [snap] = collector.collect(CollectContext(now=1.0, phase=Phase.BASELINE, run="r", tick=1))
+    collector.close()
+    [row] = [dict(zip(COLUMNS, r)) for r in snap.rows]
+    assert row["statement"] == "note" and row["risk"] == "-"
+    assert row["findings"].startswith("no pending migration known: no migration tool's history table")
+
     with db.connect() as conn:
         conn.execute("CREATE TABLE flyway_schema_history (version text, success bool);"
                      "INSERT INTO flyway_schema_history VALUES ('1', true);"
                      "CREATE TABLE items (id int PRIMARY KEY, sku text)")
-    (tmp_path / "sql").mkdir()
-    (tmp_path / "sql" / "V1__items.sql").write_text("CREATE TABLE items (id int PRIMARY KEY, sku text);\n")
     (tmp_path / "sql" / "V2__sku.sql").write_text("SET lock_timeout = '2s';\nCREATE INDEX ON items (sku);\n")
-    cfg = _config(tmp_path, db.dsn, "lint_sample: 0s\n")
     item = _check(cfg)
     assert item is not None and item.evidence.startswith("flyway detected on the server: 2 statements: 1 errors"), item.evidence
     [st] = [s for s in item.data["statements"] if s["locks"]]

@@ -138,10 +138,10 @@ class PendingCollector:
         result = analyse(self.config, conn, sample=self.sample, cache=self._asked)
         if conn is not None and conn.broken:  # next poll connects again
             self.close()
-        if result is None:
-            result = {"origin": "", "statements": [], "errors": [], "notes": [], "warnings": [],
-                      "error": "no pending migration known: set migration.files, migration.command or "
-                               "migration.project (a tool whose history table is on the server)"}
+        if result is None:  # a tool's layout under migration.project, but no tool on the server (yet)
+            result = {"origin": "", "statements": [], "errors": [], "warnings": [], "error": "",
+                      "notes": ["no pending migration known: no migration tool's history table on the server "
+                                "(set migration.files or migration.command to name it)"]}
         base = str(self.config.resolve_path("."))
         items = [compact(st, base) for st in result["statements"]]
         warnings = ([warning] if warning else []) + list(result["warnings"])
