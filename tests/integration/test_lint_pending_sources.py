@@ -264,3 +264,18 @@ def psycopg_connect(dsn: str) -> Any:
     import psycopg
 
     return psycopg.connect(dsn, autocommit=True)
+
+
+def test_alembic_detected_on_the_server_but_not_importable_is_one_line(db: Any, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    with db.connect() as conn:
+        conn.execute("CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY)")
+    (tmp_path / "alembic.ini").write_text(f"[alembic]\nscript_location = {tmp_path}\n")
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "alembic" else find_spec(name, *a))
+    item = _check(_config(tmp_path, db.dsn, "lint_sample: 0s\n"))
+    assert item.status == "fail" and "\n" not in item.evidence
+    assert item.evidence.startswith("alembic detected on the server: alembic is not importable by migtui's Python")
+    assert "set migration.command (the tool's own command) or migration.files" in item.evidence
