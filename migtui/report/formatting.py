@@ -61,19 +61,30 @@ def fmt_metric(v: float | None, unit: str = "") -> str:
     return fmt_value(v) + (f" {unit}" if unit else "")
 
 
+def shift_text(shift: float, median: float | None, unit: str = "") -> str:
+    """'+1.2 ms, +25% on a baseline median of 4.76 ms': a whole phase's shift against the baseline."""
+    sign = "+" if shift >= 0 else "-"
+    text = f"{sign}{fmt_metric(abs(shift), unit)}"
+    if median:
+        text += f", {sign}{abs(shift) / abs(median) * 100:.0f}% on a baseline median of {fmt_metric(median, unit)}"
+    elif median is not None:
+        text += " on a baseline median of 0"
+    return text
+
+
 def verdict_text(s: dict[str, Any]) -> str:
     """'worse during migration (peak 7.0% for 15 s at 00:03:16), same after'."""
     parts = []
     for phase, where in (("migration", "during migration"), ("post", "after")):
         v = (s.get("verdicts") or {}).get(phase) or {}
         text = f"{v.get('verdict', 'no data')} {where}"
-        if "peak" in v:
+        if "peak" in v and v.get("why") == "worst window":  # a burst the whole phase dilutes
             pk = v["peak"]
             secs = f"{pk['seconds']:.0f}" if pk["seconds"] >= 10 else f"{pk['seconds']:.1f}"
             text += (f" (peak {fmt_metric(pk['value'], s.get('unit', ''))} for {secs} s "
                      f"at {fmt_elapsed(pk['at'])})")
-        elif v.get("verdict") in ("worse", "better"):
-            text += f" (shift {fmt_metric(v['shift'], s.get('unit', ''))})"
+        elif v.get("verdict") in ("worse", "better"):  # the whole phase moved: by how much, from what
+            text += f" ({shift_text(v['shift'], v.get('baseline_median'), s.get('unit', ''))})"
         parts.append(text)
     verdicts = [((s.get("verdicts") or {}).get(ph) or {}).get("verdict", "no data") for ph in ("migration", "post")]
     if verdicts[0] == verdicts[1] and "(" not in parts[0] + parts[1]:

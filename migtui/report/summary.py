@@ -88,13 +88,16 @@ def effect_size(s: dict[str, Any]) -> float:
 def outcome(report: dict[str, Any]) -> dict[str, Any]:
     """ok | degraded | rolled back | failed, and the three facts that decided it, most severe first:
     what failed (the run, the migration command, a failed checklist item), a rollback, the health
-    metrics that got worse (largest effect first), trigger firings and actions; then the facts of a
-    run that went well (how many metrics were judged, how the command or run ended)."""
+    metrics that got worse (largest effect first; on a tie, one a trigger fired on first), trigger
+    firings and actions; then the facts of a run that went well (how many metrics were judged, how
+    the command or run ended)."""
     run = report["run"]
     cmd = _command(report)
     health = [s for s in report["series"] if s.get("kind") == "health"]
+    firings = [e for e in report["triggers"] if fired(e)]
+    tripped = {(e["data"].get("source"), e["data"].get("metric")) for e in firings}
     worse = sorted((s for s in health if any(v.get("verdict") == "worse" for v in (s.get("verdicts") or {}).values())),
-                   key=lambda s: (-effect_size(s), s["metric"]))
+                   key=lambda s: (-effect_size(s), (s["source"], s["metric"]) not in tripped, s["metric"]))
     rollbacks = [e for e in report["actions"] if e["data"].get("verb") == "rollback" and e["data"].get("ok")
                  and not e["data"].get("dry_run")]
     failed_items = [i for i in report["checklist"] if i["status"] == "fail"]
@@ -113,7 +116,6 @@ def outcome(report: dict[str, Any]) -> dict[str, Any]:
     decisive += [f"{i['item']}: {i['evidence']}" for i in failed_items]
     decisive += [f"rolled back by {e['data'].get('who', '?')} at {time_of_day(e['ts'])}"
                  + (f" ({e['data']['why']})" if e["data"].get("why") else "") for e in rollbacks[:1]]
-    firings = [e for e in report["triggers"] if fired(e)]
     done = [e for e in report["actions"] if e["data"].get("ok") and not e["data"].get("dry_run")]
     acts = ", ".join(f"{e['data'].get('verb', e['subject'])} by {e['data'].get('who', '?')}" for e in done[:3])
     events = (f"{len(firings)} trigger firings, {len(done)} actions" + (f" ({acts})" if acts else "")

@@ -3,6 +3,7 @@ not in the alphabetical order of the metrics (the verdicts are the real rules' o
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -13,10 +14,11 @@ from migtui.report.verdicts import judge
 T = np.arange(120.0) + 1000.0
 
 
-def _health(metric: str, base: list[float] | np.ndarray, migration: np.ndarray, post: np.ndarray) -> dict[str, Any]:
+def _health(metric: str, base: list[float] | np.ndarray, migration: np.ndarray, post: np.ndarray,
+            p_post: float = 0.9) -> dict[str, Any]:
     b = np.asarray(base, float)
     verdicts = {"migration": judge(b, migration, T, 1e-9, "higher_is_worse", 0.1, 60.0),
-                "post": judge(b, post, T, 0.9, "higher_is_worse", 0.1, 60.0)}
+                "post": judge(b, post, T, p_post, "higher_is_worse", 0.1, 60.0)}
     for v in verdicts.values():
         if "peak" in v:  # as migtui.report.health adds it: seconds since the run started
             v["peak"]["at"] = v["peak"]["start"] - T[0]
@@ -41,7 +43,8 @@ Z_BIG = _health("z_latency", BASE, rng.normal(600, 20, 120), SAME)
 burst = np.zeros(120)
 burst[60:75] = 0.07
 M_FROM_ZERO = _health("m_errors", np.zeros(120), burst, np.zeros(120))
-FIRED = {"subject": "pause:m_errors", "message": "ok -> firing", "data": {"to": "firing"}, "ts": "2026-01-01T00:01:00"}
+FIRED = {"subject": "pause:m_errors", "message": "ok -> firing", "ts": "2026-01-01T00:01:00",
+         "data": {"to": "firing", "source": "db", "metric": "m_errors"}}
 PAUSE = {"subject": "pause", "ts": "2026-01-01T00:01:00", "data": {"verb": "pause", "who": "trigger", "ok": True}}
 ROLLBACK = {"subject": "rollback", "ts": "2026-01-01T00:02:03",
             "data": {"verb": "rollback", "who": "alice", "ok": True, "why": "errors"}}
@@ -75,3 +78,30 @@ def test_a_run_that_went_well_says_what_was_judged_first() -> None:
     ok = _health("a_lock_waits", BASE, SAME, SAME)
     out = outcome(_report([ok], exit_code=None))
     assert out == {"verdict": "ok", "facts": ["1 health metrics judged, none worse than the baseline", "run finished"]}
+
+
+def test_a_sustained_shift_reads_as_a_shift_of_the_median_not_as_a_peak() -> None:
+    """The demo's 'response_time_p95 worse after (peak 17.1 ms for 2.0 s ...)' was decided by the
+    whole post phase sitting 1.2 ms (25%) above the baseline, not by a burst: the text says so."""
+    from migtui.report.formatting import verdict_text
+
+    base = rng.normal(4.76, 0.02, 120)
+    post = np.full(120, 5.96) + rng.normal(0, 0.02, 120)
+    s = _health("response_time_p95", base, rng.normal(4.76, 0.02, 120), post, p_post=1e-9)
+    s["unit"] = "ms"
+    assert s["verdicts"]["post"]["verdict"] == "worse" and "why" not in s["verdicts"]["post"]
+    text = verdict_text(s)
+    assert "peak" not in text.split(", ")[1], text
+    assert text.endswith("worse after (+1.2 ms, +25% on a baseline median of 4.76 ms)"), text
+    burst = verdict_text(M_FROM_ZERO)  # a burst the whole phase dilutes still reads as its peak
+    assert re.match(r"worse during migration \(peak 0\.07 for 15 s at 0?0:01:00\)", burst), burst
+
+
+def test_among_metrics_that_rose_from_zero_the_one_a_trigger_fired_on_comes_first() -> None:
+    """0 -> 1 idle session and 0% -> 7% errors are both 'from zero': the error rate paused the
+    migration, so it is the fact that decided the run."""
+    idle = _health("a_idle_in_transaction", np.zeros(120), burst * 10, np.zeros(120))
+    out = outcome(_report([idle, M_FROM_ZERO], triggers=[FIRED], actions=[PAUSE]))
+    assert [f.split()[0] for f in out["facts"]] == ["m_errors", "a_idle_in_transaction", "1"]
+    assert [f.split()[0] for f in outcome(_report([idle, M_FROM_ZERO]))["facts"]][:2] == [
+        "a_idle_in_transaction", "m_errors"]
