@@ -32,3 +32,12 @@ def test_bench_run_writes_json_and_markdown(tmp_path: Path, monkeypatch: pytest.
     assert data["figures"]["store"]["tick_shaped"]["stored"] == 50
     table = (tmp_path / "latest.md").read_text()
     assert "3b. Store: bytes on disk per sample" in table and "99.00 B" in table
+
+
+def test_fleet_discovery_benchmark_lists_every_pod() -> None:
+    from bench import fleet_discovery_bench
+
+    res = fleet_discovery_bench.measure(pods=30, lists=2)
+    assert res["targets_in_poller"] == 30 and res["bytes_per_pod"] > 3000  # pods the size of real ones
+    for key in ("wall_ms_p50", "wall_ms_p95", "cpu_ms_per_list_median", "list_bytes"):
+        assert key in res
