@@ -137,6 +137,15 @@ class FleetDiscovery:
         with self._lock:
             return self._version, list(self._states)
 
+    def wait_first_lists(self, timeout: float) -> bool:
+        """Wait (up to ``timeout`` s) until every finder has listed once, well or not (for the headless
+        printer: its first round then has the pods; the cockpit never waits)."""
+        deadline = time.monotonic() + timeout
+        while any(st.lists == 0 for st in self.snapshot()[1]):
+            if time.monotonic() >= deadline or self._stop.wait(0.05):
+                return False
+        return True
+
     def start(self) -> None:
         """One daemon thread per finder; the first lists start now."""
         for i in range(len(self.finders)):

@@ -14,6 +14,10 @@ from migtui.fleet.rows import row_of
 from migtui.safetext import one_line
 
 
+FIRST_LIST_WAIT = 60.0
+"""Seconds the headless printer waits for every finder's first list before its first round."""
+
+
 def round_printer(write: Callable[[str], None],
                   discovery: FleetDiscovery | None = None) -> Callable[[FleetPoller, float], None]:
     seen: dict[str, tuple[str, str, str | None]] = {}
@@ -47,6 +51,9 @@ def run_headless(poller: FleetPoller, rounds: int | None, write: Callable[[str],
     poller.on_round = round_printer(write, discovery)
     if discovery is not None:
         discovery.start()
+        # the first round reads what the finders found (a list ends within its request timeout; a
+        # failed one is the finder's line of that round)
+        discovery.wait_first_lists(FIRST_LIST_WAIT)
     try:
         asyncio.run(poller.run(rounds))
     except KeyboardInterrupt:

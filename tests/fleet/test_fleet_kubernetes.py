@@ -148,6 +148,21 @@ def test_targets_file_finder_entry_and_its_errors(api: k.FakeKubeAPI, tmp_path: 
     assert exc.value.line == 3 and "relist" in str(exc.value)
 
 
+def test_fleet_watch_selector_headless_one_round(api: k.FakeKubeAPI, tmp_path: Path, cli_env: dict[str, str]) -> None:
+    """``--rounds 1`` as a one-shot status: the round reads the pods the first list found."""
+    kc = api.kubeconfig(tmp_path)
+    with StandInWatch("orders", phase="migration", verdict="warn") as orders:
+        api.add(k.watch_pod("migtui-watch-orders-db-7xk2p", "orders-db", orders.server.port))
+        proc = subprocess.run([*migtui_cmd(), "fleet", "watch", "--selector", SELECTOR, "--kubeconfig", str(kc),
+                               "--context", "fake", "--headless", "--rounds", "1"],
+                              capture_output=True, text=True, env=cli_env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith(f"kubernetes pods {SELECTOR} in shop: 1 watch · listed ")
+    assert lines[1].startswith("round 1: 1 databases, 1 warn; refresh ")
+    assert lines[2].startswith("orders-db: warn · migration") and len(lines) == 3
+
+
 def test_fleet_watch_selector_headless(api: k.FakeKubeAPI, tmp_path: Path, cli_env: dict[str, str]) -> None:
     """The command as a user runs it: its finder's line, then the rows of the pods it found."""
     kc = api.kubeconfig(tmp_path)
