@@ -76,8 +76,7 @@ def test_check_lints_the_pending_migration_and_names_the_blocker(pg: Any, tmp_pa
     items = {i["name"]: i for i in json.loads(proc.stdout)["items"]}
     item = items["Pending migration"]
     assert item["status"] == "fail", item
-    assert f"index-not-concurrent at {tmp_path / 'migrations' / 'V7__qty.sql'}:2 (ShareLock on check_orders)" \
-        in item["evidence"]
+    assert "index-not-concurrent at migrations/V7__qty.sql:2 (ShareLock on check_orders)" in item["evidence"]
     assert f"queues behind pid {pid} (idle in transaction" in item["evidence"]
     assert proc.returncode == 1
     with pg.connect() as conn:
