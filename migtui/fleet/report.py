@@ -2,8 +2,8 @@
 or a folder, laid out ``database=<name>/run=<id>/<table>.parquet``) read with DuckDB, one row per
 database, worst first, with a fleet-wide summary and the outliers flagged.
 
-Files are listed once and read through ``pyarrow.dataset`` on the location's filesystem (S3 or
-local); DuckDB queries the Arrow tables. Everything read is outside text: it is kept as data here and
+Files are listed once and only the columns used are read through ``pyarrow.dataset`` on the
+location's filesystem (S3 or local; :mod:`migtui.fleet.lake`); DuckDB queries the Arrow tables. Everything read is outside text: it is kept as data here and
 escaped only when rendered (:mod:`migtui.fleet.report_render`)."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import statistics
 from collections import defaultdict
 from typing import Any
 
-from migtui.fleet.objectstore import Location, ObjectStoreError, check_reachable, open_location
+from migtui.fleet.lake import read_tables
+from migtui.fleet.objectstore import Location, ObjectStoreError, open_location
 from migtui.report.throttle import throttle_timeline
 
 TABLES = ("runs", "series", "samples", "events", "snapshots")
@@ -38,46 +39,31 @@ _FILTERS = {"snapshots": lambda: _only("name", "blocking_tree"),
             "events": lambda: _only("kind", "trigger", "action", "check", "throttle")}
 
 
-def list_tables(loc: Location) -> dict[str, list[str]]:
-    """Every ``<table>.parquet`` under the location, by table."""
-    from pyarrow import fs
-
-    check_reachable(loc)
-    try:
-        infos = loc.fs.get_file_info(fs.FileSelector(loc.root, recursive=True, allow_not_found=True))
-    except OSError as exc:
-        raise ObjectStoreError(f"{loc.url}: cannot list: {' '.join(str(exc).split())[:300]}") from None
-    found: dict[str, list[str]] = defaultdict(list)
-    for info in infos:
-        name = info.base_name
-        if info.type == fs.FileType.File and name.endswith(".parquet") and "run=" in info.path:
-            found[name[: -len(".parquet")]].append(info.path)
-    return found
+# the columns the report reads (a run's config, queries and other columns stay in the object store)
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "runs": ("run_id", "name", "status", "started_at", "ended_at", "baseline_of"),
+    "series": ("run_id", "series_id", "source", "metric", "labels"),
+    "samples": ("run_id", "series_id", "ts", "phase", "value"),
+    "events": ("run_id", "ts", "kind", "subject", "message", "data"),
+    "snapshots": ("run_id", "name", "columns", "rows"),
+}
 
 
 def load(loc: Location) -> Any:
     """A DuckDB connection with one view per table over every run's files (database and run from
-    the hive partitions)."""
+    the hive partitions), listed once and read with :mod:`migtui.fleet.lake`."""
     import duckdb
-    import pyarrow.dataset as ds
 
-    files = list_tables(loc)
-    if not files.get("runs"):
+    arrows = read_tables(loc, {t: COLUMNS.get(t) for t in TABLES},
+                         {t: make() for t, make in _FILTERS.items()})
+    if "runs" not in arrows:
         raise ObjectStoreError(f"{loc.url}: no runs found (expected database=<name>/run=<id>/runs.parquet)")
     con = duckdb.connect()
-    part = ds.partitioning(flavor="hive")
     for table in TABLES:
-        paths = files.get(table, [])
-        if not paths:
+        if table in arrows:
+            con.register(f"{table}_a", arrows[table])
+        else:
             con.execute(f"CREATE VIEW {table}_a AS SELECT NULL::VARCHAR AS run_id WHERE false")
-            continue
-        try:
-            dataset = ds.dataset(paths, filesystem=loc.fs, format="parquet", partitioning=part,
-                                 partition_base_dir=loc.root)
-            arrow = dataset.to_table(filter=_FILTERS[table]() if table in _FILTERS else None)
-        except (OSError, ValueError) as exc:
-            raise ObjectStoreError(f"{loc.url}: cannot read the {table} files: {' '.join(str(exc).split())[:300]}") from None
-        con.register(f"{table}_a", arrow)
     return con
 
 
@@ -115,7 +101,8 @@ def _metric_deltas(con: Any) -> dict[str, dict[str, Any]]:
                 FROM per_phase m JOIN runs_a ru ON ru.run_id = m.run_id
                 JOIN per_phase b ON b.run_id = coalesce(ru.baseline_of, m.run_id) AND b.phase = 'baseline'
                      AND b.source = m.source AND b.metric = m.metric AND b.labels = m.labels
-                WHERE m.phase = 'migration' AND {_on(cond, 'm')} AND m.p95 IS NOT NULL AND b.p95 IS NOT NULL"""):
+                WHERE m.phase = 'migration' AND {_on(cond, 'm')} AND m.p95 IS NOT NULL AND b.p95 IS NOT NULL
+                ORDER BY m.run_id, m.metric, m.labels"""):  # equal deltas: the same series whatever the read order
             if relative:
                 delta = (row["migration"] - row["baseline"]) / row["baseline"] * 100 if row["baseline"] else None
             else:

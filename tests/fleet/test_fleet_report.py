@@ -151,3 +151,11 @@ def test_fleet_report_html_in_chromium(tmp_path: Path) -> None:
     keep = os.environ.get("MIGTUI_KEEP_REPORT_PNG")
     if keep:
         shutil.copy(png, keep)
+
+
+def test_fleet_report_database_names_that_look_like_numbers_stay_as_written(tmp_path: Path) -> None:
+    """The partition folders are read as text: tenants 0042 and 0043 are not reported as 42 and 43."""
+    write_fleet(tmp_path / "lake", 2, ticks=30, names=["0042", "0043"])
+    proc = _report("--from", str(tmp_path / "lake"), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(r["database"] for r in json.loads(proc.stdout)["databases"]) == ["0042", "0043"]
