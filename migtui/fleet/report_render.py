@@ -21,6 +21,11 @@ COLUMNS = ("database", "run", "status", "duration", "phases", "worst lock wait",
            "triggers fired", "actions", "throttled", "checks", "outlier")
 
 
+OUTLIER_NAMES = {"duration_seconds": "duration", "worst_lock_wait_seconds": "lock wait", "p95_delta": "p95 Δ",
+                 "error_rate_delta": "error rate Δ", "throttled_seconds": "throttled"}
+"""The outlier column names the columns it is about (the JSON keeps the keys)."""
+
+
 def _dur(seconds: float | None) -> str:
     if seconds is None:
         return "-"
@@ -45,7 +50,7 @@ def cells(row: dict[str, Any]) -> list[str]:
         ", ".join(row["triggers_fired"]) or "-", ", ".join(row["actions"]) or "-",
         _dur(row["throttled_seconds"]) if row["throttled_seconds"] else "-",
         (f"{len(checks) - row['checks_failed']}/{len(checks)} pass" if checks else "-"),
-        ", ".join(row["outliers"]) or "",
+        ", ".join(OUTLIER_NAMES.get(f, f) for f in row["outliers"]),
     ]
 
 
@@ -128,12 +133,16 @@ def render_html(report: dict[str, Any]) -> str:
         body.append("<h2>Charts</h2>")
         body += [f'<div class="chart"><h3>{h(title)}</h3><div class="muted">{cap}</div>{svg}</div>'
                  for title, cap, svg in charts]
-    body += ["<h2>Databases</h2>", "<table>", "<tr>" + "".join(f"<th>{h(c)}</th>" for c in COLUMNS) + "</tr>"]
+    body += ["<h2>Databases</h2>", '<table class="fleet">', "<tr>" + "".join(f"<th>{h(c)}</th>" for c in COLUMNS) + "</tr>"]
     for row in report["databases"]:
         cls = ' class="outlier"' if row["outliers"] else (' class="bad"' if row["checks_failed"] else "")
         body.append(f"<tr{cls}>" + "".join(f"<td>{h(c)}</td>" for c in cells(row)) + "</tr>")
     body.append("</table>")
-    style = CSS + "tr.outlier{background:#fde2e2} tr.bad{background:#fff3cd}\n"
+    # the table: 13 columns, words whole (a name or a number cut in two is unreadable): A4 landscape
+    style = CSS + ("tr.outlier{background:#fde2e2} tr.bad{background:#fff3cd}\n"
+                   "table.fleet{font-size:11px} table.fleet td,table.fleet th{overflow-wrap:normal;padding:2px 4px}\n"
+                   ".chart svg{max-width:760px} "  # 40 rows at this scale fit a landscape page with the title
+                   "@media print{table.fleet{font-size:8pt}} @page{size:A4 landscape}\n")
     return (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{h(_title(report))}</title>"
             f"<style>{style}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
 

@@ -102,7 +102,7 @@ def test_fleet_report_html_charts(tmp_path: Path) -> None:
     html = out.read_text()
     assert html.count("<svg") == 3 and "<script" not in html and "\x1b" not in html
     assert "http" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
-    assert "@media print" in html and "@page{size:A4" in html and "break-inside:avoid" in html
+    assert "@media print" in html and "@page{size:A4 landscape}" in html and "break-inside:avoid" in html
     charts = _charts(html)
     assert list(charts) == ["Duration, with the throttled time inside it", "p95 change against the baseline",
                             "Error-rate change against the baseline"]
@@ -147,7 +147,7 @@ def test_fleet_report_html_in_chromium(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=120)
     assert pdf.exists(), proc.stderr[-2000:]
     boxes = set(re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf.read_bytes()))
-    assert {(round(float(w)), round(float(h))) for w, h in boxes} == {(595, 842)}  # A4 pages, in points
+    assert {(round(float(w)), round(float(h))) for w, h in boxes} == {(842, 595)}  # A4 landscape, in points
     keep = os.environ.get("MIGTUI_KEEP_REPORT_PNG")
     if keep:
         shutil.copy(png, keep)
