@@ -44,7 +44,9 @@ def demo_config(*, db_dsn: str, api_url: str, scenario: Scenario, headless: bool
         {"type": "postgres", "name": "shop-db", "dsn": db_dsn, "tables": ["orders"],
          "migration_application_name": APPLICATION_NAME,
          # the lock trouble lasts seconds: look at locks and index builds every tick
-         "intervals": {q: interval for q in FAST_QUERIES}},
+         "intervals": {**{q: interval for q in FAST_QUERIES},
+                       # the phases last seconds: the report's slower queries and new indexes need reads in each
+                       **{q: f"{2 * scenario.interval:g}s" for q in ("statements_top", "index_inventory")}}},
         {"type": "openmetrics", "name": "shop-api", "url": api_url, "interval": interval, "timeout": "2s",
          "title": "API: shop (demo service)",
          "error_rate": {"errors": 'shop_http_requests_total{code=~"5.."}', "total": "shop_http_requests_total"},

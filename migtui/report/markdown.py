@@ -23,7 +23,7 @@ into a pull request or a chat thread (docs/reports.md): past them its tables are
 MAX_CHARS = 12_000
 SHORT_ROWS = (10, 5)
 KEEP_ORDER = ("What ran", "Worst moment", "Post-migration checklist", "Health metrics against the baseline",
-              "Queries that got slower", "Actions", "Pending migration (lint findings)", "Throttle",
+              "Queries that got slower", "New and dropped indexes", "Actions", "Pending migration (lint findings)", "Throttle",
               "Progress and state", "Triggers", "Errors")
 """The sections by importance: the last ones are left out first when the report is too long."""
 FOOTER = "_Charts, every metric's statistics and the full event log: `migtui report --format html`._"

@@ -59,7 +59,8 @@ def index_note(ix: dict[str, Any], e: dict[str, Any]) -> str:
     if not e["valid"]:
         return "INVALID (a failed CREATE INDEX CONCURRENTLY?)"
     if e["scans"] == 0:
-        return f"no scan yet (existed {fmt_duration(e['post_seconds'])} of post, flagged after {fmt_duration(ix['unused_after'])})"
+        return (f"no scan yet (watched {fmt_duration(e['post_seconds'])} in post; flagged unused after "
+                f"{fmt_duration(ix['unused_after'])})")
     return ""
 
 
@@ -146,7 +147,7 @@ def statements_markdown(report: dict[str, Any], md: Esc, limit: int = 5) -> list
                       for e in st["slower"][:limit]]
             lines.append("")
         else:
-            lines.append("No statement of the application got slower. ")
+            lines += ["No statement of the application got slower.", ""]
         lines.append(md(thresholds_text(st)))
         if st["new_after"]:
             lines += ["", "Appeared only after the migration: " + "; ".join(

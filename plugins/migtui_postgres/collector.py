@@ -311,7 +311,7 @@ class PostgresCollector:
         with self.conn.cursor() as cur:
             if timeout_ms != self._timeout_ms:  # the connection is only ours: set it when it changes
                 self._timeout_ms = 0
-                cur.execute(f"SET statement_timeout = {timeout_ms}")
+                cur.execute(f"SET /* migtui */ statement_timeout = {timeout_ms}")
                 self._timeout_ms = timeout_ms
             started = time.perf_counter()
             cur.execute(st.variant.sql, self.params_for(st.query))

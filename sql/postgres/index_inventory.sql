@@ -2,7 +2,7 @@
 -- description: For the report: every index on this database's user tables (up to limit, largest first) with its scans since it was created (or the statistics were reset), its approximate size from relpages and whether it is valid. The report compares the baseline's list with post's: new indexes with their scans (an unused one flagged) and dropped ones. Runs at the start of each phase and on its interval.
 -- kind: table
 -- min_version: 13
--- interval: 300s
+-- interval: 60s
 -- timeout: 2s
 -- cost: moderate
 -- at_phase_start: yes

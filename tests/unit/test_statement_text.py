@@ -54,3 +54,38 @@ def test_at_phase_start_is_read_and_a_bad_value_names_the_line(tmp_path: Path) -
                                     "SELECT /* migtui */ 1\n")
     with pytest.raises(CatalogError, match=r"q\.sql:8: at_phase_start must be yes or no, got 'often'"):
         load_catalog([("test", tmp_path)])
+
+
+def _executed_sql(path: Path) -> list[tuple[int, str]]:
+    """The SQL text of every ``.execute(...)`` call in a module whose statement is written in the
+    code: a string, an f-string or a module-level name bound to one (the catalog's files aside)."""
+    import ast
+
+    tree = ast.parse(path.read_text())
+
+    def text(node: ast.AST) -> str | None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        if isinstance(node, ast.JoinedStr):
+            return "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+        return None
+
+    names = {t.id: text(n.value) for n in tree.body if isinstance(n, ast.Assign)
+             for t in n.targets if isinstance(t, ast.Name) and text(n.value) is not None}
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "execute" and node.args:
+            arg = node.args[0]
+            sql = names.get(arg.id) if isinstance(arg, ast.Name) else text(arg)
+            if sql is not None:
+                out.append((node.lineno, sql))
+    return out
+
+
+def test_every_statement_the_postgres_plugin_writes_is_marked_as_migtui_s_own() -> None:
+    """pg_stat_statements tells migtui's statements apart by ``/* migtui */``: one without it shows
+    in the report as the application's or the migration's (the lint panel's catalog reads did)."""
+    root = Path(__file__).resolve().parents[2] / "plugins" / "migtui_postgres"
+    found = [(f"{p.relative_to(root)}:{line}", sql) for p in sorted(root.rglob("*.py")) for line, sql in _executed_sql(p)]
+    assert len(found) > 40
+    assert [where for where, sql in found if "/* migtui */" not in sql] == []

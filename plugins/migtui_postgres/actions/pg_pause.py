@@ -107,7 +107,7 @@ class PgPause:
             h.close()
             h.conn = connect(self.dsn, app=PAUSE_APP, connect_timeout=self.connect_timeout)
             try:
-                h.conn.execute("SELECT set_config('lock_timeout', %s, false)", [f"{int(self.lock_timeout * 1000)}ms"])
+                h.conn.execute("SELECT /* migtui */ set_config('lock_timeout', %s, false)", [f"{int(self.lock_timeout * 1000)}ms"])
                 h.conn.execute("SELECT /* migtui */ pg_advisory_lock(%s)", [self.key])
             except psycopg.errors.LockNotAvailable:
                 h.close()

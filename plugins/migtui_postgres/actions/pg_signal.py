@@ -85,7 +85,7 @@ class PgSignal:
         cond = sql.SQL("{} {} %s").format(sql.Identifier(col), op)
         conn = connect(self.dsn, app=ACTION_APP, connect_timeout=self.opts["connect_timeout"])
         try:
-            conn.execute("SET statement_timeout = '10s'")
+            conn.execute("SET /* migtui */ statement_timeout = '10s'")
             if kind == "pid":
                 own = conn.execute(
                     "SELECT /* migtui */ coalesce(application_name, ''), backend_type FROM pg_stat_activity "

@@ -71,7 +71,7 @@ class PgRollbackSql:
         digest = hashlib.sha256(text.encode()).hexdigest()[:12]
         try:
             with conn.cursor() as cur:
-                cur.execute("SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true)",
+                cur.execute("SELECT /* migtui */ set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true)",
                             [f"{int(self.opts['lock_timeout'] * 1000)}ms",
                              f"{int(self.opts['statement_timeout'] * 1000)}ms"])
                 cur.execute(text.encode("utf-8"), prepare=False)

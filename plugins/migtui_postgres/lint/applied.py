@@ -53,25 +53,25 @@ def _sqitch(path: str, text: str) -> str | None:
 
 # tool -> (history table, how a file names its version, the applied versions' query)
 TOOLS: dict[str, tuple[str, Callable[[str, str], str | None], str]] = {
-    "flyway": ("flyway_schema_history", _flyway, "SELECT version FROM flyway_schema_history WHERE success"),
+    "flyway": ("flyway_schema_history", _flyway, "SELECT /* migtui */ version FROM flyway_schema_history WHERE success"),
     "golang-migrate": ("schema_migrations", _golang,
-                       "SELECT generate_series(1, version)::text FROM schema_migrations WHERE NOT dirty"),
-    "goose": ("goose_db_version", _goose, "SELECT version_id::text FROM (SELECT DISTINCT ON (version_id) version_id, "
+                       "SELECT /* migtui */ generate_series(1, version)::text FROM schema_migrations WHERE NOT dirty"),
+    "goose": ("goose_db_version", _goose, "SELECT /* migtui */ version_id::text FROM (SELECT DISTINCT ON (version_id) version_id, "
                                           "is_applied FROM goose_db_version ORDER BY version_id, id DESC) last "
                                           "WHERE is_applied"),
-    "prisma": ("_prisma_migrations", _prisma, "SELECT migration_name FROM _prisma_migrations "
+    "prisma": ("_prisma_migrations", _prisma, "SELECT /* migtui */ migration_name FROM _prisma_migrations "
                                                "WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL"),
-    "sqitch": ("sqitch.changes", _sqitch, "SELECT project || ':' || change FROM sqitch.changes"),
+    "sqitch": ("sqitch.changes", _sqitch, "SELECT /* migtui */ project || ':' || change FROM sqitch.changes"),
 }
 
 
 def _applied(cur: Any, tool: str) -> set[str] | None:
     table, _, query = TOOLS[tool]
-    cur.execute("SELECT to_regclass(%s) IS NOT NULL", (table,))
+    cur.execute("SELECT /* migtui */ to_regclass(%s) IS NOT NULL", (table,))
     if not cur.fetchone()[0]:
         return None
     if tool == "golang-migrate":  # Rails has a schema_migrations table too, without 'dirty'
-        cur.execute("SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = 'dirty'",
+        cur.execute("SELECT /* migtui */ count(*) FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = 'dirty'",
                     (table,))
         if not cur.fetchone()[0]:
             return None

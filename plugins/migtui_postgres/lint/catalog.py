@@ -36,7 +36,7 @@ def _split(name: str) -> tuple[str | None, str]:
     return (schema or None), rel
 
 
-_OID = ("SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+_OID = ("SELECT /* migtui */ c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE c.relname = %(rel)s AND CASE WHEN %(schema)s::text IS NULL THEN pg_table_is_visible(c.oid) "
         "ELSE n.nspname = %(schema)s END LIMIT 1")
 
@@ -78,7 +78,7 @@ class ServerCatalog:
 
     def column_type(self, table: str, column: str) -> tuple[str, tuple[int, ...]] | None:
         rows = self._one(("col", table, column),
-                         f"SELECT t.typname, a.atttypmod FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+                         f"SELECT /* migtui */ t.typname, a.atttypmod FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
                          f"WHERE a.attrelid = ({_OID}) AND a.attname = %(col)s AND NOT a.attisdropped",
                          {**self._rel(table), "col": column})
         if not rows:
@@ -88,12 +88,12 @@ class ServerCatalog:
 
     def index_table(self, index: str) -> str | None:
         rows = self._one(("idx", index),
-                         f"SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+                         f"SELECT /* migtui */ c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
                          f"WHERE i.indexrelid = ({_OID})", self._rel(index))
         return rows[0][0] if rows else None
 
     def valid_not_null_check(self, table: str, column: str) -> bool | None:
-        rows = self._one(("nn", table), f"SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+        rows = self._one(("nn", table), f"SELECT /* migtui */ pg_get_constraintdef(oid) FROM pg_constraint "
                          f"WHERE conrelid = ({_OID}) AND contype = 'c' AND convalidated", self._rel(table))
         if rows is None:
             return None
@@ -101,13 +101,13 @@ class ServerCatalog:
         return any(str(r[0]).lower() in wanted for r in rows)
 
     def volatility(self, func: str) -> str | None:
-        rows = self._one(("fn", func), "SELECT max(provolatile::text) FROM pg_proc WHERE proname = %(f)s",
+        rows = self._one(("fn", func), "SELECT /* migtui */ max(provolatile::text) FROM pg_proc WHERE proname = %(f)s",
                          {"f": func})
         return rows[0][0] if rows and rows[0][0] else None
 
     def fk_neighbours(self, table: str) -> list[str]:
         rows = self._one(("fk", table),
-                         f"SELECT DISTINCT c.relname FROM pg_constraint k JOIN pg_class c "
+                         f"SELECT /* migtui */ DISTINCT c.relname FROM pg_constraint k JOIN pg_class c "
                          f"ON c.oid = CASE WHEN k.conrelid = ({_OID}) THEN k.confrelid ELSE k.conrelid END "
                          f"WHERE k.contype = 'f' AND (k.conrelid = ({_OID}) OR k.confrelid = ({_OID}))",
                          self._rel(table))
@@ -116,7 +116,7 @@ class ServerCatalog:
     def referenced_table(self, table: str, constraint: str) -> str | None:
         """The table a foreign key constraint of ``table`` references."""
         rows = self._one(("ref", table, constraint),
-                         f"SELECT c.relname FROM pg_constraint k JOIN pg_class c ON c.oid = k.confrelid "
+                         f"SELECT /* migtui */ c.relname FROM pg_constraint k JOIN pg_class c ON c.oid = k.confrelid "
                          f"WHERE k.conrelid = ({_OID}) AND k.conname = %(con)s AND k.contype = 'f'",
                          {**self._rel(table), "con": constraint})
         return rows[0][0] if rows else None

@@ -13,15 +13,15 @@ from migtui.api import SourceError
 from migtui_postgres.lint.locks import STRENGTH, conflicting
 from migtui_postgres.pgconn import connect_monitor, scrub_query
 
-_REL = ("SELECT c.oid, c.reltuples::bigint, c.relpages::bigint * current_setting('block_size')::bigint "
+_REL = ("SELECT /* migtui */ c.oid, c.reltuples::bigint, c.relpages::bigint * current_setting('block_size')::bigint "
         "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = %(rel)s AND "
         "CASE WHEN %(schema)s::text IS NULL THEN pg_table_is_visible(c.oid) ELSE n.nspname = %(schema)s END "
         "LIMIT 1")
-_STATS = ("SELECT relid, coalesce(seq_scan, 0) + coalesce(idx_scan, 0), n_tup_ins + n_tup_upd + n_tup_del "
+_STATS = ("SELECT /* migtui */ relid, coalesce(seq_scan, 0) + coalesce(idx_scan, 0), n_tup_ins + n_tup_upd + n_tup_del "
           "FROM pg_stat_user_tables WHERE relid = ANY(%(oids)s)")
-_STANDBYS = ("SELECT coalesce(application_name, ''), coalesce(state, ''), "
+_STANDBYS = ("SELECT /* migtui */ coalesce(application_name, ''), coalesce(state, ''), "
              "extract(epoch FROM replay_lag) FROM pg_stat_replication ORDER BY 1")
-_BLOCKERS = ("SELECT a.pid, coalesce(a.state, ''), extract(epoch FROM now() - coalesce(a.xact_start, a.query_start)), "
+_BLOCKERS = ("SELECT /* migtui */ a.pid, coalesce(a.state, ''), extract(epoch FROM now() - coalesce(a.xact_start, a.query_start)), "
              "coalesce(a.query, ''), string_agg(DISTINCT l.mode, ', ') "
              "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
              "WHERE l.locktype = 'relation' AND l.relation = %(oid)s AND l.pid <> pg_backend_pid() "

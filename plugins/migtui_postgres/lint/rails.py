@@ -31,10 +31,10 @@ def pending_versions(root: Path, conn: Any) -> list[str]:
     if conn is None:
         return files
     with conn.cursor() as cur:
-        cur.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")
+        cur.execute("SELECT /* migtui */ to_regclass('schema_migrations') IS NOT NULL")
         applied: set[str] = set()
         if cur.fetchone()[0]:
-            cur.execute("SELECT version::text FROM schema_migrations")
+            cur.execute("SELECT /* migtui */ version::text FROM schema_migrations")
             applied = {r[0] for r in cur.fetchall()}
     return [f for f in files if _VERSION.match(f).group(1) not in applied]  # type: ignore[union-attr]
 
@@ -45,10 +45,10 @@ def _name(rv: Any) -> tuple[str | None, str]:
 
 def _exists(cur: Any, kind: str, schema: str | None, name: str, table: Any = None) -> bool:
     if kind == "constraint":
-        cur.execute("SELECT count(*) FROM pg_constraint WHERE conname = %s AND conrelid = to_regclass(%s)",
+        cur.execute("SELECT /* migtui */ count(*) FROM pg_constraint WHERE conname = %s AND conrelid = to_regclass(%s)",
                     (name, table))
     else:
-        cur.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}"."{name}"' if schema else f'"{name}"',))
+        cur.execute("SELECT /* migtui */ to_regclass(%s) IS NOT NULL", (f'"{schema}"."{name}"' if schema else f'"{name}"',))
     return bool(cur.fetchone()[0])
 
 

@@ -83,12 +83,12 @@ def detected_tools(conn: Any) -> list[str]:
     out = []
     with conn.cursor() as cur:
         for tool, table in DETECT:
-            cur.execute("SELECT to_regclass(%s)::oid", (table,))
+            cur.execute("SELECT /* migtui */ to_regclass(%s)::oid", (table,))
             oid = cur.fetchone()[0]
             if oid is None:
                 continue
             if table == "schema_migrations":  # golang-migrate's has `dirty`, Rails' has not
-                cur.execute("SELECT count(*) FROM pg_attribute WHERE attrelid = %s AND attname = 'dirty' "
+                cur.execute("SELECT /* migtui */ count(*) FROM pg_attribute WHERE attrelid = %s AND attname = 'dirty' "
                             "AND NOT attisdropped", (oid,))
                 if bool(cur.fetchone()[0]) != (tool == "golang-migrate"):
                     continue
