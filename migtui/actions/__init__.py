@@ -1,6 +1,6 @@
 """The action runner: pause, resume, rollback (and cancel/terminate of a backend) for one engine.
 
-The engine builds one (``engine.parts.actions``, also ``engine.extensions["actions"]``). At build time it turns the config's
+The engine builds one (``engine.parts.actions``). At build time it turns the config's
 ``actions:`` section (``pause`` / ``resume`` / ``rollback`` -> a list of typed items) into action
 objects through the plugin host. A key in the cockpit, a ``migtui ctl`` command and a trigger all
 go through :meth:`ActionRunner.request`, so they behave the same and are audited the same:

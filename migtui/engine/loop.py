@@ -79,10 +79,9 @@ class Engine(Polling, Commands):
         self.panels: list[PanelSpec] = []
         self.metric_kinds: list[tuple[str, tuple[MetricSpec, ...]]] = []
         """(source, specs) of the metrics sources declare a kind for outside their panels."""
-        self.extensions: dict[str, Any] = {}
-        """The run's parts by name (actions, baseline, triggers, control, plugin components); see
-        :class:`migtui.engine.parts.RunParts`, built explicitly by :meth:`_build`."""
         self.parts: RunParts | None = None
+        """The run's parts (actions, baseline, triggers, throttle, control, plugin components), built
+        explicitly by :meth:`_build`; see :class:`migtui.engine.parts.RunParts`."""
         self._frames = FrameBuilder()
         self.frame: Frame | None = None
         """The latest published :class:`~migtui.engine.frame.Frame`: what every front end renders."""
@@ -152,10 +151,6 @@ class Engine(Polling, Commands):
     def subscribe(self, fn: Callable[[EngineUpdate], None]) -> None:
         """Call ``fn(update)`` after every tick, on the engine thread (be quick; hand off)."""
         self._subscribers.append(fn)
-
-    def unsubscribe(self, fn: Callable[[EngineUpdate], None]) -> None:
-        if fn in self._subscribers:
-            self._subscribers.remove(fn)
 
     def emit(self, event: Event) -> Event:
         """Record an event (thread-safe): stamped with run and phase, stored with the next flush."""
@@ -342,7 +337,7 @@ class Engine(Polling, Commands):
         self._closed = True
         if self.parts is not None:
             self.parts.close()
-        self.busy_at_exit = [name for ext in self.extensions.values() for name in getattr(ext, "busy_at_exit", [])]
+        self.busy_at_exit = self.parts.busy_at_exit() if self.parts is not None else []
         self.busy_at_exit += self._close_collectors()
         if self.busy_at_exit:
             self.emit(Event("error", "plugins", f"not waiting for {', '.join(self.busy_at_exit)}: still busy "

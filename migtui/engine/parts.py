@@ -18,8 +18,8 @@ from migtui.redact import redact
 
 
 class RunParts:
-    """Built by the engine after its sources. ``engine.extensions`` maps each part's name to it
-    (``actions``, ``baseline``, ``triggers``, ``control`` when served, then plugin components)."""
+    """Built by the engine after its sources (``engine.parts``): ``actions``, ``baseline``,
+    ``triggers``, ``throttle``, ``control`` (None when not served), and the plugin ``components`` by name."""
 
     def __init__(self, engine: Any) -> None:
         # imported here, not at module import: these modules are heavier than the loop itself
@@ -29,14 +29,11 @@ class RunParts:
         from migtui.triggers.runtime import BaselineKeeper, TriggerRuntime
 
         self.engine = engine
-        named = engine.extensions
-        self.actions = named["actions"] = ActionRunner(engine)
-        self.baseline = named["baseline"] = BaselineKeeper(engine)
-        self.triggers = named["triggers"] = TriggerRuntime(engine, self.baseline)
-        self.throttle = named["throttle"] = Throttle(engine, self.triggers, self.actions)
+        self.actions = ActionRunner(engine)
+        self.baseline = BaselineKeeper(engine)
+        self.triggers = TriggerRuntime(engine, self.baseline)
+        self.throttle = Throttle(engine, self.triggers, self.actions)
         self.control = start_control(engine)
-        if self.control is not None:
-            named["control"] = self.control
         self.components: dict[str, RunComponent] = {}
         for plugin, name, factory in engine.host.run_components():
             try:
@@ -48,7 +45,7 @@ class RunParts:
                                   f"{type(exc).__name__}: {redact(exc)}", Level.ERROR, {"plugin": plugin}))
                 continue
             if component is not None:
-                self.components[name] = named[name] = component
+                self.components[name] = component
 
     def step(self, now: float, samples: Sequence[Sample], snapshots: Sequence[TableSnapshot]) -> None:
         """After every tick and every poll result (engine thread): the pause watch, the triggers on
@@ -82,6 +79,12 @@ class RunParts:
                 part.close()
             except Exception:  # noqa: BLE001
                 pass
+
+    def busy_at_exit(self) -> list[str]:
+        """After :meth:`close`: what a part left running and did not wait for (an action still
+        running, a plugin component's call), by name."""
+        parts = [self.actions, self.baseline, self.triggers, self.throttle, self.control, *self.components.values()]
+        return [name for part in parts for name in getattr(part, "busy_at_exit", None) or ()]
 
     def _guarded(self, name: str, fn: Any, *args: Any) -> None:
         try:

@@ -80,7 +80,7 @@ def test_disk_full_alerts_keeps_monitoring_in_memory_and_loses_nothing(pg: Any, 
           - {{type: log, path: {alert_log}}}
         alerting: {{group_interval: 0s}}
         """, store_path=small_disk / "store.duckdb")
-    dispatcher = engine.extensions["triggers"].dispatcher
+    dispatcher = engine.parts.triggers.dispatcher
     t0 = time.time()
     clock = iter(range(1000))
 

@@ -391,7 +391,7 @@ def test_dry_run_pause_does_nothing(pg: Any, make_engine: Any) -> None:
     [result] = engine.request_action("pause", who="dba", dry_run=True).result(timeout=20)
     assert result.ok and result.dry_run and f"advisory lock {key}" in result.message
     assert _advisory_holders(pg, key) == []
-    assert not engine.extensions["actions"].paused
+    assert not engine.parts.actions.paused
     configured = make_engine(_config(pg, key).replace(f"key: {key}}}", f"key: {key}, dry_run: true}}"))
     [result] = configured.pause(who="dba").result(timeout=20)
     assert result.dry_run and _advisory_holders(pg, key) == []
@@ -436,7 +436,7 @@ def test_identical_requests_are_coalesced(make_engine: Any, tmp_path: Path) -> N
 def test_sample_config_with_actions_works_as_it_is(pg: Any, make_engine: Any) -> None:
     root = Path(__file__).resolve().parents[2]
     engine = make_engine(str(root / "sample_configs" / "actions.yaml"), env={"MIGTUI_DSN": pg.dsn})
-    runner = engine.extensions["actions"]
+    runner = engine.parts.actions
     assert runner.verbs() == ["pause", "resume", "rollback", "cancel", "terminate"]
     plan = engine.describe_actions("rollback")
     assert [line.split(":")[0] for line in plan] == ["pg_cancel", "undo-backfill (pg_rollback_sql)",
@@ -451,16 +451,16 @@ def test_a_lost_pause_lock_is_reported(pg: Any, make_engine: Any) -> None:
     key = _key()
     engine = make_engine(_config(pg, key))
     [paused] = engine.pause(who="dba").result(timeout=20)
-    assert paused.ok and engine.extensions["actions"].paused
+    assert paused.ok and engine.parts.actions.paused
     with pg.connect() as conn:  # someone ends migtui's pause session
         conn.execute("SELECT pg_terminate_backend(%s)", [paused.data["pid"]])
     deadline = time.monotonic() + 20
     tick = 0
-    while engine.extensions["actions"].paused and time.monotonic() < deadline:
+    while engine.parts.actions.paused and time.monotonic() < deadline:
         tick += 1
         engine.tick(now=time.time() + 10 * tick)
         time.sleep(0.05)
-    assert not engine.extensions["actions"].paused
+    assert not engine.parts.actions.paused
     [lost] = [e for e in _action_events(engine) if e.data.get("stage") == "lost"]
     assert "pause lost" in lost.message and lost.level.value == "error"
     assert _advisory_holders(pg, key) == []

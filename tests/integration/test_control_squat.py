@@ -92,4 +92,4 @@ def test_a_socket_path_already_served_is_an_error_not_a_warning(tmp_path: Path, 
     with pytest.raises(ControlError, match=f"control socket {sock} is already served by process {os.getpid()} "
                                            r"of uid 0 \(root\)"):
         make_engine(CONFIG + f"control: {{socket: {sock}}}\n", store_path=tmp_path / "c.duckdb", host=_host())
-    assert first.extensions["control"].path == sock
+    assert first.parts.control.path == sock

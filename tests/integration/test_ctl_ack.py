@@ -39,7 +39,7 @@ def _config(service: Service, tmp_path: Path) -> str:
 
 
 def state(engine: Any, name: str) -> dict[str, Any]:
-    return next(r for r in engine.extensions["triggers"].status() if r["name"] == name)
+    return next(r for r in engine.parts.triggers.status() if r["name"] == name)
 
 
 def test_ctl_ack_silence_unsilence_drive_the_triggers_of_a_running_watch(
@@ -50,7 +50,7 @@ def test_ctl_ack_silence_unsilence_drive_the_triggers_of_a_running_watch(
     who = f"ctl:{os.getuid()}"
     s = str(store)
     acted = tmp_path / "acted"
-    rt = engine.extensions["triggers"]
+    rt = engine.parts.triggers
 
     # nothing fires yet: acknowledging says so in one line
     code, _, err = ctl(capsys, "ack", "noisy-backfill", "--store", s)

@@ -34,7 +34,7 @@ def test_checks_recorded_in_baseline_and_compared_in_post(pg: Any, make_engine: 
           - name: no_orphans
             sql: SELECT count(*) FROM integ_orders WHERE amount IS NULL
         """))
-    ext = engine.extensions["integrity"]
+    ext = engine.parts.components["integrity"]
     engine.tick()
     engine.set_phase("migration", who="op")
     recorded = ext.wait()
@@ -63,7 +63,7 @@ def test_bad_sql_is_an_error_event_and_config_errors_name_the_line(pg: Any, make
         integrity:
           - {name: broken, sql: SELECT nope FROM nowhere}
         """))
-    res = engine.extensions["integrity"].run(who="test").result(timeout=60)
+    res = engine.parts.components["integrity"].run(who="test").result(timeout=60)
     assert res[0]["result"] == "error" and "nowhere" in res[0]["error"]
     with pytest.raises(ConfigError) as err:
         make_engine(_config(pg, """\
@@ -85,7 +85,7 @@ def test_sample_config_builds_with_migration_and_integrity(pg: Any, make_engine:
 
     root = Path(__file__).resolve().parents[2]
     engine = make_engine(str(root / "sample_configs" / "migration-workflow.yaml"), env={"MIGTUI_DSN": pg.dsn})
-    assert {"migration", "integrity"} <= set(engine.extensions)
-    assert [c["name"] for c in engine.extensions["integrity"].checks] == [
+    assert {"migration", "integrity"} <= set(engine.parts.components)
+    assert [c["name"] for c in engine.parts.components["integrity"].checks] == [
         "orders_count", "orders_total", "orders_without_customer"]
-    assert engine.extensions["migration"].collector.opts["backfill"]["table"] == "orders"
+    assert engine.parts.components["migration"].collector.opts["backfill"]["table"] == "orders"

@@ -182,8 +182,8 @@ def test_alembic_detected_and_switches_phases(scratch_db: Any, make_engine: Any,
     _alembic(ini, scratch_db.dsn, "upgrade", "a1b2c3d4e5f6")
 
     engine = make_engine(_config_for(scratch_db))
-    assert _tick_until(engine, lambda: "alembic" in engine.extensions["migration"].collector.states)
-    st = engine.extensions["migration"].collector.states["alembic"]
+    assert _tick_until(engine, lambda: "alembic" in engine.parts.components["migration"].collector.states)
+    st = engine.parts.components["migration"].collector.states["alembic"]
     assert st.current == "a1b2c3d4e5f6" and st.state == "idle"
     assert engine.phase == Phase.BASELINE
 
@@ -192,7 +192,7 @@ def test_alembic_detected_and_switches_phases(scratch_db: Any, make_engine: Any,
     try:
         assert _tick_until(engine, lambda: engine.phase == Phase.MIGRATION, timeout=60), \
             "the engine did not switch to the migration phase while alembic ran"
-        running = engine.extensions["migration"].collector.states["alembic"]
+        running = engine.parts.components["migration"].collector.states["alembic"]
         assert running.state == "running" and running.pid
         # the sample that switched the phase was taken in baseline: hold the migration until a poll of the
         # migration phase has recorded it running too (checked in the store below)
@@ -207,7 +207,7 @@ def test_alembic_detected_and_switches_phases(scratch_db: Any, make_engine: Any,
         gate.touch()
         out, _ = proc.communicate(timeout=150)
     assert proc.returncode == 0, out
-    assert engine.extensions["migration"].collector.states["alembic"].current == "b2c3d4e5f6a7"
+    assert engine.parts.components["migration"].collector.states["alembic"].current == "b2c3d4e5f6a7"
 
     engine.finish()
     engine.store.flush()
@@ -294,8 +294,8 @@ def test_django_migrate_detected_and_switches_phases(scratch_db: Any, make_engin
     _django(project, scratch_db.dsn, "shop", "0001")
 
     engine = make_engine(_config_for(scratch_db))
-    assert _tick_until(engine, lambda: "django" in engine.extensions["migration"].collector.states)
-    assert engine.extensions["migration"].collector.states["django"].current == "shop.0001_initial"
+    assert _tick_until(engine, lambda: "django" in engine.parts.components["migration"].collector.states)
+    assert engine.parts.components["migration"].collector.states["django"].current == "shop.0001_initial"
     assert engine.phase == Phase.BASELINE
 
     gate = project / "gate"
@@ -310,7 +310,7 @@ def test_django_migrate_detected_and_switches_phases(scratch_db: Any, make_engin
         gate.touch()
         out, _ = proc.communicate(timeout=150)
     assert proc.returncode == 0, out
-    assert engine.extensions["migration"].collector.states["django"].current == "shop.0002_status"
+    assert engine.parts.components["migration"].collector.states["django"].current == "shop.0002_status"
     engine.finish()
     events = engine.store.events(engine.run_id)
     started = [e for e in events if e.kind == "note" and e.data.get("change") == "started"]
@@ -334,7 +334,7 @@ def test_advisory_lock_and_dirty_state(scratch_db: Any, make_engine: Any) -> Non
         setup.execute("CREATE TABLE shop.goose_db_version (id serial PRIMARY KEY, version_id bigint NOT NULL, "
                       "is_applied boolean NOT NULL, tstamp timestamp DEFAULT now())")
         setup.execute("INSERT INTO shop.goose_db_version (version_id, is_applied) VALUES (0, true), (20240102, true)")
-        coll = engine.extensions["migration"].collector
+        coll = engine.parts.components["migration"].collector
         assert _tick_until(engine, lambda: {"prisma", "golang-migrate", "goose"} <= set(coll.states))
         assert coll.states["goose"].current == "20240102" and coll.states["goose"].table == "shop.goose_db_version"
         assert coll.states["prisma"].state == "running"
@@ -362,7 +362,7 @@ def test_backfill_progress_rate_and_eta(scratch_db: Any, make_engine: Any) -> No
             total: auto
             interval: 1s
         """))
-    coll = engine.extensions["migration"].collector
+    coll = engine.parts.components["migration"].collector
     assert _tick_until(engine, lambda: coll.backfill_total is not None)
     assert coll.backfill_total == 2000
 
@@ -461,7 +461,7 @@ def test_create_index_concurrently_progress_is_reported(scratch_db: Any, make_en
 
     t = threading.Thread(target=build, daemon=True)
     t.start()
-    coll = engine.extensions["migration"].collector
+    coll = engine.parts.components["migration"].collector
 
     def ddl_rows() -> list[Any]:
         return [r for r in coll.last_progress if r[0] == "ddl"]
@@ -495,7 +495,7 @@ def test_an_apps_temp_table_is_not_a_migration(scratch_db: Any, make_engine: Any
         for _ in range(4):
             engine.tick(wait=0.7)
             time.sleep(0.2)
-        coll = engine.extensions["migration"].collector
+        coll = engine.parts.components["migration"].collector
         assert coll.sessions == [] and not coll.was_running
         ddl = psycopg.connect(scratch_db.dsn)
         try:
@@ -526,7 +526,7 @@ def test_a_slow_exact_count_falls_back_to_the_estimate(scratch_db: Any, make_eng
             statement_timeout: 200ms
             interval: 1s
         """))
-    coll = engine.extensions["migration"].collector
+    coll = engine.parts.components["migration"].collector
 
     def gave_up() -> bool:
         return any("using the planner's estimate" in e.message for e in engine.recent_events)
@@ -592,7 +592,7 @@ def test_probe_and_backfill_count_never_queue_behind_a_queued_alter(scratch_db: 
     import psycopg
 
     engine = _orders_backfill(scratch_db, make_engine, auto_phase="false")
-    coll = engine.extensions["migration"].collector
+    coll = engine.parts.components["migration"].collector
     assert _tick_until(engine, lambda: coll.backfill_total == 3000)
 
     reader = psycopg.connect(scratch_db.dsn, application_name="idle-reader")
@@ -644,7 +644,7 @@ def test_total_auto_is_the_size_when_the_migration_started(scratch_db: Any, make
     after the first batches."""
     engine = _orders_backfill(scratch_db, make_engine, already="UPDATE orders SET note = 'x' WHERE id <= 1200",
                               phase="migration")  # the first batches already ran
-    coll = engine.extensions["migration"].collector
+    coll = engine.parts.components["migration"].collector
     assert _tick_until(engine, lambda: coll.backfill_total is not None)
     assert coll.backfill_total == 3000
     assert _tick_until(engine, lambda: engine.value("migration.rows_done") == 1200)
@@ -725,7 +725,7 @@ def test_alembic_per_migration_transactions_and_autocommit_block_are_seen_runnin
     ini = _alembic_project(tmp_path / "alembic", ALEMBIC_ENV_PER_MIGRATION, (REV_ADD, REV_BACKFILL))
     _alembic(ini, scratch_db.dsn, "upgrade", "a1b2c3d4e5f6")
     engine = make_engine(_config_for(scratch_db))
-    coll = engine.extensions["migration"].collector
+    coll = engine.parts.components["migration"].collector
     assert _tick_until(engine, lambda: "alembic" in coll.states)
     phases = _seen_while_it_runs(engine, _alembic(ini, scratch_db.dsn, "upgrade", "head", wait=False),
                                  ini.parent / "gate")
@@ -756,7 +756,7 @@ def test_django_non_atomic_migration_is_seen_running(scratch_db: Any, make_engin
     project = _django_project(tmp_path / "dj", DJ_0002_NON_ATOMIC)
     _django(project, scratch_db.dsn, "shop", "0001")
     engine = make_engine(_config_for(scratch_db))
-    coll = engine.extensions["migration"].collector
+    coll = engine.parts.components["migration"].collector
     assert _tick_until(engine, lambda: "django" in coll.states)
     _seen_while_it_runs(engine, _django(project, scratch_db.dsn, "shop", wait=False), project / "gate")
     started = [e.message for e in engine.recent_events if e.data.get("change") == "started"]
@@ -774,7 +774,7 @@ def test_a_short_create_index_concurrently_between_two_polls_is_seen(scratch_db:
         conn.execute("CREATE FUNCTION slow_id(int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS "
                      "$$ BEGIN PERFORM pg_sleep(0.0015); RETURN $1; END $$")
     engine = make_engine(_config_for(scratch_db).replace("interval: 0.5s", "interval: 1s"))
-    coll = engine.extensions["migration"].collector
+    coll = engine.parts.components["migration"].collector
     assert _tick_until(engine, lambda: coll.catalog.last is not None)  # the catalog as it was before
     engine.tick(wait=0.9)
     assert engine.phase == Phase.BASELINE and not coll.was_running, [e.message for e in engine.recent_events]

@@ -118,7 +118,7 @@ def test_an_implicit_action_type_is_offered_for_a_source_of_its_type(make_engine
     host = PluginHost(load_entry_points=False,
                       extra_plugins=[("queue", Queue()), function_sources(queue=lambda ctx, n: [])])
     engine = make_engine("sources: [{type: queue, name: jobs}]\n", host=host)
-    assert "drain" in engine.extensions["actions"].verbs()
+    assert "drain" in engine.parts.actions.verbs()
     [result] = engine.request_action("drain", who="test").result(timeout=30)
     assert result.ok and result.message == "drained jobs"
 

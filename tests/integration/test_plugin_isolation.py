@@ -153,7 +153,7 @@ def test_bad_actions_fail_alone_and_the_engine_keeps_ticking(chaos_engine: Any) 
     while engine.tick_no <= ticks_before + 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert engine.tick_no > ticks_before + 2  # the loop went on while an action hung
-    assert engine.extensions["actions"].paused  # one pause action worked
+    assert engine.parts.actions.paused  # one pause action worked
     [event] = [e for e in list(engine.recent_events) if e.kind == "action" and e.data.get("stage") == "result"]
     assert [(st["action"], st["plugin"], st["ok"]) for st in event.data["steps"]] == [
         ("explode", "chaos", False), ("stall", "chaos", False), ("junk", "chaos", False), ("fine", "chaos", True)]

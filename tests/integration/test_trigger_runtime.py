@@ -104,7 +104,7 @@ def drive(engine, app, steps, t=None):
 
 def test_seed_triggers_fire_in_order_each_once_on_a_live_source(make_engine, app, tmp_path):
     engine = make_engine(config(app, tmp_path), phase=Phase.MIGRATION)
-    rt = engine.extensions["triggers"]
+    rt = engine.parts.triggers
     t = drive(engine, app, [({"app_error_rate": 0.01, "app_p95_ms": 300}, 2),
                             ({"app_p95_ms": 2500}, 2),
                             ({"app_error_rate": 0.06}, 3),
@@ -138,12 +138,12 @@ def test_restart_on_the_same_store_resumes_states_without_acting_again(make_engi
     cfg = config(app, tmp_path)
     first = make_engine(cfg, store_path=store, phase=Phase.MIGRATION)
     t = drive(first, app, [({"app_error_rate": 0.2}, 3)])
-    assert [v for _, v, _ in first.extensions["triggers"].requests] == ["rollback"]
-    first.extensions["triggers"].silence("warn", 600, "frank")
+    assert [v for _, v, _ in first.parts.triggers.requests] == ["rollback"]
+    first.parts.triggers.silence("warn", 600, "frank")
     first.close()
 
     second = make_engine(cfg, store_path=store, phase=Phase.MIGRATION)
-    rt = second.extensions["triggers"]
+    rt = second.parts.triggers
     rows = {r["name"]: r for r in rt.status()}
     assert rows["rollback:error_rate"]["state"] == "firing"
     assert rows["warn:response_time_p95"]["silenced_by"] == "frank"
@@ -191,7 +191,7 @@ def test_a_baseline_run_given_at_start_is_what_relative_triggers_compare_with(ma
     first.close()
 
     second = make_engine(cfg, store_path=store, phase=Phase.MIGRATION, baseline_run=base_run)
-    keeper = second.extensions["baseline"]
+    keeper = second.parts.baseline
     assert keeper.loaded_from == base_run and keeper.baseline("api", "response_time_p95", {}).p95 == 200
     drive(second, app, [({"app_p95_ms": 500}, 2)], t)
     fired = [e for e in list(second.recent_events) if e.kind == "trigger" and e.data.get("state") == "firing"]

@@ -50,7 +50,7 @@ PAUSE_TRIGGER = """\
 
 
 def states(engine: Any) -> dict[str, dict[str, Any]]:
-    return {r["name"]: r for r in engine.extensions["triggers"].status()}
+    return {r["name"]: r for r in engine.parts.triggers.status()}
 
 
 def triggers_panel(app: MigtuiApp) -> str:
@@ -92,7 +92,7 @@ async def test_a_acknowledges_a_trigger_and_its_alerts_stop_repeating(pg_engine:
         assert "ack" not in panel_line(app, "slow-p95")
 
         # deliveries computed before the acknowledgement are done once the dispatcher is idle
-        dispatcher = engine.extensions["triggers"].dispatcher
+        dispatcher = engine.parts.triggers.dispatcher
         assert await asyncio.to_thread(dispatcher.wait_idle, 20)
         acked_before = service.firing_alerts("noisy-backfill")
         other_before = service.firing_alerts("slow-p95")
@@ -144,7 +144,7 @@ async def test_silence_holds_back_the_pause_and_unsilence_lets_it_run(pg_engine:
         # a trigger's action is requested, and its alert handed to the dispatcher, in the tick that saw
         # it fire: that tick is in the log already
         assert trigger_actions(engine) == []
-        assert await asyncio.to_thread(engine.extensions["triggers"].dispatcher.wait_idle, 20)
+        assert await asyncio.to_thread(engine.parts.triggers.dispatcher.wait_idle, 20)
         assert not acted.exists()
         assert service.firing_alerts("errors-pause") == 0
 
@@ -192,7 +192,7 @@ async def test_silence_a_level_with_a_preset_and_clear_one_line_errors(pg_engine
         service.gauges["app_error_rate"] = 0.2
         await wait_for(pilot, lambda: any("noisy-backfill: ok -> firing" in ln and "silenced" in ln
                                           for ln in log_text(app).splitlines()), what="firing, silenced")
-        assert await asyncio.to_thread(engine.extensions["triggers"].dispatcher.wait_idle, 20)
+        assert await asyncio.to_thread(engine.parts.triggers.dispatcher.wait_idle, 20)
         assert service.firing_alerts("noisy-backfill") == 0
         # Esc in the lists changes nothing
         await pilot.press("S")

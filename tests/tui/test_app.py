@@ -308,7 +308,7 @@ async def test_capture_baseline_and_export_report_log_their_result(pg, pg_engine
         await wait_for(pilot, lambda: "capture baseline: " in log_text(app), what="the capture result")
         # the real baseline keeper computed statistics of the samples polled so far
         assert "capture baseline: baseline captured by operator (cockpit): statistics of " in log_text(app), log_text(app)
-        assert engine.extensions["baseline"].stats, "the captured statistics were not loaded"
+        assert engine.parts.baseline.stats, "the captured statistics were not loaded"
         await pilot.press("e")
         await wait_for(pilot, lambda: "report exported" in log_text(app) or "export:" in log_text(app)
                        or "export failed" in log_text(app), what="the export result")
@@ -463,7 +463,7 @@ triggers:
 
 async def test_trigger_states_show_and_a_trigger_rollback_asks_the_operator(pg, pg_engine) -> None:
     engine = pg_engine(pg_config(pg.dsn, extra=TRIGGERS))
-    assert engine.extensions.get("triggers") is not None, "the engine did not build its triggers"
+    assert engine.parts is not None and engine.parts.triggers is not None, "the engine did not build its triggers"
     app = MigtuiApp(engine)
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot, app)
