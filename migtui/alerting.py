@@ -30,20 +30,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
+from migtui.alerting_config import defaults as alerting_defaults
 from migtui.api import Alert, DeliveryResult
-from migtui.alerting_config import ALERTING_SCHEMA
-from migtui.config import validate
 from migtui.model import Event, Level, Phase
 from migtui.plugins import Guard, GuardError
 from migtui.redact import redact
-
-def parse_alerting(config: Any) -> dict[str, Any]:
-    """Validate the config's ``alerting:`` section (errors name file, line and key)."""
-    raw = config.raw.get("alerting") if hasattr(config, "raw") else None
-    if raw is None:
-        raw = config.get("alerting") if hasattr(config, "get") else {}
-    return validate(ALERTING_SCHEMA, raw or {}, "alerting")
-
 
 def build_alerters(host: Any, config: Any) -> list[Any]:
     """Build every alerter of ``config['alerters']`` with the plugin host (errors name the entry)."""
@@ -78,7 +69,7 @@ class AlertDispatcher:
 
     def __init__(self, alerters: Sequence[Any], *, options: Mapping[str, Any] | None = None,
                  key_prefix: str = "migtui", guards: Mapping[str, Guard] | None = None) -> None:
-        opts = dict(validate(ALERTING_SCHEMA, {}, "alerting"))
+        opts = alerting_defaults()  # options given by a test or a caller may be partial
         opts.update({k: v for k, v in (options or {}).items() if v is not None})
         self.group_wait = float(opts["group_wait"])
         self.group_interval = float(opts["group_interval"])

@@ -24,4 +24,9 @@ def config_field(value: Any, parent: Any, key: Any, path: str) -> dict[str, Any]
     return validate(ALERTING_SCHEMA, value if value is not None else {}, path)
 
 
+def defaults() -> dict[str, Any]:
+    """The options of a config without an ``alerting:`` section."""
+    return validate(ALERTING_SCHEMA, {}, "alerting")
+
+
 config_field.schema = ALERTING_SCHEMA  # type: ignore[attr-defined] # the config reference shows it

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from migtui.alerting_config import config_field as alerting_config_field
+from migtui.alerting_config import defaults as alerting_defaults
 from migtui.errors import ConfigError
 from migtui.metrickinds import DEFAULT_TOLERANCE, DEFAULT_WINDOW, check_override
 from migtui.model import METRIC_DIRECTIONS, METRIC_KINDS
@@ -98,7 +99,7 @@ CONFIG_SCHEMA = Schema(
                           doc="Trigger rules: metric + condition -> warn, pause or rollback."),
         "trigger_defaults": Field("dict", default=dict, doc="Defaults merged into every trigger."),
         "alerters": Field(_typed_items("alerters"), default=list, doc="Where alerts go."),
-        "alerting": Field(alerting_config_field, default=dict,
+        "alerting": Field(alerting_config_field, default=alerting_defaults,
                           doc="Alert grouping and repeat interval."),
         "actions": Field(_actions, default=dict, doc="pause / resume / rollback implementations."),
         "baseline": Field("dict", default=dict,

@@ -116,9 +116,9 @@ def alerter_checks(config: Config, host: Any) -> list[CheckItem]:
     if not config["alerters"]:
         return [CheckItem("alerting", "Alerters", "warn", "no alerters configured: nobody is told when a trigger "
                           "fires")]
-    from migtui.alerting import build_alerters, parse_alerting, send_test_alert
+    from migtui.alerting import build_alerters, send_test_alert
 
-    opts = parse_alerting(config)
+    opts = config["alerting"]
     alerters = build_alerters(host, config)
     results = send_test_alert(alerters, run="preflight", timeout=opts["timeout"],
                               key_prefix=opts.get("key_prefix") or config.name)

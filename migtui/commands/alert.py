@@ -26,11 +26,11 @@ def test(config_path: Path, as_json: bool, only: tuple[str, ...]) -> None:
     PagerDuty and Alertmanager get the matching 'resolved' right after, so no incident stays open.
     Exits 1 when any alerter failed, 2 when the config has no alerters.
     """
-    from migtui.alerting import build_alerters, parse_alerting, send_test_alert
+    from migtui.alerting import build_alerters, send_test_alert
     from migtui.errors import ConfigError
 
     config, host = load(config_path)
-    opts = parse_alerting(config)
+    opts = config["alerting"]
     alerters = build_alerters(host, config)
     if only:
         unknown = sorted(set(only) - {a.name for a in alerters})

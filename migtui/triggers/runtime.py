@@ -114,7 +114,7 @@ class TriggerRuntime:
     """The ``triggers`` extension."""
 
     def __init__(self, engine: Engine, baselines: BaselineKeeper | None = None) -> None:
-        from migtui.alerting import AlertDispatcher, build_alerters, parse_alerting
+        from migtui.alerting import AlertDispatcher, build_alerters
 
         self.engine = engine
         config = engine.config
@@ -123,7 +123,7 @@ class TriggerRuntime:
         interval = config.interval
         self.triggers = TriggerEngine(self.specs, default_max_age=max(60.0, 5 * interval))
         alerters = build_alerters(engine.host, config)
-        self.dispatcher = AlertDispatcher(alerters, options=parse_alerting(config), key_prefix=engine.name)
+        self.dispatcher = AlertDispatcher(alerters, options=config["alerting"], key_prefix=engine.name)
         if alerters:
             self.dispatcher.start()
         self.requests: list[tuple[float, str, str]] = []

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from migtui.alerting import AlertDispatcher, build_alerters, parse_alerting, send_test_alert
+from migtui.alerting import AlertDispatcher, build_alerters, send_test_alert
 from migtui.api import Alert
 from migtui.config import load_config
 from migtui.errors import ConfigError
@@ -305,7 +305,7 @@ def test_seed_stream_pages_warn_pause_rollback_once_each_in_order(tmp_path, rece
         - {type: slack, url: '%s/hook'}
         - {type: pagerduty, routing_key: abcdefgh, url: '%s/v2/enqueue', min_level: pause}
         """ % (slack.url, pd.url), extra=SEED_WITH_ALERTERS)
-    disp = AlertDispatcher(alerters, options=parse_alerting(cfg), key_prefix=cfg.name).start()
+    disp = AlertDispatcher(alerters, options=cfg["alerting"], key_prefix=cfg.name).start()
     engine, view = TriggerEngine(cfg["triggers"]), MemoryMetricView()
     try:
         stream = ([{"error_rate": 0.01, "response_time_p95": 300}] * 3
@@ -334,7 +334,7 @@ def test_flapping_metric_pages_once_and_resolves_once(tmp_path, receiver):
     pd = receiver(default=(202, {}, b"{}"))
     cfg, alerters = build(tmp_path, "- {type: pagerduty, routing_key: abcdefgh, url: '%s'}\n" % pd.url,
                           extra=SEED_WITH_ALERTERS)
-    disp = AlertDispatcher(alerters, options=parse_alerting(cfg), key_prefix=cfg.name)  # inline delivery
+    disp = AlertDispatcher(alerters, options=cfg["alerting"], key_prefix=cfg.name)  # inline delivery
     engine, view = TriggerEngine(cfg["triggers"]), MemoryMetricView()
     flap = [{"error_rate": 0.07 if i % 2 else 0.01, "response_time_p95": 1} for i in range(30)]
     now = run_stream(engine, view, disp, flap, T0)
@@ -352,7 +352,7 @@ def test_repeat_interval_ack_and_silence(tmp_path, receiver):
           - {name: lat, metric: p95, above: 100, action: warn}
         alerting: {repeat_interval: 10s, group_interval: 0s}
         """)
-    disp = AlertDispatcher(alerters, options=parse_alerting(cfg))
+    disp = AlertDispatcher(alerters, options=cfg["alerting"])
     engine, view = TriggerEngine(cfg["triggers"]), MemoryMetricView()
     sil = engine.silence("lat", 3600, "dave", now=T0)
     disp.submit([sil], run="run-1", phase="migration", now=T0)
@@ -414,7 +414,7 @@ def test_silence_after_firing_stops_repeats_until_lifted(tmp_path, receiver):
           - {name: err, metric: error_rate, above: 0.05, action: pause}
         alerting: {repeat_interval: 10s, group_interval: 0s}
         """)
-    disp = AlertDispatcher(alerters, options=parse_alerting(cfg))
+    disp = AlertDispatcher(alerters, options=cfg["alerting"])
     engine, view = TriggerEngine(cfg["triggers"]), MemoryMetricView()
     now = run_stream(engine, view, disp, [{"error_rate": 0.2}], T0)
     assert len(slack.requests) == 1

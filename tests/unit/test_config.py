@@ -143,3 +143,11 @@ def test_alerting_keys_are_checked_when_the_config_loads(tmp_path: Path) -> None
     with pytest.raises(ConfigError, match=r"migtui.yaml:2: alerting.repeat_intervall: unknown key \(did you mean 'repeat_interval'\?\)"):
         load_config(p)
     assert load_config(write(tmp_path, "alerting: {repeat_interval: 2h}\n"))["alerting"]["repeat_interval"] == 7200.0
+
+
+def test_a_config_without_alerting_has_its_defaults(tmp_path: Path) -> None:
+    """Checked once, at load: a config with no ``alerting:`` section carries the documented defaults
+    (the alert dispatcher, ``alert test`` and preflight read them from there, not from the raw file)."""
+    assert load_config(write(tmp_path, "interval: 1s\n"))["alerting"] == {
+        "group_wait": 0.0, "group_interval": 30.0, "repeat_interval": 3600.0, "resolve_wait": 60.0, "timeout": 60.0,
+        "key_prefix": None}
