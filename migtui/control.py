@@ -24,10 +24,10 @@ answers only the same user (or root), and the client refuses a server run by ano
     -> {"ok": true, ...} or {"ok": false, "error": "one line"}
 
 Actions from the socket go through the same path as keys and triggers and are audited with
-``who = "ctl:<uid>"``. Acknowledging and silencing triggers (:func:`acknowledge_trigger`,
-:func:`silence_triggers`, :func:`unsilence_triggers`, also used by the cockpit's keys) run on the
-engine thread and are recorded as ``trigger`` events. It is an engine extension: every engine with a store serves its socket
-unless the config says ``control: {enabled: false}``.
+``who = "ctl:<uid>"``. Acknowledging and silencing triggers (:mod:`migtui.triggers.commands`, also
+used by the cockpit's keys) run on the engine thread and are recorded as ``trigger`` events. It is
+one of the run's parts (:class:`migtui.engine.parts.RunParts`): every engine with a store serves its
+socket unless the config says ``control: {enabled: false}``.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ from migtui.model import Event, Phase
 from migtui.redact import redact, redact_obj
 from migtui.runtime_dir import is_private, private_dir, runtime_dir
 from migtui.throttle import CTL_COMMANDS, ctl_command
+from migtui.triggers.commands import acknowledge_trigger, silence_triggers, unsilence_triggers
 
 if TYPE_CHECKING:  # pragma: no cover
     from migtui.engine import Engine
@@ -266,56 +267,6 @@ class ControlServer:
 
 def _event_answer(ev: Event) -> dict[str, Any]:
     return {"ok": True, "message": redact(ev.message), "event": redact_obj(ev.as_json())}
-
-
-# --------------------------------------------------------------------------- trigger commands
-
-COMMAND_WAIT = 10.0
-"""How long an operator command waits for the engine thread to take it."""
-
-
-def trigger_runtime(engine: Any) -> Any:
-    """The run's trigger runtime (``engine.parts.triggers``), or MigtuiError while it is not built."""
-    if engine.parts is None:
-        raise MigtuiError("triggers are not loaded in this watch (the run is still being built)")
-    return engine.parts.triggers
-
-
-def _on_engine(engine: Any, what: str, fn: Any) -> Any:
-    try:
-        return engine.call(fn, timeout=COMMAND_WAIT)
-    except concurrent.futures.TimeoutError:
-        raise MigtuiError(f"{what}: the engine did not take the command within {COMMAND_WAIT:g}s "
-                          "(a slow tick?); try again") from None
-
-
-def acknowledge_trigger(engine: Any, name: str, who: str) -> Event:
-    """Acknowledge a firing / pending / inconclusive trigger on the engine thread (its alerts stop
-    repeating). Returns the audit event; MigtuiError (one line) when there is no such trigger or it
-    is not firing."""
-    runtime = trigger_runtime(engine)
-    return _on_engine(engine, "acknowledge", lambda: runtime.acknowledge(name, who))
-
-
-def silence_triggers(engine: Any, target: str, seconds: float, who: str) -> Event:
-    """Silence a trigger, an action level (warn | pause | rollback) or ``all`` for ``seconds``: the
-    triggers keep their state but neither act nor alert. Returns the audit event."""
-    runtime = trigger_runtime(engine)
-    return _on_engine(engine, "silence", lambda: runtime.silence(target, float(seconds), who))
-
-
-def unsilence_triggers(engine: Any, target: str, who: str) -> Event:
-    """Lift the silence of ``target`` (as it was silenced: a trigger, a level or ``all``)."""
-    runtime = trigger_runtime(engine)
-    return _on_engine(engine, "unsilence", lambda: runtime.unsilence(target, who))
-
-
-def active_silences(engine: Any, now: float | None = None) -> list[dict[str, Any]]:
-    """The silences in force: ``[{"target", "until", "who", "triggers"}]``, soonest to end first.
-    Cheap and safe from any thread (the trigger engine returns a copy)."""
-    if engine.parts is None:
-        return []
-    return engine.parts.triggers.silences(now)
 
 
 def _send(conn: socket.socket, obj: dict[str, Any]) -> bool:

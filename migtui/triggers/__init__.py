@@ -9,6 +9,8 @@ collector errors, missing baseline) which by default alerts at ``warn`` level: n
 
 The package, imports pointing down the list:
 
+- :mod:`~migtui.triggers.commands`: what an operator does to them (acknowledge, silence, unsilence)
+  from the cockpit's keys or ``migtui ctl``, on the engine thread.
 - :mod:`~migtui.triggers.runtime`: the engine side: evaluates each tick, emits events, hands alerts
   to the dispatcher, requests actions, restores states; captures and loads baselines.
 - :mod:`~migtui.triggers.baseline`: baseline statistics in DuckDB and post-vs-baseline comparisons.
@@ -19,7 +21,7 @@ The package, imports pointing down the list:
 - :mod:`~migtui.triggers.rules`: :class:`TriggerSpec`, :class:`Condition`, the vocabulary.
 - :mod:`~migtui.triggers.view`: :class:`MetricView` (what the engine provides) and an in-memory one.
 
-The pure part (everything but ``runtime`` and ``baseline``) does no I/O and has no clock of its own.
+The pure part (everything but ``commands``, ``runtime`` and ``baseline``) does no I/O and has no clock of its own.
 """
 
 from __future__ import annotations

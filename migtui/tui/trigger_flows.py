@@ -7,7 +7,7 @@ from typing import Any
 
 from textual import work
 
-from migtui.control import acknowledge_trigger, silence_triggers, unsilence_triggers
+from migtui.triggers.commands import acknowledge_trigger, silence_triggers, unsilence_triggers
 from migtui.tui.control_flows import WHO
 from migtui.tui.screens import PickScreen, SilenceScreen
 from migtui.tui.view import TriggerRow, fmt_left, fmt_value, trigger_rows

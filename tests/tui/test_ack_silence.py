@@ -12,7 +12,7 @@ import pytest
 
 from textual.command import CommandList, CommandPalette
 
-from migtui.control import active_silences
+from migtui.triggers.commands import active_silences
 from migtui.tui.app import MigtuiApp
 from migtui.tui.screens import HelpScreen, PickScreen, SilenceScreen
 from migtui.tui.widgets import TriggersView
