@@ -218,32 +218,42 @@ class PendingLint(RunComponent):
                 "statements": len(latest["statements"]) if latest else 0}
 
 
-def names_a_migration(config: Any, opts: dict[str, Any]) -> bool:
-    """Whether the config names a pending migration, without a server: ``migration.files``, a
-    ``migration.command`` of a tool migtui knows, or a tool's conventional layout in
-    ``migration.project`` (whether that tool is on the server is each analysis' business)."""
+ASKED = ("alembic", "django")
+ASK_TIMEOUT = 60.0
+"""More time for an analysis that may have to ask Alembic or Django (each starts a Python that connects)."""
+
+
+def named_tools(config: Any, opts: dict[str, Any]) -> list[str]:
+    """The tools the config names for its pending migration, without a server: ``["files"]`` for
+    ``migration.files``, the tool of a ``migration.command`` migtui knows, else the tools whose
+    conventional layout is in ``migration.project`` (whether one is on the server is each analysis'
+    business); ``[]``: none."""
     from migtui.api import from_command, layouts_under
 
     if opts["files"]:
-        return True
-    if opts["command"] and from_command(opts["command"], config.path.parent) is not None:
-        return True
-    return bool(layouts_under(config.resolve_path(opts["project"] or ".")))
+        return ["files"]
+    project = from_command(opts["command"], config.path.parent) if opts["command"] else None
+    if project is not None:
+        return [project.tool]
+    return layouts_under(config.resolve_path(opts["project"] or "."))
 
 
 def build_component(run: RunContext) -> PendingLint | None:
     """The ``migtui_run_components`` factory: None unless the config names a migration
-    (:func:`names_a_migration`) and has a postgres source."""
+    (:func:`named_tools`) and has a postgres source."""
     from migtui_postgres.migration_config import parse_migration_config
     from migtui_postgres.pgconn import postgres_sources
 
     config = run.config
     opts = parse_migration_config(config.raw.get("migration"), "migration")
     sources = postgres_sources(config)
-    if not sources or not opts["lint_phases"] or not names_a_migration(config, opts):
+    tools = named_tools(config, opts) if sources and opts["lint_phases"] else []
+    if not tools:
         return None
     collector = PendingCollector(config, sources[0][1], interval=float(opts["lint_interval"]),
                                  phases=opts["lint_phases"], sample=float(opts["lint_sample"]))
+    if any(t in ASKED for t in tools):
+        collector.timeout += ASK_TIMEOUT
     run.add_source(collector, type="lint")
     return PendingLint(run, collector)
 
