@@ -129,6 +129,9 @@ CONFIG_SCHEMA = Schema(
                 "direction": Field("str", choices=METRIC_DIRECTIONS,
                                    doc="For health metrics: higher_is_worse, lower_is_worse or either (default)."),
                 "tolerance": Field("number", minimum=0, doc="This metric's tolerance (default: report.tolerance)."),
+                "min_change": Field("number", minimum=0,
+                                    doc="For health metrics: the smallest change that matters, in the metric's unit "
+                                        "(a shift or worst window within it is 'same'; default: as declared, else 0)."),
                 "unit": Field("str", doc="How the report writes its values: % (a ratio as percent), ms, s, ..."),
             }), default=dict, check=lambda v: {k: check_override(x) for k, x in v.items()},
                 doc="Kind of metric by name or glob (`error_rate`, `backfill.*`, `shop-api/throughput`); "

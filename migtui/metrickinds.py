@@ -22,11 +22,12 @@ UNCLASSIFIED = "unclassified"
 
 
 def _rule(source: str, metric: str, kind: str, direction: str, unit: str, origin: str,
-          tolerance: float | None = None) -> dict[str, Any]:
+          tolerance: float | None = None, min_change: float | None = None) -> dict[str, Any]:
     if kind == "health" and not direction:
         direction = "either"
     return {"source": source, "metric": metric, "kind": kind, "direction": direction if kind == "health" else "",
-            "unit": unit, "tolerance": tolerance, "from": origin}
+            "unit": unit, "tolerance": tolerance, "min_change": min_change if kind == "health" else None,
+            "from": origin}
 
 
 def declared_kinds(panels: Iterable[PanelSpec], overrides: Mapping[str, Mapping[str, Any]] | None = None,
@@ -39,17 +40,19 @@ def declared_kinds(panels: Iterable[PanelSpec], overrides: Mapping[str, Mapping[
     for pattern, o in (overrides or {}).items():
         source, _, metric = pattern.rpartition("/")
         rules.append(_rule(source, metric, o.get("kind") or "health", o.get("direction") or "", o.get("unit") or "",
-                           "config", o.get("tolerance")))
+                           "config", o.get("tolerance"), o.get("min_change")))
     for panel in panels:
         for spec in panel.metrics:
             if spec.kind:
                 metric = spec.metric[:-1] + "*" if spec.metric.endswith("*") else spec.metric
-                rules.append(_rule(panel.source, metric, spec.kind, spec.direction, spec.unit, "source"))
+                rules.append(_rule(panel.source, metric, spec.kind, spec.direction, spec.unit, "source",
+                                   min_change=spec.min_change))
     for source, specs in sources:
         for spec in specs:
             if spec.kind:
                 metric = spec.metric[:-1] + "*" if spec.metric.endswith("*") else spec.metric
-                rules.append(_rule(source, metric, spec.kind, spec.direction, spec.unit, "source"))
+                rules.append(_rule(source, metric, spec.kind, spec.direction, spec.unit, "source",
+                                   min_change=spec.min_change))
     return rules
 
 
@@ -68,7 +71,8 @@ def classify(rules: Sequence[Mapping[str, Any]], source: str, metric: str) -> di
             found["unit"] = r["unit"]
         if found.get("unit"):
             break
-    return found or {"kind": UNCLASSIFIED, "direction": "", "unit": "", "tolerance": None, "from": ""}
+    return found or {"kind": UNCLASSIFIED, "direction": "", "unit": "", "tolerance": None, "min_change": None,
+                     "from": ""}
 
 
 def check_override(value: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -81,4 +85,6 @@ def check_override(value: Mapping[str, Any]) -> Mapping[str, Any]:
         raise ValueError(f"direction must be one of {', '.join(METRIC_DIRECTIONS)}, got {direction!r}")
     if direction and kind != "health":
         raise ValueError(f"direction is for health metrics (this one is {kind})")
+    if value.get("min_change") is not None and kind != "health":
+        raise ValueError(f"min_change is for health metrics (this one is {kind})")
     return value

@@ -178,6 +178,9 @@ class MetricSpec:
     critical: float | None = None
     kind: str = ""
     direction: str = ""
+    min_change: float | None = None
+    """For a health metric: the smallest change that matters, in its unit (one session, one second;
+    see :func:`migtui.report.verdicts.judge`)."""
 
     def __post_init__(self) -> None:
         if self.kind and self.kind not in METRIC_KINDS:

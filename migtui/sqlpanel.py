@@ -26,7 +26,8 @@ Header keys (in the base file; variants may repeat them, they are read from the 
     drawn as percent), ``s``, ``ms``, ``B``, ``B/s``, ``/s`` or any short suffix; a value at or over
     ``warn`` / ``critical`` is drawn in that state. ``kind=health|progress|state|counter`` says what
     the report does with it (only health metrics are judged against the baseline) and, for health
-    metrics, ``direction=higher_is_worse|lower_is_worse|either``.
+    metrics, ``direction=higher_is_worse|lower_is_worse|either`` and ``min_change=N``, the smallest
+    change that matters (:mod:`migtui.sqlkinds`).
 
 A malformed entry is a :class:`~migtui.errors.CatalogError` naming the file and line.
 """
@@ -46,8 +47,8 @@ REPEATABLE = ("show",)
 RENDERS = ("metrics", *TABLE_RENDERS)
 
 _WORD = re.compile(r"^[a-z][a-z0-9_]*$")
-_SHOW = re.compile(r'^(?P<metric>[a-z_][a-z0-9_]*)(?:\s+"(?P<title>[^"]*)")?(?P<opts>(?:\s+[a-z]+=\S+)*)\s*$')
-_SHOW_OPTS = ("unit", "warn", "critical", "kind", "direction")
+_SHOW = re.compile(r'^(?P<metric>[a-z_][a-z0-9_]*)(?:\s+"(?P<title>[^"]*)")?(?P<opts>(?:\s+[a-z_]+=\S+)*)\s*$')
+_SHOW_OPTS = ("unit", "warn", "critical", "kind", "direction", "min_change")
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ def _parse_show(name: str, text: str, path: Path, line: str, sql: str, produced:
             raise CatalogError(f"{path}:{line}: show: unknown option {key!r}; known: {', '.join(_SHOW_OPTS)}")
         opts[key] = value
     limits: dict[str, float] = {}
-    for key in ("warn", "critical"):
+    for key in ("warn", "critical", "min_change"):
         if key in opts:
             try:
                 limits[key] = float(opts[key])
@@ -139,11 +140,13 @@ def _parse_show(name: str, text: str, path: Path, line: str, sql: str, produced:
     for key, allowed in (("kind", METRIC_KINDS), ("direction", METRIC_DIRECTIONS)):
         if key in opts and opts[key] not in allowed:
             raise CatalogError(f"{path}:{line}: show: {key} must be one of {', '.join(allowed)}, got {opts[key]!r}")
-    if "direction" in opts and opts.get("kind", "health") != "health":
-        raise CatalogError(f"{path}:{line}: show: direction is for kind=health metrics")
+    for key in ("direction", "min_change"):
+        if key in opts and opts.get("kind", "health") != "health":
+            raise CatalogError(f"{path}:{line}: show: {key} is for kind=health metrics")
     return MetricSpec(f"{name}.{metric}", m.group("title") or metric.replace("_", " "), opts.get("unit", ""),
                       warn=limits.get("warn"), critical=limits.get("critical"),
-                      kind=opts.get("kind", "health" if "direction" in opts else ""), direction=opts.get("direction", ""))
+                      kind=opts.get("kind", "health" if "direction" in opts else ""), direction=opts.get("direction", ""),
+                      min_change=limits.get("min_change"))
 
 
 def catalog_panels(displays: Sequence[tuple[str, Display]], source: str) -> list[PanelSpec]:

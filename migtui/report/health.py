@@ -44,7 +44,7 @@ def judge_series(con: Any, report: dict[str, Any]) -> None:
     t0 = datetime.fromisoformat(report["phases"][0]["start"]).timestamp()
     for s in report["series"]:
         k = classify(rules, s["source"], s["metric"])
-        s.update(kind=k["kind"], direction=k["direction"], unit=k.get("unit") or "",
+        s.update(kind=k["kind"], direction=k["direction"], unit=k.get("unit") or "", min_change=k.get("min_change"),
                  tolerance=k.get("tolerance") if k.get("tolerance") is not None else opts["tolerance"])
     wanted = [s["series_id"] for s in report["series"] if s["kind"] != UNCLASSIFIED]
     values: dict[tuple[int, str], tuple[list[float], list[float]]] = {}
@@ -74,7 +74,7 @@ def judge_series(con: Any, report: dict[str, Any]) -> None:
             for phase, cmp_key in (("migration", "migration_vs_baseline"), ("post", "post_vs_baseline")):
                 ts, vals = arr(sid, phase)
                 v = judge(base, vals, ts, s[cmp_key].get("p_value"), s["direction"],
-                          float(s["tolerance"]), opts["window"])
+                          float(s["tolerance"]), opts["window"], s.get("min_change"))
                 if "peak" in v:
                     v["peak"]["at"] = v["peak"]["start"] - t0
                 s["verdicts"][phase] = v

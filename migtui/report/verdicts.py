@@ -89,17 +89,23 @@ def _burst(ts: np.ndarray, vals: np.ndarray, limit: float, direction: str, windo
 
 
 def judge(base: np.ndarray, other: np.ndarray, other_ts: np.ndarray, p_value: float | None, direction: str,
-          tolerance: float = DEFAULT_TOLERANCE, window: float = DEFAULT_WINDOW) -> dict[str, Any]:
-    """The verdict of one phase's values (``other``, at ``other_ts``) against the baseline's."""
+          tolerance: float = DEFAULT_TOLERANCE, window: float = DEFAULT_WINDOW,
+          min_change: float | None = None) -> dict[str, Any]:
+    """The verdict of one phase's values (``other``, at ``other_ts``) against the baseline's. A shift
+    (or a worst window's distance from the baseline median) counts only past both the tolerance and
+    the metric's ``min_change``, the smallest change that matters in its unit (one session, one
+    second): against a baseline flat at 0 the tolerance alone allows nothing, so one poll that
+    catches one active session would otherwise read as worse."""
     if base.size < MIN_SAMPLES or other.size < MIN_SAMPLES:
         return {"verdict": "no data", "n": int(other.size), "baseline_n": int(base.size)}
     med_b = float(np.median(base))
     p99, p1 = float(np.quantile(base, 0.99)), float(np.quantile(base, 0.01))
     scale = abs(med_b) or max(abs(p99), abs(p1))
-    allowed = tolerance * scale
+    allowed = max(tolerance * scale, float(min_change or 0.0))
     shift, lo, hi = hodges_lehmann(other, base)
     out: dict[str, Any] = {"n": int(other.size), "baseline_n": int(base.size), "p_value": p_value,
-                           "shift": shift, "ci": [lo, hi], "tolerance": tolerance, "baseline_median": med_b,
+                           "shift": shift, "ci": [lo, hi], "tolerance": tolerance, "min_change": min_change,
+                           "baseline_median": med_b,
                            "baseline_p99": p99 if direction != "lower_is_worse" else p1}
     significant = p_value is not None and p_value < ALPHA and not (lo <= 0 <= hi)
     if significant and abs(shift) > allowed:

@@ -7,11 +7,11 @@
 -- privileges: pg_read_all_stats
 -- locks: none
 -- panel: schema
--- show: waiting "lock waiters" warn=1 critical=5 kind=health direction=higher_is_worse
--- show: oldest_xact_seconds "oldest xact" unit=s warn=60 critical=300 kind=health direction=higher_is_worse
--- show: idle_in_transaction "idle in xact" kind=health direction=higher_is_worse
--- kinds: health higher_is_worse: active
--- kinds: health higher_is_worse unit=s: longest_query_seconds, longest_idle_in_transaction_seconds
+-- show: waiting "lock waiters" warn=1 critical=5 kind=health direction=higher_is_worse min_change=1
+-- show: oldest_xact_seconds "oldest xact" unit=s warn=60 critical=300 kind=health direction=higher_is_worse min_change=1
+-- show: idle_in_transaction "idle in xact" kind=health direction=higher_is_worse min_change=1
+-- kinds: health higher_is_worse min_change=1: active
+-- kinds: health higher_is_worse unit=s min_change=1: longest_query_seconds, longest_idle_in_transaction_seconds
 -- kinds: state: sessions, idle, autovacuum_workers
 SELECT /* migtui */
     count(*) FILTER (WHERE backend_type = 'client backend')                                  AS sessions,

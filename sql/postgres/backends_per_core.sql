@@ -7,7 +7,8 @@
 -- privileges: pg_read_all_stats
 -- params: cpu_cores=0
 -- locks: none
--- kinds: health higher_is_worse: active, active_per_core
+-- kinds: health higher_is_worse min_change=1: active
+-- kinds: health higher_is_worse min_change=0.5: active_per_core
 -- kinds: state: cpu_cores
 SELECT /* migtui */
     count(*) FILTER (WHERE backend_type = 'client backend' AND state = 'active'

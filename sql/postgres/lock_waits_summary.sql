@@ -7,8 +7,8 @@
 -- privileges: pg_read_all_stats
 -- locks: none (reads pg_locks once)
 -- changes: PG14 adds pg_locks.waitstart; before 14 the wait is measured from query_start
--- kinds: health higher_is_worse: waiting, root_blockers, max_blocked_by_one
--- kinds: health higher_is_worse unit=s: max_wait_seconds
+-- kinds: health higher_is_worse min_change=1: waiting, root_blockers, max_blocked_by_one
+-- kinds: health higher_is_worse unit=s min_change=1: max_wait_seconds
 WITH /* migtui */ waiting AS MATERIALIZED (
     SELECT pid, query_start
     FROM pg_stat_activity

@@ -7,8 +7,9 @@
 -- privileges: pg_read_all_stats
 -- params: min_seconds=5
 -- locks: none
--- kinds: health higher_is_worse: long_running, idle_in_transaction, max_backend_xmin_age
--- kinds: health higher_is_worse unit=s: max_query_seconds, max_idle_in_transaction_seconds, max_xact_seconds
+-- kinds: health higher_is_worse min_change=1: long_running, idle_in_transaction
+-- kinds: health higher_is_worse min_change=10000: max_backend_xmin_age
+-- kinds: health higher_is_worse unit=s min_change=1: max_query_seconds, max_idle_in_transaction_seconds, max_xact_seconds
 WITH /* migtui */ s AS (
     SELECT state,
            extract(epoch FROM clock_timestamp() - query_start)::float8  AS query_seconds,

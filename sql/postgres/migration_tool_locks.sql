@@ -8,7 +8,7 @@
 -- locks: none (reads pg_locks once)
 -- source: reference/postgres-sql.md section 5; keys are (classid::bigint << 32) | objid for the bigint form (objsubid = 1)
 -- changes: Rails keys are 2053462845 * crc32(database) and golang-migrate keys uint32(crc32(schema NUL table NUL database) * 1486364155); crc32 is computed here in SQL (PG18 has crc32() but 13-17 do not)
--- kinds: health higher_is_worse: waiting
+-- kinds: health higher_is_worse min_change=1: waiting
 -- kinds: state: held
 WITH RECURSIVE /* migtui */ crc_inputs(tool, input) AS (
     VALUES ('rails',          convert_to(current_database(), 'UTF8')),

@@ -7,7 +7,7 @@
 -- privileges: none
 -- params: tables={}
 -- locks: none (reads pg_locks once; to_regclass takes no lock)
--- kinds: health higher_is_worse: waiting
+-- kinds: health higher_is_worse min_change=1: waiting
 -- kinds: state: granted
 WITH /* migtui */ locks AS MATERIALIZED (
     SELECT l.relation, l.mode, l.granted

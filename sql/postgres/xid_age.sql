@@ -6,7 +6,8 @@
 -- timeout: 1s
 -- privileges: pg_read_all_stats
 -- locks: none
--- kinds: health higher_is_worse: datfrozenxid_age, datminmxid_age, oldest_backend_xmin_age, oldest_backend_xid_age, freeze_max_age_pct
+-- kinds: health higher_is_worse: datfrozenxid_age, datminmxid_age, freeze_max_age_pct
+-- kinds: health higher_is_worse min_change=10000: oldest_backend_xmin_age, oldest_backend_xid_age
 WITH /* migtui */ backends AS (
     SELECT datname,
            max(age(backend_xmin))::bigint AS xmin_age,

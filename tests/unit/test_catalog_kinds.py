@@ -126,3 +126,34 @@ def test_kinds_lines_give_the_metrics_their_kind_direction_and_unit(tmp_path: Pa
     specs = {s.metric: (s.kind, s.direction, s.unit) for s in catalog.get("q").kinds}
     assert specs == {"q.waits": ("health", "higher_is_worse", "s"), "q.rows_done": ("progress", "", ""),
                      "q.n_per_s": ("progress", "", "")}
+
+
+def test_min_change_on_a_kinds_line_and_its_errors(tmp_path: Path) -> None:
+    write(tmp_path, "q.sql", "SELECT /* migtui */ 1 AS waits, 2 AS n",
+          extra="-- kinds: health higher_is_worse unit=s min_change=1: waits\n-- kinds: state: n\n")
+    catalog = Catalog()
+    catalog.add_dir(tmp_path, "test")
+    assert {s.metric: s.min_change for s in catalog.get("q").kinds} == {"q.waits": 1.0, "q.n": None}
+    for line, error in (("-- kinds: counter min_change=1: waits", "min_change is a number >= 0 for health"),
+                        ("-- kinds: health min_change=x: waits", "got 'x'"),
+                        ("-- kinds: health floor=1: waits", "unknown option 'floor'; known: unit, min_change")):
+        folder = tmp_path / str(abs(hash(line)))
+        folder.mkdir()
+        path = write(folder, "q.sql", "SELECT /* migtui */ 1 AS waits", extra=line + "\n")
+        with pytest.raises(CatalogError) as err:
+            Catalog().add_dir(folder, "test")
+        assert str(err.value).startswith(f"{path}:8: ") and error in str(err.value), str(err.value)
+    sessions = {s.metric: s.min_change for q in whole_catalog() for s in q.kinds}
+    assert sessions["activity_summary.active"] == 1 and sessions["lock_waits_summary.max_wait_seconds"] == 1
+
+
+def test_the_config_overrides_min_change_and_refuses_it_on_a_counter() -> None:
+    from migtui.metrickinds import check_override, classify, declared_kinds
+
+    rules = declared_kinds([], {"db/activity_summary.active": {"kind": "health", "direction": "higher_is_worse",
+                                                                "min_change": 2}},
+                           [("db", [s for q in whole_catalog() for s in q.kinds])])
+    assert classify(rules, "db", "activity_summary.active")["min_change"] == 2
+    assert classify(rules, "db", "lock_waits_summary.waiting")["min_change"] == 1
+    with pytest.raises(ValueError, match="min_change is for health metrics"):
+        check_override({"kind": "counter", "min_change": 1})

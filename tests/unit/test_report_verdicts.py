@@ -39,3 +39,19 @@ def test_a_state_timeline_keeps_its_last_change() -> None:
     assert tl["more"] == 39 - 12 and tl["changes"][-1]["ts"] == 39.0
     progress = timeline(ts, np.arange(40.0), "progress")
     assert [c["ts"] for c in progress["changes"]] == [1.0, 39.0] and progress["last"] == 39.0
+
+
+def test_a_blip_over_a_flat_zero_baseline_is_worse_only_past_the_metric_s_min_change() -> None:
+    """The demo's post phase: one poll out of fifteen saw an active session (the baseline's fifteen
+    saw none) and the longest query was 0.16 ms old; against a baseline flat at 0 the tolerance is
+    0, so each read 'worse after'. A health metric may declare the smallest change that matters
+    (min_change: one session, one second); the 7% error burst, with none declared, stays worse."""
+    base = np.zeros(15)
+    ts, one_active = _phase([0.0] * 7 + [1.0] + [0.0] * 7, step=2.0)
+    assert judge(base, one_active, ts, p_value=0.33, direction="higher_is_worse")["verdict"] == "worse"
+    calm = judge(base, one_active, ts, p_value=0.33, direction="higher_is_worse", min_change=1.0)
+    assert calm["verdict"] == "same" and calm["min_change"] == 1.0
+    ts, waits = _phase([0.0] * 3 + [5.0] * 7 + [0.0] * 5, step=2.0)  # 5 sessions queued for 14 s
+    assert judge(base, waits, ts, p_value=0.01, direction="higher_is_worse", min_change=1.0)["verdict"] == "worse"
+    ts, errors = _phase([0.0] * 7 + [0.07, 0.071] + [0.0] * 6, step=2.0)
+    assert judge(base, errors, ts, p_value=0.2, direction="higher_is_worse")["verdict"] == "worse"

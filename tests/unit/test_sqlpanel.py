@@ -61,7 +61,7 @@ def test_no_panel_line_no_panel(tmp_path: Path) -> None:
 @pytest.mark.parametrize("lines, line, message", [
     ('-- show: waiting "w"\n', 9, "'show' needs a '-- panel: NAME' line"),
     ("-- panel: Schema!\n", 9, "panel must be a lower-case word"),
-    ("-- panel: data\n-- render: pie\n", 10, "render must be one of metrics, table, tree, progress, got 'pie'"),
+    ("-- panel: data\n-- render: pie\n", 10, "render must be one of metrics, table, tree, progress, wrap, got 'pie'"),
     ("-- panel: data\n", 9, "a metrics panel needs at least one '-- show:"),
     ('-- panel: data\n-- show: waiting "w" warn=lots\n', 10, "show: warn must be a number, got 'lots'"),
     ('-- panel: data\n-- show: waiting "w" colour=red\n', 10, "show: unknown option 'colour'"),
@@ -92,7 +92,7 @@ def test_the_shipped_catalog_declares_the_schema_and_data_panels() -> None:
     assert set(panels) == {"schema", "data"}
     schema = panels["schema"]
     assert MetricSpec("activity_summary.waiting", "lock waiters", "", 1.0, 5.0, kind="health",
-                      direction="higher_is_worse") in schema.metrics
+                      direction="higher_is_worse", min_change=1.0) in schema.metrics
     assert {t.name: t.render for t in schema.table_specs}["blocking_tree"] == "tree"
     assert {t.name: t.render for t in panels["data"].table_specs}["progress_copy"] == "progress"
 
