@@ -130,18 +130,23 @@ def slower_queries(con: Any, run_id: str, config: dict[str, Any] | None = None) 
     if not base or not post:
         return {**empty, "why": "no pg_stat_statements snapshots (statements_top) in both the baseline and post"}
     own_ids = set(own["ids"])
-    b0, b1, m, p1 = base[0], base[-1], before_post[-1], post[-1]
+    p1 = post[-1]
     seen_base = set().union(*base)
     seen_before = set().union(*before_post)
     during = (seen_before - seen_base) | _running_in_migration(con, run_id, _migration_apps(config))
-    post_totals = {q: _window(m.get(q), row)[1] for q, row in p1.items() if q not in own_ids}
+    def last(snaps: list[dict[Any, dict[str, Any]]], q: Any) -> dict[str, Any] | None:
+        """The statement's row in the latest of ``snaps`` that lists it (a statement can drop out of
+        the top list for a while)."""
+        return next((s[q] for s in reversed(snaps) if q in s), None)
+
+    post_totals = {q: _window(last(before_post, q), row)[1] for q, row in p1.items() if q not in own_ids}
     all_post = sum(v for v in post_totals.values() if v > 0) or 1.0
     slower, new_after = [], []
     min_calls = opts["slower_min_calls"]
     for q, row in p1.items():
         if q in own_ids or q in during:
             continue
-        calls_after, total_after = _window(m.get(q), row)
+        calls_after, total_after = _window(last(before_post, q), row)
         entry = {"queryid": q, "text": texts.get(q), "username": row.get("username"), "calls_after": calls_after,
                  "mean_after_ms": total_after / calls_after if calls_after else None,
                  "share_after": max(0.0, total_after) / all_post}
@@ -150,9 +155,10 @@ def slower_queries(con: Any, run_id: str, config: dict[str, Any] | None = None) 
             continue
         if q not in seen_base or calls_after < max(1, min_calls):
             continue
-        calls_b, total_b = _window(b0.get(q) if len(base) > 1 else None, b1[q])
+        b0, b1 = next(s[q] for s in base if q in s), last(base, q)
+        calls_b, total_b = _window(b0 if b0 is not b1 else None, b1)
         if not calls_b:
-            calls_b, total_b = _window(None, b1[q])
+            calls_b, total_b = _window(None, b1)
         if calls_b < max(1, min_calls):
             continue
         mean_b = total_b / calls_b

@@ -1,0 +1,67 @@
+"""The slower statements from statements_top snapshots written to a real store: the windows when a
+statement drops out of the top list for a while, and the thresholds from the config."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from migtui.model import Phase, TableSnapshot
+from migtui.report.statements import slower_queries
+from migtui.store import Store
+
+COLS = ["queryid", "username", "calls", "total_exec_ms"]
+
+
+def _store(tmp_path: Path, snaps: list[tuple[Phase, dict[int, tuple[int, float]]]]) -> tuple[Store, str]:
+    store = Store.open(tmp_path / "s.duckdb")
+    run = store.create_run("t", {})
+    t0 = time.time()
+    for i, (phase, rows) in enumerate(snaps):
+        store.add_snapshot(run, phase, TableSnapshot(t0 + i, "db", "statements_top", COLS,
+                                                     [(q, "app", c, t) for q, (c, t) in rows.items()]))
+    store.flush()
+    return store, run
+
+
+def _ids(report: dict[str, Any], group: str = "slower") -> list[int]:
+    return [e["queryid"] for e in report[group]]
+
+
+def test_a_statement_out_of_the_top_list_for_a_while_is_measured_from_its_last_row(tmp_path: Path) -> None:
+    # 7: 1 ms per call in the baseline, then it leaves the top list, comes back in post at 3 ms per call
+    store, run = _store(tmp_path, [
+        (Phase.BASELINE, {7: (100, 100.0), 8: (100, 50.0)}),
+        (Phase.BASELINE, {7: (200, 200.0), 8: (200, 100.0)}),
+        (Phase.BASELINE, {8: (300, 150.0)}),
+        (Phase.MIGRATION, {8: (400, 200.0)}),
+        (Phase.POST, {7: (300, 500.0), 8: (500, 250.0)}),
+    ])
+    try:
+        report = slower_queries(store.con, run)
+    finally:
+        store.close()
+    assert _ids(report) == [7]
+    hot = report["slower"][0]
+    assert (hot["calls_before"], hot["mean_before_ms"]) == (100, 1.0)
+    assert (hot["calls_after"], hot["mean_after_ms"]) == (100, 3.0)  # since its last row before post
+
+
+def test_the_thresholds_come_from_the_report_section(tmp_path: Path) -> None:
+    # 1: +0.05 ms per call (+50%); 2: +1 ms (+20%) on 12 calls; 3: +1 ms (+20%) on 200 calls
+    store, run = _store(tmp_path, [
+        (Phase.BASELINE, {1: (100, 10.0), 2: (100, 500.0), 3: (100, 500.0)}),
+        (Phase.BASELINE, {1: (200, 20.0), 2: (112, 560.0), 3: (200, 1000.0)}),
+        (Phase.POST, {1: (300, 35.0), 2: (124, 632.0), 3: (400, 2200.0)}),
+    ])
+    try:
+        default = slower_queries(store.con, run)
+        strict = slower_queries(store.con, run, {"report": {"slower_by": 0.25}})
+        loose = slower_queries(store.con, run, {"report": {"slower_min_ms": 0, "slower_min_calls": 12}})
+        few = slower_queries(store.con, run, {"report": {"slower_min_calls": 13}})
+    finally:
+        store.close()
+    assert _ids(default) == [3, 2]  # 1 is 50% slower but by 0.05 ms; 3 costs more extra time than 2
+    assert _ids(strict) == []
+    assert _ids(loose) == [3, 2, 1] and _ids(few) == [3]
