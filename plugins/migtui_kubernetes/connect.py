@@ -175,6 +175,15 @@ class Kube:
             pass
 
 
+def _no_retries(cfg: Any) -> Any:
+    """``cfg`` with urllib3's retries off. Its default retries a GET whose read timed out three times, so
+    a stalled API server failed one call after 4 x request_timeout instead of one: the source's poll,
+    the fleet's pod list and an action's read all waited that long before saying so. migtui retries
+    on its own schedule (the next poll, the next list)."""
+    cfg.retries = 0
+    return cfg
+
+
 def connect(opts: dict[str, Any], node: Any, path: str, *, config_dir: Any = None) -> Kube:
     """Build a :class:`Kube` from validated connection options (no network I/O).
 
@@ -200,7 +209,7 @@ def connect(opts: dict[str, Any], node: Any, path: str, *, config_dir: Any = Non
                     namespace = f.read().strip()
             except OSError:
                 namespace = "default"
-        api_client = client.ApiClient(cfg)
+        api_client = client.ApiClient(_no_retries(cfg))
         _register_credentials(api_client)
         return Kube(api_client, namespace or "default", timeout, "in-cluster")
     path_opt = opts.get("kubeconfig")
@@ -230,7 +239,8 @@ def connect(opts: dict[str, Any], node: Any, path: str, *, config_dir: Any = Non
     if not namespace:
         namespace = ((chosen or {}).get("context") or {}).get("namespace") or "default"
     try:
-        api_client = kconfig.new_client_from_config(config_file=kc, context=context, persist_config=False)
+        api_client = kconfig.new_client_from_config(config_file=kc, context=context, persist_config=False,
+                                                    client_configuration=_no_retries(client.Configuration()))
     except Exception as exc:  # noqa: BLE001
         raise error_at(node, "context" if context else key, f"{path}.context",
                        f"cannot use kubeconfig {kc}: {redact(exc)}") from None

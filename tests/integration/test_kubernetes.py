@@ -247,6 +247,19 @@ def test_missing_objects_garbage_answers_and_missing_crds(host, shop, tmp_path):
         collect(src)
 
 
+def test_a_stalled_api_server_fails_the_poll_after_one_request(host, api, tmp_path):
+    """A read that times out is not retried by the client (urllib3 retried a GET three times, so the
+    poll said nothing for 4 x request_timeout); the next poll is the retry."""
+    src = build_source(host, config(tmp_path, api, "request_timeout: 0.3s\ndeployments: [checkout]\n"))
+    api.stalled(True)
+    try:
+        with pytest.raises(SourceError, match=r"cannot reach the API server: Read timed out"):
+            collect(src)
+        assert api.stalled_requests == ["GET /apis/apps/v1/namespaces/shop/deployments/checkout"]
+    finally:
+        api.stalled(False)
+
+
 def test_connection_config_errors(host, api, tmp_path):
     with pytest.raises(ConfigError) as err:
         build_source(host, config(tmp_path, api, "deployments: [checkout]\n", context="prod"))

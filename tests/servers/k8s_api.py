@@ -209,6 +209,7 @@ class FakeKubeAPI(LoopbackServer):
         self._rv = 1000
         self._state_lock = threading.Lock()
         self.stall = threading.Event()
+        self.stalled_requests: list[str] = []  # "METHOD path" of each request that arrived while stalled
         self._unstalled = threading.Event()
         self._unstalled.set()
         super().__init__(self._handle)
@@ -264,6 +265,7 @@ class FakeKubeAPI(LoopbackServer):
 
     def _handle(self, req: Request) -> Response:
         if self.stall.is_set():
+            self.stalled_requests.append(f"{req.method} {req.path}")
             self._unstalled.wait(30)
         if req.headers.get("authorization") != f"Bearer {self.token}":
             return status(401, "Unauthorized", "Unauthorized")
