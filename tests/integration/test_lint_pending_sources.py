@@ -279,3 +279,12 @@ def test_alembic_detected_on_the_server_but_not_importable_is_one_line(db: Any, 
     assert item.status == "fail" and "\n" not in item.evidence
     assert item.evidence.startswith("alembic detected on the server: alembic is not importable by migtui's Python")
     assert "set migration.command (the tool's own command) or migration.files" in item.evidence
+
+
+def test_a_tool_error_line_never_carries_a_password(db: Any, tmp_path: Path) -> None:
+    (tmp_path / "manage.py").write_text(
+        "import sys\nif 'showmigrations' in sys.argv:\n    print('[ ] shop.0001_initial')\nelse:\n"
+        "    sys.exit('could not connect to postgresql://app:s3cret-pw@db.internal:5432/shop')\n")
+    item = _check(_config(tmp_path, db.dsn, f"command: [{sys.executable}, manage.py, migrate]\n"))
+    assert item.status == "fail" and "could not connect to postgresql://app:" in item.evidence
+    assert "s3cret-pw" not in item.evidence

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from migtui.api import ConfigError, alembic_pending, django_pending, from_command, from_layout, name_revisions, sql_files
+from migtui.api import (ConfigError, alembic_pending, django_pending, from_command, from_layout, name_revisions, redact,
+                        sql_files)
 
 ASK_EVERY = 30.0
 ALEMBIC_FILE = "alembic"
@@ -130,12 +131,13 @@ def _ask(project: Any, cache: dict[Any, Any] | None) -> Pending:
     pending = Pending("")
     try:
         if project.tool == "alembic":
-            sql, pending.warnings = alembic_pending(project.path, project.prefix, option=option)
+            sql, warnings = alembic_pending(project.path, project.prefix, option=option)
+            pending.warnings = [redact(w) for w in warnings]  # the tool's own error lines may name its DSN
             pending.files, pending.alembic_sql = [(ALEMBIC_FILE, sql)], sql
         else:
             pending.files = django_pending(project.path, project.apps, project.prefix, option=option)
     except ConfigError as exc:
-        pending.error = str(exc)
+        pending.error = redact(exc)
     if cache is not None:
         cache[key] = (now, pending)
     return pending
