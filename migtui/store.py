@@ -1,17 +1,15 @@
 """The local DuckDB store: runs, samples, snapshots, events and baselines.
 
-One writer connection, owned here. Samples, snapshots and events are buffered and appended once
-per tick as Arrow batches in one transaction (never row by row). The schema changes only through
-the numbered files in ``sql/store/``, applied when the store is opened and recorded in
-``_migtui_schema``. Secrets never get here: callers pass redacted config snapshots and events are
-redacted on the way in.
+One writer connection, owned here (opened, and its schema migrated, by :mod:`migtui.store_file`).
+Samples, snapshots and events are buffered and appended once per tick as Arrow batches in one
+transaction (never row by row). Secrets never get here: callers pass redacted config snapshots and
+events are redacted on the way in.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import secrets
 import socket
 import threading
@@ -21,25 +19,16 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from migtui import __version__
-from migtui.errors import StoreError, StoreLockedError
+from migtui.errors import StoreError
 from migtui.model import Event, Level, Phase, Sample, TableSnapshot, labels_key
 from migtui.redact import redact, redact_obj
 from migtui.safetext import json_default
+from migtui.store_file import check_schema, connect, migrate
 from migtui.store_recovery import Unstored, import_all, settle_unended
 from migtui.store_recovery import save as save_recovery
 
-DEFAULT_MEMORY_LIMIT = "512MB"
-
 MAX_BUFFERED_SAMPLES = 2_000_000
 """When writes fail (disk full), keep at most this many samples in memory, dropping the oldest."""
-
-
-def store_sql_dir() -> Path:
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_sql" / "store", here.parent / "sql" / "store"):
-        if candidate.is_dir():
-            return candidate
-    raise StoreError("the store schema files sql/store are missing from this installation")
 
 
 def new_run_id(now: float | None = None) -> str:
@@ -88,39 +77,11 @@ class Store:
         """Open (creating and migrating) a store. ``memory_limit`` caps DuckDB's memory, mostly its
         cache of the file's blocks (default ``MIGTUI_STORE_MEMORY`` or 512MB): a monitor must not
         take most of the operator's machine in an 8-hour window. Large queries spill to disk."""
-        import duckdb
-
         p = Path(path)
-        if read_only and not p.exists():
-            raise StoreError(f"{p}: store not found")
-        if not read_only:
-            try:
-                p.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreError(f"{p}: cannot create the store's folder: {exc.strerror}") from None
-        try:
-            con = duckdb.connect(str(p), read_only=read_only)
-        except duckdb.IOException as exc:
-            msg = str(exc)
-            if "lock" in msg.lower():
-                pid = re.search(r"PID (\d+)", msg)
-                holder = f" (process {pid.group(1)})" if pid else ""
-                raise StoreLockedError(
-                    f"{p}: the store is in use by another running migtui{holder} and DuckDB lets only one "
-                    f"process open it; use another --store file, or run this again when that watch has ended "
-                    f"(`migtui ctl status` talks to the running watch)") from None
-            raise StoreError(f"{p}: cannot open the store: {msg.splitlines()[0]}") from None
-        except duckdb.Error as exc:
-            raise StoreError(f"{p}: not a migtui store or damaged: {str(exc).splitlines()[0]}") from None
-        con.execute("SET TimeZone = 'UTC'")
-        limit = memory_limit or os.environ.get("MIGTUI_STORE_MEMORY") or DEFAULT_MEMORY_LIMIT
-        if not re.fullmatch(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", limit.strip(), re.I):
-            con.close()
-            raise StoreError(f"memory limit {limit!r} for the store is not valid: write it like 512MB or 2GB")
-        con.execute(f"SET memory_limit = '{limit.strip()}'")
+        con = connect(p, read_only=read_only, memory_limit=memory_limit)
         store = cls(p, con, read_only=read_only)
         if read_only:
-            store._check_schema()
+            check_schema(con, p)
         else:
             store.migrate()
         store._load_series_ids()
@@ -128,36 +89,10 @@ class Store:
             store.imported = import_all(store)
         return store
 
-    def _check_schema(self) -> None:
-        try:
-            self.con.execute("SELECT max(version) FROM _migtui_schema").fetchone()
-        except Exception:  # noqa: BLE001
-            raise StoreError(f"{self.path}: not a migtui store (no _migtui_schema table)") from None
-
     def migrate(self) -> list[str]:
         """Apply the numbered schema files not applied yet; returns their names."""
-        applied: list[str] = []
         with self._lock:
-            self.con.execute("CREATE TABLE IF NOT EXISTS _migtui_schema (version INTEGER, name VARCHAR, "
-                             "applied_at TIMESTAMPTZ)")
-            done = {row[0] for row in self.con.execute("SELECT version FROM _migtui_schema").fetchall()}
-            for f in sorted(store_sql_dir().glob("*.sql")):
-                m = re.match(r"^(\d{4})_.+\.sql$", f.name)
-                if not m:
-                    raise StoreError(f"{f}: store migrations must be named NNNN_<what>.sql")
-                version = int(m.group(1))
-                if version in done:
-                    continue
-                self.con.execute("BEGIN")
-                try:
-                    self.con.execute(f.read_text(encoding="utf-8"))
-                    self.con.execute("INSERT INTO _migtui_schema VALUES (?, ?, now())", [version, f.name])
-                    self.con.execute("COMMIT")
-                except Exception as exc:
-                    self.con.execute("ROLLBACK")
-                    raise StoreError(f"{self.path}: applying {f.name} failed: {exc}") from None
-                applied.append(f.name)
-        return applied
+            return migrate(self.con, self.path)
 
     def _load_series_ids(self) -> None:
         rows = self.con.execute("SELECT run_id, series_id, source, metric, labels FROM series").fetchall()
