@@ -74,13 +74,17 @@ def _window(a: dict[str, Any] | None, b: dict[str, Any]) -> tuple[int, float]:
 
 def _texts(con: Any, run_id: str) -> tuple[dict[Any, str], dict[str, Any]]:
     """The normalized text by queryid, and migtui's own cost from the ``statements_text`` snapshots
-    (each read lists all of migtui's statements: their calls and time between the first read and the last)."""
+    (each read lists all of migtui's statements: their calls and time between the first read and the
+    last, and their share of all statements' time in the database then)."""
     texts: dict[Any, str] = {}
     first: dict[Any, tuple[float, dict[str, Any]]] = {}
     last: dict[Any, dict[str, Any]] = {}
     span: list[float] = []
+    db_ms: list[float] = []  # every statement's time in the database at each read
     for _, ts, rows in snapshot_rows(con, run_id, "statements_text"):
         span.append(ts)
+        if rows and rows[0].get("db_exec_ms") is not None:
+            db_ms.append(float(rows[0]["db_exec_ms"]))
         for r in rows:
             q = r.get("queryid")
             if r.get("query") and q not in texts:
@@ -98,8 +102,10 @@ def _texts(con: Any, run_id: str) -> tuple[dict[Any, str], dict[str, Any]]:
         else:
             c, t = 0, 0.0
         calls, total = calls + c, total + t
+    db_total = db_ms[-1] - db_ms[0] if len(db_ms) > 1 and len(db_ms) == len(span) else None
     return texts, {"statements": len(last), "calls": calls, "total_ms": round(total, 3),
-                   "seconds": round(span[-1] - span[0], 3) if span else 0.0, "ids": sorted(last, key=str)}
+                   "seconds": round(span[-1] - span[0], 3) if span else 0.0, "ids": sorted(last, key=str),
+                   "share": total / db_total if db_total and db_total > 0 and total <= db_total else None}
 
 
 def _migration_apps(config: dict[str, Any]) -> set[str]:

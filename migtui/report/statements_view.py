@@ -47,10 +47,12 @@ def migtui_text(st: dict[str, Any]) -> str:
     own = st["migtui"]
     if not own["statements"]:
         return "migtui's own statements: not measured (no statements_text read of pg_stat_statements)."
-    per_min = own["total_ms"] / own["seconds"] * 60 if own["seconds"] else None
+    extra = [f"{_ms(own['total_ms'] / own['seconds'] * 60)} per minute"] if own["seconds"] else []
+    if own.get("share") is not None:
+        extra.append(f"{own['share'] * 100:.2g}% of all statements' time in the database")
     return (f"migtui's own statements (kept out of the lists above): {own['statements']} statements, "
             f"{own['calls']:,} calls, {_ms(own['total_ms'])} of server time in {fmt_duration(own['seconds'])}"
-            + (f" ({_ms(per_min)} per minute)." if per_min is not None else "."))
+            + (f" ({'; '.join(extra)})" if extra else "") + ".")
 
 
 def index_note(ix: dict[str, Any], e: dict[str, Any]) -> str:

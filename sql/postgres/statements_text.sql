@@ -1,5 +1,5 @@
 -- name: statements_text
--- description: For the report: the normalized text ($1 placeholders, cut to text_chars) of the statements in queryids (those statements_top listed whose text migtui has not read yet), and migtui's own statements (the ones marked /* migtui */) with their calls and time but no text. Reads pg_stat_statements with showtext on, which loads the whole query-text file, so it runs rarely: on its interval, at the start of each phase, and when statements_top lists new statements (at most every 30 s).
+-- description: For the report: the normalized text ($1 placeholders, cut to text_chars) of the statements in queryids (those statements_top listed whose text migtui has not read yet), and migtui's own statements (the ones marked /* migtui */) with their calls and time but no text, and every statement's time in this database (db_exec_ms, to put migtui's share in proportion). Reads pg_stat_statements with showtext on, which loads the whole query-text file, so it runs rarely: on its interval, at the start of each phase, and when statements_top lists new statements (at most every 30 s).
 -- kind: table
 -- min_version: 13
 -- interval: 120s
@@ -17,7 +17,10 @@ SELECT /* migtui */
     s.calls,
     round(s.total_exec_time::numeric, 3)::float8                      AS total_exec_ms,
     CASE WHEN s.queryid = ANY (:queryids::bigint[])
-         THEN left(s.query, :text_chars::int) END                     AS query
+         THEN left(s.query, :text_chars::int) END                     AS query,
+    (SELECT round(sum(t.total_exec_time)::numeric, 3)::float8
+     FROM pg_stat_statements(false) t
+     WHERE t.dbid = s.dbid)                                           AS db_exec_ms
 FROM pg_stat_statements(true) s
 LEFT JOIN pg_roles r ON r.oid = s.userid
 WHERE current_setting('pg_stat_statements.max', true) IS NOT NULL

@@ -148,6 +148,7 @@ def test_migtui_and_the_migration_are_kept_apart_from_the_application(scratch_ds
     st = report["statements"]
     own = st["migtui"]
     assert own["statements"] >= 3 and own["calls"] > 0 and own["total_ms"] > 0  # its cost, measured
+    assert 0 < own["share"] < 1  # and put in proportion: the hot query took far more
     con = duckdb.connect(str(run[0]), read_only=True)
     try:  # migtui's statements were in the top list until a read of the text told them apart
         def snaps(name: str) -> list[tuple[float, list[dict[str, Any]]]]:
