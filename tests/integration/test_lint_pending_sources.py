@@ -288,3 +288,36 @@ def test_a_tool_error_line_never_carries_a_password(db: Any, tmp_path: Path) -> 
     item = _check(_config(tmp_path, db.dsn, f"command: [{sys.executable}, manage.py, migrate]\n"))
     assert item.status == "fail" and "could not connect to postgresql://app:" in item.evidence
     assert "s3cret-pw" not in item.evidence
+
+
+def test_django_detected_on_the_server_lints_the_unapplied_migrations_in_the_panel(
+        db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No files, no command: django_migrations on the server and manage.py in migration.project; the
+    panel's source asks the project (showmigrations, sqlmigrate) and lints only 0002."""
+    pytest.importorskip("django")
+    from migtui.api import CollectContext, Phase
+    from migtui.config import load_config
+    from migtui_postgres.lint.panel import COLUMNS, PendingCollector
+    from tests.integration.test_lint_tools import DJ1, DJ2, MANAGE, SETTINGS
+
+    project = tmp_path / "app"
+    (project / "shop" / "migrations").mkdir(parents=True)
+    (project / "manage.py").write_text(MANAGE)
+    (project / "settings.py").write_text(SETTINGS)
+    (project / "shop" / "__init__.py").write_text("")
+    (project / "shop" / "migrations" / "__init__.py").write_text("")
+    (project / "shop" / "migrations" / "0001_initial.py").write_text(DJ1)
+    (project / "shop" / "migrations" / "0002_note.py").write_text(DJ2)
+    monkeypatch.setenv("LINT_TARGET", db.dsn)
+    subprocess.run([sys.executable, "manage.py", "migrate", "shop", "0001"], cwd=project, check=True,
+                   capture_output=True, timeout=120)
+    config = load_config(_config(tmp_path, db.dsn, "project: app\n"))
+    collector = PendingCollector(config, db.dsn, interval=1, phases=["baseline"], sample=0)
+    try:
+        [snap] = collector.collect(CollectContext(now=1.0, phase=Phase.BASELINE, run="r", tick=1))
+    finally:
+        collector.close()
+    rows = [dict(zip(COLUMNS, r)) for r in snap.rows]
+    assert {r["statement"].rsplit(":", 1)[0] for r in rows} == {"django:shop.0002_note"}, rows
+    assert any("index-not-concurrent" in r["findings"] for r in rows)
+    assert collector.latest["origin"] == "django detected on the server"
