@@ -34,7 +34,7 @@ def _rollout_action(ctx: Any, verb: str) -> Any:
 
 
 def _bluegreen_action(ctx: Any, verb: str) -> Any:
-    from migtui_kubernetes.actions import bluegreen_factory
+    from migtui_kubernetes.bluegreen import bluegreen_factory
 
     return bluegreen_factory(ctx, verb)
 
@@ -52,11 +52,11 @@ def migtui_source_types(register: Any) -> None:
                  "blue-green Service colour, Argo Rollouts (phase, canary weight, step, analysis, pause/abort).")
 
 
-def _action_schema(name: str) -> Any:
+def _action_schema(name: str, module: str = "actions") -> Any:
     def schema(verb: str) -> Any:
-        from migtui_kubernetes import actions
+        import importlib
 
-        return getattr(actions, name)
+        return getattr(importlib.import_module(f"migtui_kubernetes.{module}"), name)
 
     return schema
 
@@ -70,7 +70,7 @@ def migtui_action_types(register: Any) -> None:
              schema=_action_schema("ROLLOUT_SCHEMA"),
              doc="Argo Rollout: pause/resume (spec.paused, merge patch), rollback = abort (status subresource).")
     register("k8s_bluegreen", _bluegreen_action, verbs=("rollback",),
-             schema=_action_schema("BLUEGREEN_SCHEMA"),
+             schema=_action_schema("BLUEGREEN_SCHEMA", "bluegreen"),
              doc="Blue-green rollback: switch a Service's colour selector back (strategic merge patch).")
 
 

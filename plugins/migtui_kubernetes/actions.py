@@ -1,5 +1,6 @@
 """Kubernetes actions: pause / resume / rollback of a Deployment (``k8s_deployment``) or an Argo
-Rollout (``argo_rollout``).
+Rollout (``argo_rollout``); the blue-green Service switch (``k8s_bluegreen``) builds on
+:class:`KubeAction` in :mod:`migtui_kubernetes.bluegreen`.
 
 =============  ==========================================  ==============================================
 verb           Deployment                                  Argo Rollout
@@ -36,7 +37,7 @@ MERGE = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
 
 
-def _fields(target_key: str, doc: str) -> dict[str, Field]:
+def action_fields(target_key: str, doc: str) -> dict[str, Field]:
     return {
         "type": Field("str", required=True),
         "name": Field("str"),
@@ -49,9 +50,9 @@ def _fields(target_key: str, doc: str) -> dict[str, Field]:
     }
 
 
-DEPLOYMENT_SCHEMA = Schema(_fields("deployment", "The Deployment to pause / resume / roll back."),
+DEPLOYMENT_SCHEMA = Schema(action_fields("deployment", "The Deployment to pause / resume / roll back."),
                            doc="Deployment pause (spec.paused), resume, rollback (kubectl rollout undo).")
-ROLLOUT_SCHEMA = Schema(_fields("rollout", "The Argo Rollout to pause / resume / abort."),
+ROLLOUT_SCHEMA = Schema(action_fields("rollout", "The Argo Rollout to pause / resume / abort."),
                         doc="Argo Rollout pause (spec.paused), resume, rollback (abort).")
 
 _CONNECTION_KEYS = tuple(connection_fields())
@@ -81,7 +82,11 @@ def _connection_options(ctx: BuildContext, opts: dict[str, Any]) -> dict[str, An
     return merged
 
 
-class _KubeAction:
+class KubeAction:
+    """One configured action on one object: validated options, the API connection, dry runs, a lock so
+    two PATCH sequences never touch the object at once; subclasses write ``_pause`` / ``_resume`` /
+    ``_rollback`` (blue-green: :mod:`migtui_kubernetes.bluegreen`)."""
+
     kind = ""
     resource = ""
     target_key = ""
@@ -143,7 +148,7 @@ def _render(patches: list[dict[str, Any]]) -> str:
 # --------------------------------------------------------------------------- Deployment
 
 
-class DeploymentAction(_KubeAction):
+class DeploymentAction(KubeAction):
     kind = "deployment"
     resource = "deployments.apps"
     target_key = "deployment"
@@ -260,7 +265,7 @@ class DeploymentAction(_KubeAction):
 # --------------------------------------------------------------------------- Argo Rollout
 
 
-class RolloutAction(_KubeAction):
+class RolloutAction(KubeAction):
     kind = "rollout"
     resource = "rollouts.argoproj.io"
     target_key = "rollout"
@@ -337,76 +342,3 @@ def deployment_factory(ctx: BuildContext, verb: str) -> DeploymentAction:
 
 def rollout_factory(ctx: BuildContext, verb: str) -> RolloutAction:
     return RolloutAction(ctx, verb)
-
-
-# --------------------------------------------------------------------------- blue-green Service switch
-
-
-BLUEGREEN_SCHEMA = Schema({
-    **{k: v for k, v in _fields("service", "The Service whose selector picks the live colour.").items()},
-    "color_label": Field("str", default="color", doc="The selector label holding the colour."),
-    "rollback_to": Field("str", required=True, doc="The colour to send traffic back to, e.g. blue."),
-    "require_ready": Field("bool", default=True,
-                           doc="Refuse to switch when no ready pod matches the new selector."),
-}, doc="Blue-green rollback: switch the Service selector back to the old colour.")
-
-
-class BlueGreenAction(_KubeAction):
-    """``rollback``: strategic merge patch of the Service's selector back to ``rollback_to``."""
-
-    kind = "service"
-    resource = "services"
-    target_key = "service"
-    schema = BLUEGREEN_SCHEMA
-
-    def __init__(self, ctx: BuildContext, verb: str) -> None:
-        if verb != "rollback":
-            raise error_at(ctx.options, None, ctx.path, "k8s_bluegreen can only rollback (switch the Service back)")
-        super().__init__(ctx, verb)
-        self.label = self.opts["color_label"]
-        self.colour = self.opts["rollback_to"]
-
-    @property
-    def path(self) -> str:
-        return f"/api/v1/namespaces/{self.namespace}/services/{self.target}"
-
-    @property
-    def body(self) -> dict[str, Any]:
-        return {"spec": {"selector": {self.label: self.colour}}}
-
-    def describe(self, request: ActionRequest) -> str:
-        return (f"switch {self.where} (context {self.kube.where}) back to {self.label}={self.colour}: PATCH {SMP} "
-                f"{json.dumps(self.body, separators=(',', ':'))} (nothing if it already selects {self.colour}"
-                + ("; refused when no ready pod has that colour)" if self.opts["require_ready"] else ")"))
-
-    def _rollback(self, request: ActionRequest) -> ActionResult:
-        from migtui_kubernetes.connect import label_selector
-
-        svc = self.kube.call(self.kube.core.read_namespaced_service, self._t("get"), self.target, self.namespace,
-                             error_cls=ActionError)
-        selector = d.service_selector(svc)
-        live = selector.get(self.label, "")
-        if live == self.colour:
-            return ActionResult(True, f"{self.where} already sends traffic to {self.label}={self.colour}; "
-                                      "nothing changed", dry_run=request.dry_run)
-        wanted = {**selector, self.label: self.colour}
-        if self.opts["require_ready"]:
-            doc = self.kube.call(self.kube.core.list_namespaced_pod, Target("list", "pods", "", self.namespace),
-                                 self.namespace, label_selector=label_selector({"matchLabels": wanted}),
-                                 error_cls=ActionError)
-            health = d.pod_health(d.items_of(doc, "pod"))
-            if health.ready == 0:
-                return ActionResult(False, f"refusing to switch {self.where} to {self.label}={self.colour}: no ready "
-                                           f"pod matches {label_selector({'matchLabels': wanted})}",
-                                    dry_run=request.dry_run)
-        if not request.dry_run:
-            self.kube.call(self.kube.core.patch_namespaced_service, self._t("patch"), self.target, self.namespace,
-                           self.body, error_cls=ActionError)
-        change = f"selector {self.label}: {live or '(none)'} -> {self.colour}"
-        return self._patched(request, [{"path": self.path, "content_type": SMP, "body": self.body}],
-                             f"switched {self.where} back: {change}", f"switch {self.where} back: {change}",
-                             {"from": live, "to": self.colour})
-
-
-def bluegreen_factory(ctx: BuildContext, verb: str) -> BlueGreenAction:
-    return BlueGreenAction(ctx, verb)
