@@ -6,6 +6,7 @@ table row, render as markup or raw HTML, or carry a control character."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from migtui import safetext
@@ -126,24 +127,34 @@ def _size(parts: list[list[str]]) -> tuple[int, int]:
     return text.count("\n"), len(text)
 
 
+_MORE = re.compile(r"^\n?(\d+) more (?:rows? )?in the HTML and JSON reports\.$")
+
+
 def _short_tables(part: list[str], keep: int) -> list[str]:
-    """A section with each table cut to ``keep`` rows and a line saying how many are left out."""
+    """A section with each table cut to ``keep`` rows and one line saying how many rows are left out
+    (counting those the table had already left out: its "N more ..." line)."""
     out: list[str] = []
-    rows = 0
-    left = 0
-    for line in part + [""]:
-        if line.startswith("|"):
-            rows += 1
-            if rows <= keep + 2:  # the header and its rule, then the rows
-                out.append(line)
-            else:
-                left += 1
+    i, n = 0, len(part)
+    while i < n:
+        if not part[i].startswith("|"):
+            out.append(part[i])
+            i += 1
             continue
+        j = i
+        while j < n and part[j].startswith("|"):
+            j += 1
+        table = part[i:j]
+        left = max(0, len(table) - keep - 2)  # the header and its rule, then the rows
+        out += table[:keep + 2]
+        k = j + 1 if j < n and part[j] == "" else j
+        more = _MORE.match(part[k]) if k < n else None
+        if more:
+            left += int(more.group(1))
+            j = k + 1
         if left:
-            out += ["", f"{left} more rows in the HTML and JSON reports."]
-        rows = left = 0
-        out.append(line)
-    return out[:-1]
+            out += ["", f"{left} more row{'s' if left != 1 else ''} in the HTML and JSON reports."]
+        i = j
+    return out
 
 
 def fit(lines: list[str]) -> list[str]:
@@ -159,9 +170,10 @@ def fit(lines: list[str]) -> list[str]:
     def title(part: list[str]) -> str:
         return part[0][3:].split(" (")[0] if part and part[0].startswith("## ") else ""
 
+    whole = parts
     for keep in SHORT_ROWS:
         if over(False):
-            parts = [parts[0]] + [_short_tables(p, keep) for p in parts[1:]]
+            parts = [whole[0]] + [_short_tables(p, keep) for p in whole[1:]]
     dropped: list[str] = []
     for name in (n.split(" (")[0] for n in reversed(KEEP_ORDER)):
         if not over(bool(dropped)):

@@ -46,3 +46,13 @@ def test_past_that_the_least_important_sections_are_left_out_and_named() -> None
     left = next(line for line in out if line.startswith("_Left out to stay short: "))
     named = left.removeprefix("_Left out to stay short: ").split(" (in the HTML")[0].split(", ")
     assert named[-2:] == ["Triggers", "Errors"] and all(f"## {n}" not in text for n in named)
+
+
+def test_a_table_cut_twice_says_once_how_many_rows_it_left_out_with_those_it_had_left_out() -> None:
+    lines = ["# Migration report: x", "", "**DEGRADED**: worse",
+             *_table("Health metrics against the baseline", 15, width=300), "\n81 more in the HTML and JSON reports.",
+             *_table("Progress and state", 40, width=300)]
+    out = fit(lines)
+    assert len(_text(out)) <= MAX_CHARS
+    notes = [line for line in out if "more" in line and "HTML" in line]
+    assert notes == ["86 more rows in the HTML and JSON reports.", "30 more rows in the HTML and JSON reports."]
