@@ -32,7 +32,7 @@ _LAZY = {
     # name -> module: imported on first use (these modules import this one, or are heavier)
     "common_fields": "migtui.actions",
     "Catalog": "migtui.sqlcatalog", "Query": "migtui.sqlcatalog", "Variant": "migtui.sqlcatalog",
-    "load_catalog": "migtui.sqlcatalog", "param_defaults": "migtui.sqlcatalog", "catalog_panels": "migtui.sqlpanel",
+    "load_catalog": "migtui.sqlcatalog", "param_defaults": "migtui.sqlparams", "catalog_panels": "migtui.sqlpanel",
     "check_params": "migtui.sqlparams",
     "CheckItem": "migtui.preflight", "PrepareStep": "migtui.preflight",
     # the pending migration from the tools (tool-generic; the server's history is the plugin's)

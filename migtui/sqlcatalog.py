@@ -48,13 +48,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 from migtui.config import parse_duration
 from migtui.errors import CatalogError
 from migtui.model import MetricSpec
 from migtui.sqlkinds import KEY as KINDS_KEY, parse_kinds
 from migtui.sqlpanel import KEYS as PANEL_KEYS, REPEATABLE, Display, parse_display
+from migtui.sqlparams import parse_params, to_psycopg
 
 TAG = "/* migtui */"
 KINDS = ("metrics", "table")
@@ -66,7 +67,6 @@ KNOWN = (set(REQUIRED) | {"extension", "params", "rates", "ratios", "labels", "s
 
 _HEADER_LINE = re.compile(r"^--\s*(?P<key>[a-z_]+)\s*:\s*(?P<value>.*?)\s*$")
 _FILE_NAME = re.compile(r"^(?P<name>[a-z][a-z0-9_]*)(?:\.(?P<variant>pg\d+|ext\d+(?:_\d+)*))?\.sql$")
-_PARAM = re.compile(r"(?<![:\w]):(?P<name>[A-Za-z_][A-Za-z0-9_]*)\b")
 _EXTENSION = re.compile(r"^(?P<ext>[a-z_][a-z0-9_]*)\s*(?:>=\s*(?P<ver>\d+(?:\.\d+)*))?$")
 _RATIO = re.compile(r"^(?P<out>\w+)\s*=\s*(?P<num>\w+)\s*/\s*(?P<den>\w+(?:\s*\+\s*\w+)*)$")
 
@@ -142,38 +142,6 @@ class Query:
             candidates = [v for v in self.variants if v.min_version <= major]
             key = lambda v: v.min_version  # noqa: E731
         return max(candidates, key=key) if candidates else None
-
-
-def _to_psycopg(text: str, path: Path, declared: Iterable[str], first_line: int = 1) -> tuple[str, tuple[str, ...]]:
-    """Turn ``:name`` parameters into ``%(name)s`` and escape literal ``%``; skip ``::casts``,
-    string literals and comments. ``first_line`` is the file line ``text`` starts on (for errors)."""
-    out: list[str] = []
-    used: list[str] = []
-    i = 0
-    declared = set(declared)
-    # split into literal/comment and code chunks
-    token = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/", re.S)
-    for m in token.finditer(text):
-        out.append(_code_chunk(text[i:m.start()], used))
-        out.append(m.group(0).replace("%", "%%"))
-        i = m.end()
-    out.append(_code_chunk(text[i:], used))
-    for name in used:
-        if name not in declared:
-            m = re.search(rf"(?<![:\w]):{name}\b", text)
-            line = first_line + (text[:m.start()].count("\n") if m else 0)
-            raise CatalogError(f"{path}:{line}: parameter :{name} is used but not declared in the '-- params:' header")
-    return "".join(out), tuple(dict.fromkeys(used))
-
-
-def _code_chunk(chunk: str, used: list[str]) -> str:
-    chunk = chunk.replace("%", "%%")
-
-    def sub(m: re.Match[str]) -> str:
-        used.append(m.group("name"))
-        return f"%({m.group('name')})s"
-
-    return _PARAM.sub(sub, chunk)
 
 
 def parse_file(path: Path) -> tuple[dict[str, str], Variant, str | None]:
@@ -261,8 +229,8 @@ def parse_file(path: Path) -> tuple[dict[str, str], Variant, str | None]:
     stmt = body.rstrip().rstrip(";")
     if re.search(r";\s*\S", _strip_literals(stmt)):
         raise CatalogError(f"{path}:{body_start + 1}: one statement per file (found a ';' between statements)")
-    params = _parse_params(header.get("params", ""), path, line_of("params"))
-    sql, used = _to_psycopg(stmt, path, params, body_start + 1)
+    params = parse_params(header.get("params", ""), path, line_of("params"))
+    sql, used = to_psycopg(stmt, path, params, body_start + 1)
     variant = Variant(path=path, line=body_start + 1, min_version=min_version, ext_version=ext_version,
                       text=stmt, sql=sql, params=used)
     return header, variant, variant_tag
@@ -270,36 +238,6 @@ def parse_file(path: Path) -> tuple[dict[str, str], Variant, str | None]:
 
 def _strip_literals(sql: str) -> str:
     return re.sub(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/", "", sql, flags=re.S)
-
-
-def _parse_params(text: str, path: Path, line: int) -> dict[str, str]:
-    params: dict[str, str] = {}
-    if not text:
-        return params
-    for part in _split_params(text):
-        name, eq, default = part.partition("=")
-        name = name.strip()
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or not eq:
-            raise CatalogError(f"{path}:{line}: params must be 'name=default' pairs, got {part.strip()!r}")
-        params[name] = default.strip()
-    return params
-
-
-def _split_params(text: str) -> list[str]:
-    parts, depth, cur = [], 0, ""
-    for ch in text:
-        if ch in "{[(":
-            depth += 1
-        elif ch in "}])":
-            depth -= 1
-        if ch == "," and depth == 0:
-            parts.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    if cur.strip():
-        parts.append(cur)
-    return parts
 
 
 def _parse_ratios(text: str, path: Path) -> tuple[Ratio, ...]:
@@ -370,7 +308,7 @@ class Catalog:
                 name=name, description=header["description"], kind=header["kind"],
                 interval=parse_duration(header["interval"]), timeout=parse_duration(header["timeout"]),
                 privileges=tuple(p.strip() for p in header["privileges"].split(",") if p.strip() != "none"),
-                params=_parse_params(header.get("params", ""), variant.path, 1),
+                params=parse_params(header.get("params", ""), variant.path, 1),
                 rates=rates, ratios=ratios,
                 extension=ext_name, ext_min=ext_min, origin=origin, variants=[variant], display=display,
                 cost=header.get("cost", "cheap"), kinds=kinds, at_phase_start=header.get("at_phase_start") == "yes")
@@ -382,36 +320,6 @@ class Catalog:
             if header["kind"] != query.kind:
                 raise CatalogError(f"{variant.path}: kind {header['kind']!r} differs from the base file's {query.kind!r}")
             query.variants.append(variant)
-
-
-def convert_param_default(text: str) -> Any:
-    """A ``-- params:`` default as the Python value psycopg should bind: ``30`` -> 30, ``0.5`` -> 0.5,
-    ``true``/``false`` -> bool, ``null`` -> None, ``{}`` -> [] and ``{a,b}`` -> ["a", "b"] (a text
-    array: write ``:tables::text[]`` in the SQL), ``'x'`` -> "x"; anything else stays a string."""
-    text = text.strip()
-    if text.startswith("{") and text.endswith("}"):
-        inner = text[1:-1].strip()
-        return [p.strip().strip("'\"") for p in inner.split(",")] if inner else []
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
-        return text[1:-1]
-    for conv in (int, float):
-        try:
-            return conv(text)
-        except ValueError:
-            pass
-    if text.lower() in ("true", "false"):
-        return text.lower() == "true"
-    if text.lower() == "null":
-        return None
-    return text
-
-
-def param_defaults(query: Query) -> dict[str, Any]:
-    """The query's ``-- params:`` defaults as Python values (see :func:`convert_param_default`).
-
-    Always execute ``Variant.sql`` with a dict (this one, updated with the user's values), never with
-    ``None``: the SQL has ``%`` doubled for psycopg's ``%(name)s`` placeholders."""
-    return {name: convert_param_default(text) for name, text in query.params.items()}
 
 
 def builtin_sql_dir(target: str = "postgres") -> Path:

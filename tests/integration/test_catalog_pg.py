@@ -20,7 +20,8 @@ import psycopg
 import pytest
 from psycopg import errors, sql
 
-from migtui.sqlcatalog import Query, Variant, load_catalog, param_defaults
+from migtui.sqlcatalog import Query, Variant, load_catalog
+from migtui.sqlparams import param_defaults
 from tests.conftest import scratch_database, wait_until
 
 CATALOG = load_catalog()

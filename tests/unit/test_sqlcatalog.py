@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from migtui.errors import CatalogError
-from migtui.sqlcatalog import (TAG, Catalog, _strip_literals, builtin_sql_dir, convert_param_default, load_catalog,
-                               param_defaults, parse_file)
+from migtui.sqlcatalog import TAG, Catalog, _strip_literals, builtin_sql_dir, load_catalog, parse_file
+from migtui.sqlparams import convert_param_default, param_defaults
 
 SQL_DIR = builtin_sql_dir()
 SHIPPED = sorted(SQL_DIR.glob("*.sql"))
