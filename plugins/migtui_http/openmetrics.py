@@ -3,7 +3,7 @@
 Between two scrapes, counters become per-second rates (a counter that went down was reset: its new
 value is the increase, as Prometheus' ``rate`` does), histograms become the p50/p95/p99 of the
 observations made in that interval (bucket deltas, linear interpolation inside the bucket like
-``histogram_quantile``), gauges pass through. A series that first appears after the first scrape is
+``histogram_quantile``: :mod:`migtui_http.increases`), gauges pass through. A series that first appears after the first scrape is
 counted from zero (error counters are often created by the first error).
 
 Friendly metrics for the seed triggers:
@@ -36,62 +36,21 @@ from __future__ import annotations
 
 import fnmatch
 import math
-from collections import defaultdict
 from typing import Any, Iterable
 
 from migtui.api import (BuildContext, CollectContext, Field, MetricSpec, PanelSpec, Sample, Schema, SourceError,
                         TableSnapshot, error_at, validate)
 
 from migtui_http.common import check_auth, MAX_BYTES, _interp, common_fields, fetch, make_client, url_field
+from migtui_http.increases import Prev, Scrape, histogram_buckets, histogram_quantile, increase, sum_increase
 from migtui_http.selectors import Selector, parse_selector
-from migtui_http.textformat import Exposition, Labels, TextFormatError, parse
+from migtui_http.textformat import Exposition, TextFormatError, parse
 
 QUANTILES = (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
 _UNIT_FACTOR = {"s": 1.0, "ms": 1000.0, "us": 1_000_000.0}
 
 ACCEPT = ("application/openmetrics-text;version=1.0.0;q=0.9,"
           "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
-
-
-# --------------------------------------------------------------------------- quantiles
-
-
-def histogram_quantile(q: float, buckets: list[tuple[float, float]]) -> float:
-    """Prometheus' ``histogram_quantile`` over cumulative ``(upper_bound, count)`` buckets.
-
-    NaN without observations or without a +Inf bucket; an observation in the +Inf bucket gives the
-    highest finite bound; non-monotonic counts are made monotonic first, like Prometheus does.
-    """
-    if math.isnan(q):
-        return math.nan
-    if q < 0:
-        return -math.inf
-    if q > 1:
-        return math.inf
-    bs = sorted((b for b in buckets if not math.isnan(b[0])), key=lambda b: b[0])
-    if len(bs) < 2 or not math.isinf(bs[-1][0]) or bs[-1][0] < 0:
-        return math.nan
-    fixed: list[tuple[float, float]] = []
-    run = 0.0
-    for upper, count in bs:
-        if math.isnan(count):
-            return math.nan
-        run = max(run, count)
-        fixed.append((upper, run))
-    total = fixed[-1][1]
-    if total <= 0:
-        return math.nan
-    rank = q * total
-    idx = next(i for i, (_, c) in enumerate(fixed) if c >= rank)
-    if idx == len(fixed) - 1:
-        return fixed[-2][0]
-    if idx == 0 and fixed[0][0] <= 0:
-        return fixed[0][0]
-    start, prev = (0.0, 0.0) if idx == 0 else fixed[idx - 1]
-    end, count = fixed[idx]
-    if count - prev <= 0:
-        return end
-    return start + (end - start) * ((rank - prev) / (count - prev))
 
 
 # --------------------------------------------------------------------------- options
@@ -142,35 +101,6 @@ SCHEMA = Schema({
 # --------------------------------------------------------------------------- the source
 
 
-class _Scrape:
-    __slots__ = ("t", "expo", "values", "names")
-
-    def __init__(self, t: float, expo: Exposition) -> None:
-        self.t = t
-        self.expo = expo
-        self.names = {s.name for s in expo.samples}
-        self.values: dict[tuple[str, Labels], float] = {
-            (s.name, tuple(sorted(s.labels))): s.value for s in expo.samples}
-
-
-class _Prev:
-    """What the next interval is measured against: the last value of every series seen so far
-    (a series missing from one scrape and back in the next is not counted again from zero)."""
-
-    __slots__ = ("t", "values")
-    MAX_SERIES = 200_000
-
-    def __init__(self, t: float, values: dict[tuple[str, Labels], float]) -> None:
-        self.t, self.values = t, values
-
-    def advance(self, cur: _Scrape) -> "_Prev":
-        if len(self.values) + len(cur.values) > self.MAX_SERIES:
-            return _Prev(cur.t, dict(cur.values))
-        carried = dict(self.values)
-        carried.update(cur.values)
-        return _Prev(cur.t, carried)
-
-
 class OpenMetricsSource:
     def __init__(self, ctx: BuildContext) -> None:
         self.opts = validate(SCHEMA, ctx.options, ctx.path)
@@ -180,7 +110,7 @@ class OpenMetricsSource:
         self.timeout = float(self.opts["timeout"]) + 1.0
         self.url = self.opts["url"]
         self._client: Any = None
-        self._prev: _Prev | None = None
+        self._prev: Prev | None = None
         self._factor = _UNIT_FACTOR[self.opts["latency_unit"]] / _UNIT_FACTOR[self.opts["histogram_unit"]]
 
     def _http(self) -> Any:
@@ -196,77 +126,10 @@ class OpenMetricsSource:
         except TextFormatError as exc:
             raise SourceError(f"openmetrics {self.name}: {self.url}: {exc}") from None
 
-    # -- increases between two scrapes
-
-    def _increase(self, cur: _Scrape, prev: _Prev, key: tuple[str, Labels]) -> float | None:
-        now = cur.values.get(key)
-        if now is None or math.isnan(now):
-            return None
-        before = prev.values.get(key)
-        if before is None:
-            return now  # a series born after the previous scrape counts from zero
-        if math.isnan(before):
-            return None
-        return now if now < before else now - before
-
-    def _sum_increase(self, sel: Selector, cur: _Scrape, prev: _Prev) -> float | None:
-        if sel.name not in cur.names and sel.name + "_total" in cur.names:
-            sel = Selector(sel.name + "_total", sel.matchers)  # the OpenMetrics family name of a counter
-        total, seen = 0.0, False
-        for s in cur.expo.samples:
-            if sel.matches(s):
-                inc = self._increase(cur, prev, (s.name, tuple(sorted(s.labels))))
-                if inc is not None:
-                    total += inc
-                    seen = True
-        return total if seen else None
-
-    def _histogram_buckets(self, base: str, cur: _Scrape, prev: _Prev | None, sel: Selector | None,
-                           group_by_labels: bool) -> dict[Labels, list[tuple[float, float]]]:
-        """Bucket increases since ``prev`` (or cumulative when prev is None), grouped by the
-        series labels without ``le`` (or all summed)."""
-        from migtui_http.textformat import parse_float
-
-        name = base + "_bucket"
-        per_series: dict[Labels, dict[float, tuple[float, tuple[str, Labels]]]] = defaultdict(dict)
-        for s in cur.expo.samples:
-            if s.name != name:
-                continue
-            if sel is not None and not all(m.matches(s.labels) for m in sel.matchers):
-                continue
-            le_text = s.label("le")
-            if le_text is None:
-                continue
-            try:
-                le = parse_float(le_text)
-            except ValueError:
-                continue
-            rest = tuple(sorted((k, v) for k, v in s.labels if k != "le"))
-            per_series[rest][le] = (s.value, (s.name, tuple(sorted(s.labels))))
-        out: dict[Labels, dict[float, float]] = defaultdict(lambda: defaultdict(float))
-        for rest, buckets in per_series.items():
-            deltas: dict[float, float] = {}
-            current = {le: v for le, (v, _) in buckets.items()}
-            if prev is None:
-                deltas = current
-            else:
-                reset = False
-                for le, (v, key) in buckets.items():
-                    before = prev.values.get(key)
-                    if before is not None and v < before:
-                        reset = True  # the process restarted: the new counts are the increase
-                    deltas[le] = v - (before or 0.0)
-                if reset:
-                    deltas = current
-            group = rest if group_by_labels else ()
-            for le, d in deltas.items():
-                out[group][le] += d
-        return {g: sorted(b.items()) for g, b in out.items()}
-
     def collect(self, ctx: CollectContext) -> Iterable[Sample | TableSnapshot]:
-        cur = _Scrape(ctx.now, self.scrape())
+        cur = Scrape(ctx.now, self.scrape())
         prev = self._prev
-        self._prev = prev.advance(cur) if prev is not None else _Prev(cur.t, dict(cur.values))
+        self._prev = prev.advance(cur) if prev is not None else Prev(cur.t, dict(cur.values))
         out: list[Sample | TableSnapshot] = []
         if prev is None or cur.t <= prev.t:
             # First scrape (or the clock went back): gauges only; rates need two scrapes.
@@ -280,23 +143,23 @@ class OpenMetricsSource:
         auto = _auto(cur.expo) if self.opts["auto"] else {}
         er = self.opts.get("error_rate") or auto.get("error_rate")
         if er:
-            errors = self._sum_increase(er["errors"], cur, prev)
-            total = self._sum_increase(er["total"], cur, prev)
+            errors = sum_increase(er["errors"], cur, prev)
+            total = sum_increase(er["total"], cur, prev)
             if total is not None:
                 emit("error_rate", (errors or 0.0) / total if total > 0 else math.nan)
         tp = self.opts.get("throughput") or auto.get("throughput")
         if tp is not None:
-            inc = self._sum_increase(tp, cur, prev)
+            inc = sum_increase(tp, cur, prev)
             if inc is not None:
                 emit("throughput", inc / dt)
         for metric, sel in self.opts["rates"].items():
-            inc = self._sum_increase(sel, cur, prev)
+            inc = sum_increase(sel, cur, prev)
             if inc is not None:
                 emit(metric, inc / dt)
         hist = self.opts.get("latency_histogram") or auto.get("latency_histogram")
         if hist is not None:
             base = hist.name[: -len("_bucket")] if hist.name.endswith("_bucket") else hist.name
-            groups = self._histogram_buckets(base, cur, prev, hist, group_by_labels=False)
+            groups = histogram_buckets(base, cur, prev, hist, group_by_labels=False)
             for buckets in groups.values():
                 for suffix, q in QUANTILES:
                     emit(f"response_time_{suffix}", histogram_quantile(q, buckets) * self._factor)
@@ -304,7 +167,7 @@ class OpenMetricsSource:
         out.extend(self._raw(cur, prev, dt, ctx.now))
         return out
 
-    def _gauges(self, cur: _Scrape, now: float) -> list[Sample]:
+    def _gauges(self, cur: Scrape, now: float) -> list[Sample]:
         out = []
         for metric, sel in self.opts["gauges"].items():
             vals = [s.value for s in cur.expo.samples if sel.matches(s)]
@@ -312,7 +175,7 @@ class OpenMetricsSource:
                 out.append(Sample(ts=now, source=self.name, metric=metric, value=float(sum(vals))))
         return out
 
-    def _raw(self, cur: _Scrape, prev: _Prev, dt: float, now: float) -> list[Sample]:
+    def _raw(self, cur: Scrape, prev: Prev, dt: float, now: float) -> list[Sample]:
         patterns = self.opts["include"]
         if not patterns:
             return []
@@ -329,16 +192,16 @@ class OpenMetricsSource:
             elif typ == "summary" and s.name == family:  # the client's own quantiles pass through
                 out.append(Sample(now, self.name, f"{prefix}{s.name}", s.value, labels))
             elif typ == "summary" and s.name in (family + "_count", family + "_sum"):
-                inc = self._increase(cur, prev, (s.name, tuple(sorted(s.labels))))
+                inc = increase(cur, prev, (s.name, tuple(sorted(s.labels))))
                 if inc is not None:
                     out.append(Sample(now, self.name, f"{prefix}{s.name}.rate", inc / dt, labels))
             elif typ == "counter" and not s.name.endswith("_created"):
-                inc = self._increase(cur, prev, (s.name, tuple(sorted(s.labels))))
+                inc = increase(cur, prev, (s.name, tuple(sorted(s.labels))))
                 if inc is not None:
                     out.append(Sample(now, self.name, f"{prefix}{s.name}.rate", inc / dt, labels))
             elif typ == "histogram" and family not in done_hist:
                 done_hist.add(family)
-                for rest, buckets in self._histogram_buckets(family, cur, prev, None, True).items():
+                for rest, buckets in histogram_buckets(family, cur, prev, None, True).items():
                     for suffix, q in QUANTILES:
                         out.append(Sample(now, self.name, f"{prefix}{family}.{suffix}",
                                           histogram_quantile(q, buckets), dict(rest)))

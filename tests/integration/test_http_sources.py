@@ -21,7 +21,7 @@ from migtui.errors import ConfigError, SourceError
 from migtui.model import Phase, Sample, TableSnapshot
 from migtui.plugins import PluginHost
 from migtui.redact import redact
-from migtui_http.openmetrics import histogram_quantile
+from migtui_http.increases import histogram_quantile
 from migtui_http.prometheus import PromResponseError, decode_query_response
 from migtui_http.selectors import parse_selector
 from migtui_http.textformat import TextFormatError, parse
