@@ -7,6 +7,7 @@ from typing import Any
 
 from migtui.report.formatting import verdict_text
 from migtui.report.statistics import MIN_SAMPLES
+from migtui.report.verdicts import worst_first
 
 
 def fired(e: dict[str, Any]) -> bool:
@@ -42,7 +43,7 @@ def post_migration_checklist(report: dict[str, Any], con: Any = None) -> list[di
     health = [s for s in report["series"] if s.get("kind") == "health"]
     judged = [s for s in health if any(v.get("verdict") in ("worse", "better", "same")
                                        for v in (s.get("verdicts") or {}).values())]
-    worse = [s for s in judged if any(v.get("verdict") == "worse" for v in s["verdicts"].values())]
+    worse = worst_first(judged, [e for e in report["triggers"] if fired(e)])
     if not judged:
         items.append(_item("Performance vs baseline", "warn",
                            f"not compared: need {len(health) and 'at least ' + str(MIN_SAMPLES) + ' samples per phase of'}"

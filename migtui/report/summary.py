@@ -4,13 +4,13 @@ three facts that decided it, what ran, and the worst moment."""
 from __future__ import annotations
 
 import json
-import math
 from datetime import datetime
 from typing import Any
 
 from migtui.model import fmt_elapsed
 from migtui.report.checklist import fired
 from migtui.report.formatting import fmt_duration, fmt_metric, time_of_day, verdict_text
+from migtui.report.verdicts import worst_first
 
 OUTCOMES = ("ok", "degraded", "rolled back", "failed")
 
@@ -70,21 +70,6 @@ def worst_moment(con: Any, report: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def effect_size(s: dict[str, Any]) -> float:
-    """How far a worse health metric went, relative to its baseline level: the largest of its worse
-    phases' shift (or worst-window mean) from the baseline median, over that median (its p99 when the
-    median is 0); infinite when the baseline was flat at 0 and the metric moved (0% errors -> 7%)."""
-    best = 0.0
-    for v in (s.get("verdicts") or {}).values():
-        if v.get("verdict") != "worse":
-            continue
-        med = float(v.get("baseline_median") or 0.0)
-        delta = abs(float(v["window"]["mean"]) - med) if v.get("why") == "worst window" else abs(float(v["shift"]))
-        scale = abs(med) or abs(float(v.get("baseline_p99") or 0.0))
-        best = max(best, delta / scale if scale else (math.inf if delta else 0.0))
-    return best
-
-
 def outcome(report: dict[str, Any]) -> dict[str, Any]:
     """ok | degraded | rolled back | failed, and the three facts that decided it, most severe first:
     what failed (the run, the migration command, a failed checklist item), a rollback, the health
@@ -95,9 +80,7 @@ def outcome(report: dict[str, Any]) -> dict[str, Any]:
     cmd = _command(report)
     health = [s for s in report["series"] if s.get("kind") == "health"]
     firings = [e for e in report["triggers"] if fired(e)]
-    tripped = {(e["data"].get("source"), e["data"].get("metric")) for e in firings}
-    worse = sorted((s for s in health if any(v.get("verdict") == "worse" for v in (s.get("verdicts") or {}).values())),
-                   key=lambda s: (-effect_size(s), (s["source"], s["metric"]) not in tripped, s["metric"]))
+    worse = worst_first(health, firings)
     rollbacks = [e for e in report["actions"] if e["data"].get("verb") == "rollback" and e["data"].get("ok")
                  and not e["data"].get("dry_run")]
     failed_items = [i for i in report["checklist"] if i["status"] == "fail"]

@@ -150,3 +150,26 @@ def timeline(ts: np.ndarray, vals: np.ndarray, kind: str) -> dict[str, Any]:
     changes = [{"ts": float(ts[i]), "from": float(vals[i - 1]), "to": float(vals[i])} for i in idx]
     return {"first": float(vals[0]), "last": float(vals[-1]), "changes": changes,
             "more": more}
+
+
+def effect_size(s: dict[str, Any]) -> float:
+    """How far a worse health metric went, relative to its baseline level: the largest of its worse
+    phases' shift (or worst-window mean) from the baseline median, over that median (its p99 when the
+    median is 0); infinite when the baseline was flat at 0 and the metric moved (0% errors -> 7%)."""
+    best = 0.0
+    for v in (s.get("verdicts") or {}).values():
+        if v.get("verdict") != "worse":
+            continue
+        med = float(v.get("baseline_median") or 0.0)
+        delta = abs(float(v["window"]["mean"]) - med) if v.get("why") == "worst window" else abs(float(v["shift"]))
+        scale = abs(med) or abs(float(v.get("baseline_p99") or 0.0))
+        best = max(best, delta / scale if scale else (math.inf if delta else 0.0))
+    return best
+
+
+def worst_first(series: list[dict[str, Any]], firings: list[dict[str, Any]] = ()) -> list[dict[str, Any]]:
+    """The health series judged worse in some phase, largest :func:`effect_size` first; on a tie (two
+    that rose from 0), one a trigger fired on (``firings``: trigger events to firing) first, then by name."""
+    tripped = {(e["data"].get("source"), e["data"].get("metric")) for e in firings}
+    worse = [s for s in series if any(v.get("verdict") == "worse" for v in (s.get("verdicts") or {}).values())]
+    return sorted(worse, key=lambda s: (-effect_size(s), (s["source"], s["metric"]) not in tripped, s["metric"]))

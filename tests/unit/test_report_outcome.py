@@ -105,3 +105,16 @@ def test_among_metrics_that_rose_from_zero_the_one_a_trigger_fired_on_comes_firs
     assert [f.split()[0] for f in out["facts"]] == ["m_errors", "a_idle_in_transaction", "1"]
     assert [f.split()[0] for f in outcome(_report([idle, M_FROM_ZERO]))["facts"]][:2] == [
         "a_idle_in_transaction", "m_errors"]
+
+
+def test_the_checklist_names_the_worse_metrics_largest_effect_first() -> None:
+    from migtui.report.checklist import post_migration_checklist
+
+    report = _report([A_SMALL, Z_BIG, M_FROM_ZERO], triggers=[FIRED])
+    for s in report["series"]:
+        s["stats"] = {"post": {"n": 120}}
+    report.update(phase_seconds={"post": 120.0}, checks=[], errors=[], alerts=[], events=[])
+    perf = next(i for i in post_migration_checklist(report) if i["item"] == "Performance vs baseline")
+    assert perf["status"] == "warn" and perf["evidence"].startswith("3 of 3 health metrics worse")
+    named = [part.split(": ")[-1].split()[0] for part in perf["evidence"].split("; ")]
+    assert named == ["m_errors", "z_latency", "a_lock_waits"]
