@@ -4,8 +4,9 @@ three groups kept apart:
 
 - the application's statements that got slower (the point of the section), and those that
   appeared only after the migration;
-- the migration's own statements: first seen during the migration, or seen running in the
-  migration's sessions (``long_running`` snapshots with the migration's application_name);
+- the migration's own statements: first seen during the migration, or run by the migration's
+  sessions (the migration watch's ``migration_statements``: the queryids of the sessions it took for
+  the migration's; ``long_running`` snapshots with the migration's application_name);
 - migtui's own statements (marked ``/* migtui */``, told apart by ``statements_text``): never listed
   as slower, only their total cost.
 
@@ -115,10 +116,14 @@ def _migration_apps(config: dict[str, Any]) -> set[str]:
     return (names - {""}) or {MIGRATION_APP}
 
 
-def _running_in_migration(con: Any, run_id: str, apps: set[str]) -> set[Any]:
-    """The queryids seen running in the migration's sessions (``long_running`` snapshots)."""
-    return {r["query_id"] for _, _, rows in snapshot_rows(con, run_id, "long_running", "migration") for r in rows
-            if r.get("query_id") is not None and r.get("application_name") in apps}
+def _migration_queryids(con: Any, run_id: str, apps: set[str]) -> set[Any]:
+    """The queryids the migration's sessions ran: those the migration watch saw in the sessions it took
+    for the migration's (``migration_statements``), and those running in sessions with the migration's
+    application_name during the migration (``long_running`` snapshots)."""
+    seen = {r["query_id"] for _, _, rows in snapshot_rows(con, run_id, "migration_statements") for r in rows}
+    seen |= {r["query_id"] for _, _, rows in snapshot_rows(con, run_id, "long_running", "migration") for r in rows
+             if r.get("application_name") in apps}
+    return seen - {None}
 
 
 def slower_queries(con: Any, run_id: str, config: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -139,7 +144,7 @@ def slower_queries(con: Any, run_id: str, config: dict[str, Any] | None = None) 
     p1 = post[-1]
     seen_base = set().union(*base)
     seen_before = set().union(*before_post)
-    during = (seen_before - seen_base) | _running_in_migration(con, run_id, _migration_apps(config))
+    during = (seen_before - seen_base) | _migration_queryids(con, run_id, _migration_apps(config))
     def last(snaps: list[dict[Any, dict[str, Any]]], q: Any) -> dict[str, Any] | None:
         """The statement's row in the latest of ``snaps`` that lists it (a statement can drop out of
         the top list for a while)."""

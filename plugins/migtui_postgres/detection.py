@@ -98,7 +98,8 @@ SESSIONS_SQL = """
 SELECT /* migtui */ a.pid, extract(epoch FROM a.backend_start)::float8, coalesce(a.state, ''),
        extract(epoch FROM clock_timestamp() - a.state_change)::float8,
        extract(epoch FROM clock_timestamp() - a.backend_start)::float8,
-       coalesce(a.application_name, ''), left(coalesce(a.query, ''), 200), t.now
+       coalesce(a.application_name, ''), left(coalesce(a.query, ''), 200), t.now,
+       (to_jsonb(a) ->> 'query_id')::bigint  -- PostgreSQL 14+, with compute_query_id; NULL before
 FROM (SELECT extract(epoch FROM clock_timestamp())::float8 AS now) t
 LEFT JOIN pg_stat_activity a
   ON a.datname = current_database() AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
@@ -114,6 +115,8 @@ class Session:
     age: float
     app: str
     query: str
+    query_id: int | None = None
+    """Its current or last statement's ``queryid`` (as pg_stat_statements has it), when known."""
 
 
 @dataclass
@@ -148,8 +151,8 @@ class SessionTracker:
         self.last_poll = server_now
         (gap_before, changed_before), self._before = self._before, (since or 0.0, catalog_changed)
         ddl_window = (since + gap_before) if since is not None and (catalog_changed or changed_before) else None
-        sessions = {int(r[0]): Session(int(r[0]), float(r[1]), r[2], float(r[3] or 0), float(r[4] or 0), r[5], r[6])
-                    for r in rows if r[0] is not None}
+        sessions = {int(r[0]): Session(int(r[0]), float(r[1]), r[2], float(r[3] or 0), float(r[4] or 0), r[5], r[6],
+                                       r[8]) for r in rows if r[0] is not None}
         for pid in [p for p, t in self.known.items() if p not in sessions or sessions[p].started != t.started]:
             del self.known[pid]  # disconnected (or the pid was reused)
         for pid, s in sessions.items():

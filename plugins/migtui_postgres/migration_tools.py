@@ -101,6 +101,9 @@ class MigrationCollector:
         self.tracker = SessionTracker(app_pattern=opts["application_name"] or app_pattern,
                                       finish_after=float(opts["finish_after"]))
         self.ddl_pids: dict[int, str] = {}
+        self.statement_ids: set[int] = set()
+        self.new_statements: list[tuple[int, int, str]] = []
+        """(queryid, pid, application_name) seen in the migration's sessions since the last snapshot."""
 
     @property
     def backfill_total(self) -> float | None:
@@ -170,6 +173,10 @@ class MigrationCollector:
             self.close()
             raise SourceError(f"migration watch lost {describe_target(self.dsn)}: {redact(first_line(exc))}") from None
         yield from out
+        if self.new_statements:
+            yield TableSnapshot(now, self.name, "migration_statements", ["query_id", "pid", "application_name"],
+                                self.new_statements)
+            self.new_statements = []
         yield TableSnapshot(now, self.name, "migration_progress",
                             ["kind", "what", "phase", "done", "total", "unit", "percent", "rate_per_s", "eta_seconds"],
                             list(self.last_progress))
@@ -296,6 +303,10 @@ class MigrationCollector:
         tracked = self.tracker.poll(cur, signs=signs, history_changed=changed[0] if changed else "",
                                     catalog_changed=bool(catalog)) if self.opts["detect_ddl"] or \
             self.tracker.app_pattern else []
+        for sess, _ in tracked:  # the report keeps the migration's statements apart (migration_statements)
+            if sess.query_id is not None and sess.query_id not in self.statement_ids:
+                self.statement_ids.add(sess.query_id)
+                self.new_statements.append((sess.query_id, sess.pid, sess.app))
         for st in states.values():
             lock_signal = bool(st.signals)
             if st.in_progress_row:

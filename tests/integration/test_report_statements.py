@@ -60,7 +60,8 @@ def run(scratch_dsn: str, statements_loaded: bool, tmp_path_factory: pytest.Temp
             intervals: {{statements_top: 0.2s, statements_text: 1s, index_inventory: 1s}}
             params: {{limit: 100}}
         migration:
-          enabled: false
+          application_name: "mig-*"
+          interval: 0.5s
         report:
           unused_index_after: 0s
         """))
@@ -74,6 +75,8 @@ def run(scratch_dsn: str, statements_loaded: bool, tmp_path_factory: pytest.Temp
     if statements_loaded:
         conn.execute("SELECT pg_stat_statements_reset()")
     engine = Engine(load_config(config_path), store=Store.open(folder / "run.duckdb"))
+    # the migration tool's own session, connected from the baseline on: what it runs is the migration's
+    tool = psycopg.connect(scratch_dsn, autocommit=True, application_name="mig-tool")
 
     def ticks(phase: str) -> None:
         for i in range(TICKS):
@@ -81,6 +84,8 @@ def run(scratch_dsn: str, statements_loaded: bool, tmp_path_factory: pytest.Temp
                 conn.execute(HOT, [i * 20 + k])
                 # a tiny statement: far more than 10% slower after, but by microseconds
                 conn.execute("SELECT count(*) FROM generate_series(1, %s)", [1 if phase == "baseline" else 40])
+            # the tool checks a range (served by hot_k until it is dropped): slower after, but not the application's
+            tool.execute("SELECT count(*) FROM hot WHERE k < %s AND v <> %s", [5, ""])
             if phase == "migration":  # the migration's own statement
                 conn.execute("SELECT count(*) FROM other WHERE id BETWEEN %s AND %s", [i * 100, i * 100 + 99])
             if phase == "post":  # served by the index the migration created
@@ -101,6 +106,7 @@ def run(scratch_dsn: str, statements_loaded: bool, tmp_path_factory: pytest.Temp
     finally:
         engine.close()
         conn.close()
+        tool.close()
     return folder / "run.duckdb", engine.run_id
 
 
@@ -168,6 +174,9 @@ def test_migtui_and_the_migration_are_kept_apart_from_the_application(scratch_ds
     assert not listed & set(own["ids"])
     assert all("/* migtui */" not in (e["text"] or "") for group in ("slower", "new_after", "migration")
                for e in st[group])
+    checks = _queryid(scratch_dsn, "SELECT count(*) FROM hot WHERE k < $1 AND v <> $2")
+    assert checks in {e["queryid"] for e in st["migration"]}  # ran since the baseline, by the migration's session
+    assert checks not in {e["queryid"] for e in st["slower"]}
     backfill = _queryid(scratch_dsn, "SELECT count(*) FROM other WHERE id BETWEEN $1 AND $2")
     assert backfill in {e["queryid"] for e in st["migration"]}
     assert backfill not in {e["queryid"] for e in st["slower"] + st["new_after"]}
