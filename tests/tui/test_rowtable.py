@@ -23,8 +23,11 @@ class TableApp(App[None]):
 
 
 def painted(table: RowTable) -> list[str]:
-    """What the table's lines show on the screen now (first line: the header)."""
-    return [table.render_line(y).text.rstrip() for y in range(table.size.height)]
+    """What the table's lines show on the screen now (first line: the header), from Textual's line cache:
+    a line not marked dirty since it was drawn stays as it was drawn."""
+    from textual.geometry import Region
+
+    return [s.text.rstrip() for s in table.render_lines(Region(0, 0, table.size.width, table.size.height))]
 
 
 def line_of(table: RowTable, key: str) -> str:
