@@ -6,7 +6,9 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -16,11 +18,43 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+PG_ENV_GROUP = "pg-env"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """What may run at the same time under ``pytest -n N --dist loadgroup`` (``make test``): every test
+    of a file runs on one worker (module fixtures such as the demo run or a recorded run are set up
+    once), except that every test on the ``MIGTUI_TEST_DSN`` server (``pg`` param ``env``) is in one
+    group on one worker. That server is the one cluster workers share, and tests read cluster-wide
+    state (pg_stat_activity, pg_locks, pg_stat_statements, replication slots, roles); each worker
+    starts its own embedded server, so its cluster sees only that worker's tests, as in a serial run.
+    Without xdist the marker does nothing."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_env_server = callspec is not None and callspec.params.get("pg") == "env"
+        group = PG_ENV_GROUP if on_env_server else item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(autouse=True)
 def _no_stray_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests run without the operator's own migtui environment."""
     for name in ("MIGTUI_DSN", "MIGTUI_DISABLE_PLUGINS"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def xdg_runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private, empty XDG_RUNTIME_DIR for this test (migtui's private folder, with control sockets
+    named by a digest, goes in it). Short on purpose: a socket path has at most 107 bytes, which
+    pytest's tmp_path under xdist (``/tmp/pytest-of-USER/pytest-N/popen-gw0/<test name>/``) can use up."""
+    folder = Path(tempfile.mkdtemp(prefix="mt-xdg-"))  # mode 0700
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def migtui_cmd() -> list[str]:

@@ -10,8 +10,6 @@ import signal
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from migtui.store import Store
 from tests.conftest import migtui_cmd
 from tests.faults.test_store_faults import _fill, small_disk  # noqa: F401 - the fixture
@@ -27,11 +25,8 @@ sources:
 
 def test_a_store_still_full_at_exit_fails_the_command_and_loses_nothing(tmp_path: Path, cli_env: dict[str, str],
                                                                        small_disk: Path,  # noqa: F811
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    runtime = tmp_path / "xdg"
-    runtime.mkdir(mode=0o700)
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
-    env = install(tmp_path / "site", {**cli_env, "XDG_RUNTIME_DIR": str(runtime)})
+                                                                       xdg_runtime: Path) -> None:
+    env = install(tmp_path / "site", {**cli_env, "XDG_RUNTIME_DIR": str(xdg_runtime)})
     cfg = tmp_path / "fill.yaml"
     cfg.write_text(CONFIG)
     store_path = small_disk / "run.duckdb"

@@ -44,6 +44,10 @@ def _advisory_holders(pg: Any, key: int) -> list[tuple[int, str]]:
             "AND ((l.classid::bigint << 32) | l.objid::bigint) = %s", [key]).fetchall()
 
 
+class _Stopped(Exception):
+    pass
+
+
 class Backfill(threading.Thread):
     """A batched backfill the way a migration script writes one, checking the pause between batches."""
 
@@ -59,7 +63,7 @@ class Backfill(threading.Thread):
         try:
             with psycopg.connect(self.dsn, application_name="backfill") as conn:
                 while not self.stop.is_set():
-                    wait_if_paused(conn, self.key, poll=0.02, on_wait=lambda waited: self.paused_seen.set())
+                    wait_if_paused(conn, self.key, poll=0.02, on_wait=self._waiting)
                     cur = conn.execute(
                         f"UPDATE {self.table} SET v = id * 2 WHERE id IN "
                         f"(SELECT id FROM {self.table} WHERE v IS NULL ORDER BY id LIMIT %s)", [self.batch])
@@ -68,8 +72,17 @@ class Backfill(threading.Thread):
                         return
                     self.batches += 1
                     time.sleep(0.01)
+        except _Stopped:
+            pass
         except BaseException as exc:  # noqa: BLE001
             self.error = exc
+
+    def _waiting(self, waited: float) -> None:
+        """``on_wait``: the pause is seen; a stopped backfill (test teardown, the pause still held)
+        ends now instead of waiting for the resume that will not come."""
+        self.paused_seen.set()
+        if self.stop.is_set():
+            raise _Stopped
 
 
 def _config(pg: Any, key: int, rollback: str = "") -> str:

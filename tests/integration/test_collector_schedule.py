@@ -96,7 +96,7 @@ def test_costly_queries_start_one_per_poll_and_the_budget_defers_them(pg, tmp_pa
 
         # all due on every poll, and a budget smaller than any of them: one per poll at most, none starves
         runs = watch(tmp_path, cli_env, pg.dsn, include + "    poll_budget: 0.000001\n    intervals: {"
-                     + ", ".join(f"{q}: 250ms" for q in costly) + "}\n", "4s")
+                     + ", ".join(f"{q}: 250ms" for q in costly) + "}\n", "6s")
         per_poll = {ts: [q for q in costly if ts in runs.get(q, [])] for ts in runs["poll"]}
         assert max(len(qs) for qs in per_poll.values()) == 1, per_poll
         assert all(len(runs[q]) >= 2 for q in costly), {q: len(runs.get(q, [])) for q in costly}

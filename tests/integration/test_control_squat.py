@@ -39,14 +39,6 @@ def shared() -> Iterator[Path]:
         yield folder
 
 
-@pytest.fixture
-def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "xdg"
-    folder.mkdir(mode=0o700)
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
-    return folder
-
-
 def test_ctl_refuses_a_control_socket_served_by_another_user(shared: Path, capsys: pytest.CaptureFixture[str]) -> None:
     sock = shared / "watch.sock"
     with squat(sock):
@@ -56,7 +48,7 @@ def test_ctl_refuses_a_control_socket_served_by_another_user(shared: Path, capsy
 
 
 def test_a_store_in_a_shared_folder_serves_its_socket_where_nobody_else_can(
-        shared: Path, runtime: Path, make_engine: Any, capsys: pytest.CaptureFixture[str]) -> None:
+        shared: Path, xdg_runtime: Path, make_engine: Any, capsys: pytest.CaptureFixture[str]) -> None:
     store = shared / "run.duckdb"
     with squat(Path(f"{store}.sock")):  # squatted before the watch starts, as in the report
         engine = make_engine(CONFIG, store_path=store, host=_host())
@@ -65,7 +57,7 @@ def test_a_store_in_a_shared_folder_serves_its_socket_where_nobody_else_can(
         assert code == 0, err
         assert json.loads(out)["status"]["run"] == engine.run_id  # the real watch, not the impostor
         sock = socket_path(store)
-        assert sock.parent == runtime / "migtui" and stat.S_IMODE(sock.parent.stat().st_mode) == 0o700
+        assert sock.parent == xdg_runtime / "migtui" and stat.S_IMODE(sock.parent.stat().st_mode) == 0o700
     assert not [e for e in engine.recent_events if e.subject == "control"]
 
 
