@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping
 
 from migtui.errors import ActionError, MigtuiError
-from migtui.model import Event, Level
+from migtui.model import Event, Level, as_number
 from migtui.triggers.rules import TriggerSpec, fmt_num
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -228,7 +228,7 @@ class Throttle:
             "forced_until": None if forced is None or math.isinf(forced) else forced, "forced": forced is not None,
             "forced_by": self.forced_by,
             "triggers": {n: {"throttled": h.holding, "reason": h.reason, "since": h.since,
-                             "utilization": _json(h.utilization),
+                             "utilization": as_number(h.utilization, finite=True),
                              "clear_for": None if h.clear_since is None or now is None else now - h.clear_since,
                              "resume_after": h.spec.resume_after}
                          for n, h in self.holds.items()},
@@ -240,10 +240,6 @@ class Throttle:
 
 def _num(v: Any) -> str:
     return fmt_num(float(v)) if isinstance(v, (int, float)) else str(v)
-
-
-def _json(v: float | None) -> float | None:
-    return None if v is None or math.isnan(v) or math.isinf(v) else v
 
 
 # --------------------------------------------------------------------------- control socket commands
