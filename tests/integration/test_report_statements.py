@@ -90,6 +90,8 @@ def run(scratch_dsn: str, statements_loaded: bool, tmp_path_factory: pytest.Temp
                 conn.execute("SELECT count(*) FROM other WHERE id BETWEEN %s AND %s", [i * 100, i * 100 + 99])
             if phase == "post":  # served by the index the migration created
                 conn.execute("SELECT id FROM other WHERE tag = %s", [f"t{i}"])
+                # a utility statement keeps its literal in pg_stat_statements: it must not reach the store
+                conn.execute("COMMENT ON TABLE other IS 'hunter2-literal'")
             engine.tick(wait=30)
             time.sleep(0.2)
 
@@ -146,6 +148,15 @@ def test_the_hot_query_that_lost_its_index_is_first_with_its_normalized_text(scr
     assert "\x1b" not in html and "<i>" not in html
     md = export_report(store, "latest", "md", tmp_path / "r.md").read_text()
     assert "\x1b" not in md and "WHERE k = $1" in md
+    # the literal a user typed is masked before the store, so no output has it either
+    assert "COMMENT ON TABLE other IS '***'" in [e["text"] for e in st["new_after"]]
+    con = duckdb.connect(str(run[0]), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM snapshots WHERE rows LIKE '%COMMENT ON TABLE other%'").fetchone()[0]
+        assert con.execute("SELECT count(*) FROM snapshots WHERE rows LIKE '%hunter2%'").fetchone()[0] == 0
+    finally:
+        con.close()
+    assert "hunter2" not in html + md
 
 
 @pytest.mark.usefixtures("with_statements")
