@@ -41,7 +41,7 @@ def labels_text(labels: dict[str, Any]) -> str:
 
 def ended_unknown(run: dict[str, Any]) -> str:
     """What a report says for a run without an end time: still running, or ended without a record."""
-    return "(still running)" if run.get("status") == "running" else "(end not recorded)"
+    return "(still running)" if run.get("status") == "running" else "(not recorded)"
 
 
 def time_of_day(ts: str | None) -> str:
