@@ -1,11 +1,12 @@
-"""The post-migration checklist: health, performance against the baseline, integrity verification,
-errors, alerts and actions during the run, and the migration tools' final state."""
+"""The post-migration checklist: health, performance against the baseline, queries and indexes,
+integrity verification, errors, alerts and actions during the run, and the migration tools' final state."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from migtui.report.formatting import verdict_text
+from migtui.report.statements_view import checklist_item
 from migtui.report.statistics import MIN_SAMPLES
 from migtui.report.verdicts import worst_first
 
@@ -56,6 +57,10 @@ def post_migration_checklist(report: dict[str, Any], con: Any = None) -> list[di
     else:
         items.append(_item("Performance vs baseline", "pass",
                            f"{len(judged)} health metrics judged against the baseline, none worse"))
+    # queries and indexes (pg_stat_statements, index_inventory), when measured
+    queries = checklist_item(report) if "statements" in report else None
+    if queries:
+        items.append(queries)
     # integrity
     integ = [e for e in report["checks"] if e["data"].get("type") == "integrity" and e["data"].get("result") in
              ("pass", "fail", "error")]

@@ -121,10 +121,10 @@ def build_report(con: Any, run_id: str = "latest", settle: Any = None) -> dict[s
         "throttle": throttle_timeline(events, phases[-1]["end"] if phases else None),
     }
     judge_series(con, report)
+    report["statements"] = slower_queries(con, run_id, report["run"]["config"])
+    report["indexes"] = index_changes(con, run_id, report["run"]["config"])
     report["checklist"] = post_migration_checklist(report, con=con)
     report["outcome"] = outcome(report)
     report["what_ran"] = what_ran(report)
     report["worst_moment"] = worst_moment(con, report)
-    report["statements"] = slower_queries(con, run_id, report["run"]["config"])
-    report["indexes"] = index_changes(con, run_id, report["run"]["config"])
     return report

@@ -55,6 +55,30 @@ def migtui_text(st: dict[str, Any]) -> str:
             + (f" ({'; '.join(extra)})" if extra else "") + ".")
 
 
+def checklist_item(report: dict[str, Any]) -> dict[str, str] | None:
+    """The checklist's "Queries vs baseline": warn when an application statement got slower or a new
+    index is unused or invalid; None when neither statements nor indexes were measured."""
+    st, ix = report["statements"], report.get("indexes") or {"available": False}
+    if not st["available"] and not ix["available"]:
+        return None
+    bad = [f"{_text(e, 60)} {_ms(e['mean_before_ms'])} -> {_ms(e['mean_after_ms'])} (+{_ms(e['total_change_ms'])} in post)"
+           for e in st["slower"][:3]]
+    if len(st["slower"]) > 3:
+        bad.append(f"{len(st['slower']) - 3} more")
+    flagged = [e for e in ix["new"] if e["unused"] or not e["valid"]] if ix["available"] else []
+    bad += [f"new index {e['index']} {index_note(ix, e)}" for e in flagged]
+    if bad:
+        return {"item": "Queries vs baseline", "status": "warn",
+                "evidence": (f"{len(st['slower'])} application statement(s) slower: " if st["slower"] else "")
+                + "; ".join(bad)}
+    measured = (["no application statement slower than the baseline"] if st["available"] else
+                [f"statements not measured ({st['why']})"])
+    if ix["available"]:
+        measured.append(f"{len(ix['new'])} new index(es), none unused, {len(ix['dropped'])} dropped")
+    return {"item": "Queries vs baseline", "status": "pass" if st["available"] else "warn",
+            "evidence": "; ".join(measured)}
+
+
 def index_note(ix: dict[str, Any], e: dict[str, Any]) -> str:
     if e["unused"]:
         return f"UNUSED: no scan in {fmt_duration(e['post_seconds'])} of post"

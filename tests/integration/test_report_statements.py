@@ -220,6 +220,10 @@ def test_new_indexes_with_their_scans_and_the_unused_one_flagged(report: dict[st
     assert new["other_tag"]["scans"] > 0 and not new["other_tag"]["unused"]
     assert new["hot_v"]["scans"] == 0 and new["hot_v"]["unused"] and new["hot_v"]["bytes"] > 0
     assert [e["index"] for e in ix["dropped"]] == ["hot_k"]
+    item = next(i for i in report["checklist"] if i["item"] == "Queries vs baseline")  # the first screen says so
+    assert item["status"] == "warn" and "new index hot_v UNUSED: no scan in" in item["evidence"]
+    if report["statements"]["available"]:
+        assert item["evidence"].startswith('1 application statement(s) slower: SELECT v AS "<i>\x1b[31m" FROM hot')
     from migtui.report import export_report
 
     store = tmp_path / "run.duckdb"
