@@ -10,12 +10,10 @@ reconnected with backoff on the next poll.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import time
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -23,6 +21,7 @@ from migtui.api import (Catalog, Event, Field, Level, MetricSpec, PanelSpec, Que
                         TableSnapshot, Variant, catalog_panels, check_params, load_catalog, param_defaults, redact,
                         validate)
 from migtui_postgres.pgconn import close_quietly, describe_target, first_line, is_local
+from migtui_postgres.rows import metric_samples, plain
 from migtui_postgres.schedule import GUESS_MS, Cadence, Stagger, plan_poll, run_now
 from migtui_postgres.statement_text import TEXT, TOP, TextCapture
 
@@ -79,18 +78,6 @@ class QueryState:
     def est_ms(self) -> float:
         """Its server time in the next poll: the last run's, or its header's cost class before that."""
         return self.last_ms if self.runs else GUESS_MS.get(self.query.cost, 1.0)
-
-
-def _num(value: Any) -> float | None:
-    if value is None:
-        return math.nan
-    if isinstance(value, bool):
-        return 1.0 if value else 0.0
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, Decimal):
-        return float(value)
-    return None
 
 
 class PostgresCollector:
@@ -325,50 +312,19 @@ class PostgresCollector:
         cols, rows = self._execute(st)
         q = st.query
         if q.kind == "table":
-            plain = [tuple(_plain(v) for v in r) for r in rows]
+            cells = [tuple(plain(v) for v in r) for r in rows]
             if q.name == TOP:
-                self._text.saw(cols, plain)
+                self._text.saw(cols, cells)
             elif q.name == TEXT:
-                plain = self._text.ran(now, cols, plain)
-            yield TableSnapshot(now, self.name, q.name, cols, plain)
+                cells = self._text.ran(now, cols, cells)
+            yield TableSnapshot(now, self.name, q.name, cols, cells)
             return
         if q.name.startswith("progress_"):
             # progress also feeds the panels' progress tables (pid, phase, relation, done/total)
             yield TableSnapshot(now, self.name, q.name, [c[4:] if c.startswith("tag_") else c for c in cols],
-                                [tuple(_plain(v) for v in r) for r in rows])
-        rates = set(q.rates)
-        tag_idx = [(i, c[4:]) for i, c in enumerate(cols) if c.startswith("tag_")]
-        seen_prev: dict[Any, tuple[float, float]] = {}
-        for row in rows:
-            labels = {name: str(row[i]) for i, name in tag_idx if row[i] is not None}
-            lkey = tuple(sorted(labels.items()))
-            deltas: dict[str, float] = {}
-            for i, col in enumerate(cols):
-                if col.startswith("tag_"):
-                    continue
-                value = _num(row[i])
-                if value is None:
-                    continue
-                if col in rates or any(col == r.numerator or col in r.denominator for r in q.ratios):
-                    key = (col, lkey)
-                    prev = st.prev.get(key)
-                    seen_prev[key] = (now, value)
-                    if prev is not None and now > prev[0] and not math.isnan(value) and not math.isnan(prev[1]):
-                        delta = value - prev[1]
-                        if delta < 0:  # counter reset (stats reset, restart)
-                            delta = value
-                        deltas[col] = delta
-                        if col in rates:
-                            yield Sample(now, self.name, f"{q.name}.{col}_per_s", delta / (now - prev[0]), labels)
-                    if col in rates:
-                        continue
-                yield Sample(now, self.name, f"{q.name}.{col}", value, labels)
-            for ratio in q.ratios:
-                if ratio.numerator in deltas and all(d in deltas for d in ratio.denominator):
-                    den = sum(deltas[d] for d in ratio.denominator)
-                    yield Sample(now, self.name, f"{q.name}.{ratio.out}",
-                                 deltas[ratio.numerator] / den if den else 0.0, labels)
-        st.prev = seen_prev
+                                [tuple(plain(v) for v in r) for r in rows])
+        samples, st.prev = metric_samples(q, self.name, cols, rows, st.prev, now)
+        yield from samples
 
     # ------------------------------------------------------------------ panels
 
@@ -381,16 +337,6 @@ class PostgresCollector:
         """What kind each metric is (the queries' ``-- kinds:`` lines, :mod:`migtui.sqlkinds`), and ``pg.up``."""
         return [MetricSpec("pg.up", "server reachable", kind="health", direction="lower_is_worse"),
                 *(spec for q in self.selected() for spec in q.kinds)]
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, (int, float, str, bool)) or value is None:
-        return value
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return str(value)
 
 
 _IDENT = r'(?:[^\W\d][\w$]*|"(?:[^"]|"")+")'
