@@ -24,7 +24,8 @@ def main() -> int:
     import psycopg
 
     from migtui.embedded import EmbeddedPostgres
-    from migtui.sqlcatalog import load_catalog, param_defaults
+    from migtui.sqlcatalog import load_catalog
+    from migtui.sqlparams import param_defaults
 
     load_before = os.getloadavg()
     pg = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="stmts-cost-")),
