@@ -35,7 +35,7 @@ svg{display:block;max-width:100%;height:auto}
 .outcome.ok{background:#e6f4ea;border-color:#1e7b34} .outcome.degraded{background:#fff4e0;border-color:#9a6700}
 .outcome.failed,.outcome.rolled{background:#fde8e6;border-color:#b42318} .outcome ul{font-size:13.5px;margin:4px 0 0 0}
 .worse{color:#b42318;font-weight:600} h3{font-size:14px;margin:14px 0 4px}
-code.sql{font-family:Menlo,Consolas,monospace;font-size:11.5px;white-space:pre-wrap;overflow-wrap:anywhere} .better{color:#1e5fa8}
+th.num{white-space:nowrap} details[open]>summary>code{display:none} code.sql{font-family:Menlo,Consolas,monospace;font-size:11.5px;white-space:pre-wrap;overflow-wrap:anywhere} .better{color:#1e5fa8}
 @media print{body{margin:0;max-width:none;font-size:10.5pt} h2{break-after:avoid} tr{break-inside:avoid}
   a{color:inherit;text-decoration:none}}
 @page{size:A4;margin:12mm}

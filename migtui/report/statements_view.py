@@ -105,11 +105,15 @@ def statements_html(report: dict[str, Any], esc: Esc) -> str:
         return out[0] + f'<p class="meta">Not measured: {esc(st["why"])}.</p>' + indexes_html(report, esc)
 
     def code(e: dict[str, Any]) -> str:
-        return (f'<td><code class="sql">{esc(_text(e, HTML_TEXT))}</code><div class="muted">queryid '
+        short, full = _text(e, HTML_TEXT), _text(e, 10 ** 6)
+        sql = (f'<code class="sql">{esc(short)}</code>' if short == full else  # a long one opens to its whole text
+               f'<details><summary><code class="sql">{esc(short)}</code></summary><code class="sql">{esc(full)}</code>'
+               '</details>')
+        return (f'<td>{sql}<div class="muted">queryid '
                 f'{esc(e["queryid"])}{" · " + esc(e["username"]) if e.get("username") else ""}</div></td>')
 
     if st["slower"]:
-        out.append("<table><tr><th>Statement</th>" + "".join(f"<th>{h}</th>" for h in SLOWER_HEADS) + "</tr>")
+        out.append("<table><tr><th>Statement</th>" + "".join(f"<th class=\"num\">{h}</th>" for h in SLOWER_HEADS) + "</tr>")
         out += ["<tr>" + code(e) + "".join(f'<td class="num">{esc(c)}</td>' for c in _slower_cells(e)) + "</tr>"
                 for e in st["slower"]]
         out.append("</table>")

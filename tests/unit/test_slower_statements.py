@@ -65,3 +65,20 @@ def test_the_thresholds_come_from_the_report_section(tmp_path: Path) -> None:
     assert _ids(default) == [3, 2]  # 1 is 50% slower but by 0.05 ms; 3 costs more extra time than 2
     assert _ids(strict) == []
     assert _ids(loose) == [3, 2, 1] and _ids(few) == [3]
+
+
+def test_a_long_statement_opens_to_its_whole_text_in_the_html(tmp_path: Path) -> None:
+    from migtui import safetext
+    from migtui.report.statements_view import HTML_TEXT, statements_html
+
+    long = "SELECT " + ", ".join(f"c{i} <> '<b>'" for i in range(80)) + " FROM t WHERE k = $1"
+    entry = {"queryid": 1, "text": long, "username": "app", "calls_before": 10, "calls_after": 10,
+             "mean_before_ms": 1.0, "mean_after_ms": 2.0, "change_ms": 1.0, "total_change_ms": 10.0, "share_after": 0.5}
+    st = {"available": True, "slower": [entry], "new_after": [], "migration": [],
+          "options": {"slower_by": 0.1, "slower_min_ms": 0.1, "slower_min_calls": 10},
+          "migtui": {"statements": 0, "calls": 0, "total_ms": 0.0, "seconds": 0.0, "ids": [], "share": None}}
+    html = statements_html({"statements": st}, lambda v: safetext.html(v))
+    summary = html[html.index("<summary>"):html.index("</summary>")]
+    assert len(safetext.html(long[:HTML_TEXT])) >= len(summary) - 40 and "…" in summary  # cut on the first line
+    assert f'<code class="sql">{safetext.html(long)}</code></details>' in html  # the whole text, escaped
+    assert "<b>" not in html
