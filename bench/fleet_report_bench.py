@@ -5,9 +5,10 @@ the goal is under 10 s. Also the bytes per sample on disk (all of a run's files 
 With ``--s3`` the same runs are uploaded to moto's S3 server (a child process on 127.0.0.1) and read
 from ``s3://``: the report's wall time, and what moto itself can serve (the same objects read by 16
 threads through pyarrow.fs: objects/s and requests/s), so the report's figure can be told apart from
-the server's.
+the server's. ``--latency-ms 50,200`` reads them once more through :mod:`bench.delay_proxy` for each
+delay (a store farther away than loopback): wall time, requests and the most in flight at once.
 
-    python -m bench.fleet_report_bench [--runs 1000] [--s3] [--out bench/results/fleetreport.json]
+    python -m bench.fleet_report_bench [--runs 1000] [--s3 [--latency-ms 50,200]] [--out FILE]
 """
 
 from __future__ import annotations
@@ -42,9 +43,12 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=1000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--s3", action="store_true", help="read the runs from moto's S3 server on 127.0.0.1")
+    ap.add_argument("--latency-ms", default="", help="with --s3: also read through a proxy adding these delays "
+                                                     "to each request (comma-separated, e.g. 50,200)")
     ap.add_argument("--out", default="bench/results/fleetreport.json")
     args = ap.parse_args()
-    result = measure_s3(args.runs, args.repeat) if args.s3 else measure(args.runs, args.repeat)
+    latencies = tuple(int(x) for x in args.latency_ms.split(",") if x.strip())
+    result = measure_s3(args.runs, args.repeat, latencies) if args.s3 else measure(args.runs, args.repeat)
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(result, indent=1))
 
@@ -120,8 +124,26 @@ def _raw_reads(s3: Any, paths: list[str], threads: int) -> float:
     return time.perf_counter() - t0
 
 
-def measure_s3(runs: int, repeat: int) -> dict[str, Any]:
-    """``runs`` simulated runs uploaded to moto's S3 server; ``fleet report --from s3://`` timed."""
+def _through_proxy(port: int, latency_ms: int, source: str, out: Path, env: dict[str, str]) -> dict[str, Any]:
+    """The report read through bench.delay_proxy (``latency_ms`` added to each request) in front of moto."""
+    proxy = subprocess.Popen([sys.executable, "-m", "bench.delay_proxy", str(port), str(latency_ms)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent)
+    try:
+        assert proxy.stdin is not None and proxy.stdout is not None
+        proxy_port = int(proxy.stdout.readline())
+        wall = _report(source, out, dict(env, AWS_ENDPOINT_URL=f"http://127.0.0.1:{proxy_port}"))
+        proxy.stdin.write("\n")
+        proxy.stdin.flush()
+        counts = json.loads(proxy.stdout.readline())
+    finally:
+        proxy.kill()
+        proxy.wait(10)
+    return {"latency_ms": latency_ms, "report_wall_seconds": round(wall, 2), **counts}
+
+
+def measure_s3(runs: int, repeat: int, latencies_ms: tuple[int, ...] = ()) -> dict[str, Any]:
+    """``runs`` simulated runs uploaded to moto's S3 server; ``fleet report --from s3://`` timed (and
+    once more through a proxy adding each of ``latencies_ms`` to every request)."""
     import socket
 
     from pyarrow import fs
@@ -150,6 +172,7 @@ def measure_s3(runs: int, repeat: int) -> dict[str, Any]:
             raw_16 = _raw_reads(s3, paths, 16)
             walls = [_report("s3://fleet/campaign/", Path(tmp) / "r.json", env) for _ in range(repeat)]
             rows = json.loads((Path(tmp) / "r.json").read_text())["databases"]
+            far = [_through_proxy(port, ms, "s3://fleet/campaign/", Path(tmp) / "far.json", env) for ms in latencies_ms]
             local = _report(str(root), Path(tmp) / "local.json")
     finally:
         server.terminate()
@@ -161,6 +184,7 @@ def measure_s3(runs: int, repeat: int) -> dict[str, Any]:
         "moto_whole_object_reads_per_s_16_threads": round(len(paths) / raw_16, 1),
         "moto_read_all_objects_seconds_16_threads": round(raw_16, 2),
         "report_wall_seconds": [round(w, 2) for w in walls], "same_runs_local_folder_seconds": round(local, 2),
+        "with_latency": far,
         "goal_seconds": 10, "met": max(walls) < 10, "databases_reported": len(rows),
         "load_avg": os.getloadavg(), "cpus": os.cpu_count(),
     }

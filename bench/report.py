@@ -220,6 +220,11 @@ def _rows(res: dict[str, Any]) -> list[list[str]]:
                              f"{s3['moto_whole_object_reads_per_s_16_threads']:.0f} objects/s (reading them all: "
                              f"{s3['moto_read_all_objects_seconds_16_threads']:.1f} s)", "", "", goal,
                              _met(max(walls) < 10)])
+                for far in s3.get("with_latency") or []:
+                    rows.append([f"10. the same through a proxy adding {far['latency_ms']} ms to each request",
+                                 f"{far['report_wall_seconds']:.1f} s; {far['requests']:,} requests, "
+                                 f"{far['max_in_flight']} in flight at most", "", "", goal,
+                                 _met(far["report_wall_seconds"] < 10)])
     return rows
 
 

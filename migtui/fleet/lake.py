@@ -7,9 +7,11 @@ table name, with as few requests as the object store allows.
   listing, no type guessing from partition values (a database named ``0042`` stays a string).
 - Only the columns the caller names are read (those the files have), with ``pre_buffer`` (one
   coalesced read of a file's column chunks), fragments read concurrently on Arrow's I/O thread pool
-  (``IO_THREADS`` for S3, whose requests wait on the network, not the CPU).
+  (``IO_THREADS`` for S3, whose requests wait on the network, not the CPU), spread over
+  ``S3_CLIENTS`` S3 filesystems (one client's connection pool holds 25).
 
-So an object costs two requests (its footer, then its columns) instead of three or more.
+So an object costs two requests (its footer, then its columns) instead of three or more, and 100 are
+in flight instead of 4 (counted through ``bench/delay_proxy.py``).
 """
 
 from __future__ import annotations
@@ -21,11 +23,14 @@ from urllib.parse import unquote
 from migtui.fleet.objectstore import Location, ObjectStoreError, check_reachable
 
 PARTITIONS = ("database", "run")
-IO_THREADS = 64
+IO_THREADS = 100
 """Arrow's I/O pool while reading from S3 (its default is 8; requests to S3 are latency-bound)."""
-FRAGMENTS_AHEAD = 64
+FRAGMENTS_AHEAD = 100
 """Files read at once (Arrow's scanner reads 4 by default: with two requests per file in turn, a
-store 30 ms away would give ~65 files/s; 64 at once, ~1,000 files/s)."""
+store 30 ms away would give ~65 files/s; 100 at once, ~1,600 files/s)."""
+S3_CLIENTS = 4
+"""S3 filesystems the files are spread over: each has its own client, whose pool holds at most 25
+connections (the AWS SDK's default, not settable through pyarrow): 4 x 25 requests in flight."""
 
 
 def _why(exc: BaseException) -> str:
@@ -62,23 +67,36 @@ def partition_values(loc: Location, path: str) -> dict[str, str]:
     return out
 
 
+def filesystems(loc: Location) -> list[Any]:
+    """The location's filesystem, and for S3 ``S3_CLIENTS - 1`` more like it (same settings)."""
+    from pyarrow import fs
+
+    if not isinstance(loc.fs, fs.S3FileSystem):
+        return [loc.fs]
+    from migtui.fleet.objectstore import s3_filesystem
+
+    return [loc.fs] + [s3_filesystem() for _ in range(S3_CLIENTS - 1)]
+
+
 def read_table(loc: Location, table: str, files: Sequence[Any], columns: Sequence[str] | None = None,
-               filter: Any = None) -> Any:
+               filter: Any = None, spread: Sequence[Any] | None = None) -> Any:
     """One Arrow table from ``files`` (FileInfo of one table's objects), with ``database`` and ``run``
-    columns from the partitions; ``columns``: read only these (the ones present in the files)."""
+    columns from the partitions; ``columns``: read only these (the ones present in the files);
+    ``spread``: filesystems to read the files through in turn (default: the location's)."""
     import pyarrow as pa
     import pyarrow.dataset as ds
 
     fmt = ds.ParquetFileFormat(default_fragment_scan_options=ds.ParquetFragmentScanOptions(pre_buffer=True))
-    fragments = []
-    for info in files:
+    fragments, spread = [], list(spread or [loc.fs])
+    for n, info in enumerate(files):
         values = partition_values(loc, info.path)
         expr = None
         for key in PARTITIONS:
             if key in values:
                 term = ds.field(key) == values[key]
                 expr = term if expr is None else expr & term
-        fragments.append(fmt.make_fragment(info.path, loc.fs, partition_expression=expr, file_size=info.size))
+        fragments.append(fmt.make_fragment(info.path, spread[n % len(spread)], partition_expression=expr,
+                                           file_size=info.size))
     try:
         physical = fragments[0].physical_schema
         schema = pa.schema([f for f in physical if f.name not in PARTITIONS]
@@ -100,8 +118,9 @@ def read_tables(loc: Location, columns: Mapping[str, Sequence[str] | None],
     threads = pa.io_thread_count()
     if isinstance(loc.fs, fs.S3FileSystem):
         pa.set_io_thread_count(max(threads, IO_THREADS))
+    spread = filesystems(loc)
     try:
-        return {table: read_table(loc, table, files[table], cols, (filters or {}).get(table))
+        return {table: read_table(loc, table, files[table], cols, (filters or {}).get(table), spread)
                 for table, cols in columns.items() if files.get(table)}
     finally:
         pa.set_io_thread_count(threads)
