@@ -11,8 +11,9 @@ three groups kept apart:
   as slower, only their total cost.
 
 Baseline: between the first and the last baseline snapshot (or the cumulative mean at the last one
-when it ran no calls in between). Post: between the last snapshot before post and the last post
-snapshot. A statement counts as slower only when its mean grew by more than ``report.slower_by``
+when it ran no calls in between). Post: between the first and the last post snapshot that list it
+(``statements_top`` runs at the start of each phase, so none of the migration's time is mixed in),
+or from its last snapshot before post when post has no earlier one. A statement counts as slower only when its mean grew by more than ``report.slower_by``
 (a fraction) and by at least ``report.slower_min_ms``, with at least ``report.slower_min_calls``
 calls in both windows. The normalized text comes from the ``statements_text`` snapshots (masked and
 redacted when collected, redacted again here; escaped by the renderer)."""
@@ -150,14 +151,22 @@ def slower_queries(con: Any, run_id: str, config: dict[str, Any] | None = None) 
         the top list for a while)."""
         return next((s[q] for s in reversed(snaps) if q in s), None)
 
-    post_totals = {q: _window(last(before_post, q), row)[1] for q, row in p1.items() if q not in own_ids}
+    def after(q: Any, row: dict[str, Any]) -> tuple[int, float]:
+        """(calls, total ms) after the migration: from the first post snapshot that lists the statement
+        (no migration time mixed in), or from its last row before post when post has no earlier one."""
+        first = next((s[q] for s in post if q in s), None)
+        if first is not None and first is not row and first["calls"] < row["calls"]:
+            return _window(first, row)
+        return _window(last(before_post, q), row)
+
+    post_totals = {q: after(q, row)[1] for q, row in p1.items() if q not in own_ids}
     all_post = sum(v for v in post_totals.values() if v > 0) or 1.0
     slower, new_after = [], []
     min_calls = opts["slower_min_calls"]
     for q, row in p1.items():
         if q in own_ids or q in during:
             continue
-        calls_after, total_after = _window(last(before_post, q), row)
+        calls_after, total_after = after(q, row)
         entry = {"queryid": q, "text": texts.get(q), "username": row.get("username"), "calls_after": calls_after,
                  "mean_after_ms": total_after / calls_after if calls_after else None,
                  "share_after": max(0.0, total_after) / all_post}

@@ -5,6 +5,7 @@
 -- interval: 30s
 -- timeout: 2s
 -- cost: moderate
+-- at_phase_start: yes
 -- privileges: pg_read_all_stats
 -- extension: pg_stat_statements >= 1.8
 -- params: limit=20, exclude_users={}, exclude_queryids={}

@@ -48,6 +48,22 @@ def test_a_statement_out_of_the_top_list_for_a_while_is_measured_from_its_last_r
     assert (hot["calls_after"], hot["mean_after_ms"]) == (100, 3.0)  # since its last row before post
 
 
+def test_the_post_window_starts_at_post_so_the_migration_s_slowness_is_not_mixed_in(tmp_path: Path) -> None:
+    # 9: 1 ms per call; 10 calls at 10 ms at the end of the migration, before post's first read; 1 ms after
+    store, run = _store(tmp_path, [
+        (Phase.BASELINE, {9: (100, 100.0)}),
+        (Phase.BASELINE, {9: (200, 200.0)}),
+        (Phase.MIGRATION, {9: (300, 300.0)}),
+        (Phase.POST, {9: (310, 400.0)}),  # statements_top at the start of post
+        (Phase.POST, {9: (410, 500.0)}),
+    ])
+    try:
+        report = slower_queries(store.con, run, {"report": {"slower_min_calls": 1}})
+    finally:
+        store.close()
+    assert _ids(report) == []
+
+
 def test_the_thresholds_come_from_the_report_section(tmp_path: Path) -> None:
     # 1: +0.05 ms per call (+50%); 2: +1 ms (+20%) on 12 calls; 3: +1 ms (+20%) on 200 calls
     store, run = _store(tmp_path, [

@@ -48,7 +48,8 @@ def test_migtui_own_statements_leave_the_top_list_once_told_apart() -> None:
 def test_at_phase_start_is_read_and_a_bad_value_names_the_line(tmp_path: Path) -> None:
     assert load_catalog().get("statements_text").at_phase_start
     assert load_catalog().get("index_inventory").at_phase_start
-    assert not load_catalog().get("statements_top").at_phase_start
+    assert load_catalog().get("statements_top").at_phase_start
+    assert not load_catalog().get("statements_info").at_phase_start
     (tmp_path / "q.sql").write_text("-- name: q\n-- description: d\n-- kind: table\n-- min_version: 13\n"
                                     "-- interval: 1s\n-- timeout: 1s\n-- privileges: none\n-- at_phase_start: often\n"
                                     "SELECT /* migtui */ 1\n")
