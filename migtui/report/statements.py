@@ -20,6 +20,7 @@ redacted when collected, redacted again here; escaped by the renderer)."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from typing import Any
 
@@ -111,6 +112,7 @@ def _texts(con: Any, run_id: str) -> tuple[dict[Any, str], dict[str, Any]]:
 
 
 def _migration_apps(config: dict[str, Any]) -> set[str]:
+    """The migration's application_name patterns (``migration.application_name`` may be a glob)."""
     names = {str((config.get("migration") or {}).get("application_name") or "")}
     names |= {str(s.get("migration_application_name") or "") for s in config.get("sources") or ()
               if isinstance(s, dict)}
@@ -123,7 +125,7 @@ def _migration_queryids(con: Any, run_id: str, apps: set[str]) -> set[Any]:
     application_name during the migration (``long_running`` snapshots)."""
     seen = {r["query_id"] for _, _, rows in snapshot_rows(con, run_id, "migration_statements") for r in rows}
     seen |= {r["query_id"] for _, _, rows in snapshot_rows(con, run_id, "long_running", "migration") for r in rows
-             if r.get("application_name") in apps}
+             if any(fnmatch.fnmatchcase(str(r.get("application_name") or ""), app) for app in apps)}
     return seen - {None}
 
 

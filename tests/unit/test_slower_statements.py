@@ -98,3 +98,23 @@ def test_a_long_statement_opens_to_its_whole_text_in_the_html(tmp_path: Path) ->
     assert len(safetext.html(long[:HTML_TEXT])) >= len(summary) - 40 and "…" in summary  # cut on the first line
     assert f'<code class="sql">{safetext.html(long)}</code></details>' in html  # the whole text, escaped
     assert "<b>" not in html
+
+
+def test_a_statement_running_in_a_session_named_like_the_migration_is_the_migration_s(tmp_path: Path) -> None:
+    # 4 ran in the baseline too, and gets slower; a long_running row shows it in the migration's session
+    store, run = _store(tmp_path, [
+        (Phase.BASELINE, {4: (100, 100.0)}),
+        (Phase.BASELINE, {4: (200, 200.0)}),
+        (Phase.MIGRATION, {4: (210, 400.0)}),
+        (Phase.POST, {4: (310, 900.0)}),
+    ])
+    store.add_snapshot(run, Phase.MIGRATION, TableSnapshot(time.time() + 2.5, "db", "long_running",
+                                                           ["pid", "application_name", "query_id"], [(7, "mig-tool", 4)]))
+    store.flush()
+    try:
+        apart = slower_queries(store.con, run, {"migration": {"application_name": "mig-*"}})
+        app = slower_queries(store.con, run, {"migration": {"application_name": "other-*"}})
+    finally:
+        store.close()
+    assert _ids(apart) == [] and _ids(apart, "migration") == [4]
+    assert _ids(app) == [4] and _ids(app, "migration") == []
