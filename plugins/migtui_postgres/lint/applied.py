@@ -65,16 +65,24 @@ TOOLS: dict[str, tuple[str, Callable[[str, str], str | None], str]] = {
 }
 
 
+def has_history(cur: Any, tool: str, table: str) -> bool:
+    """Is ``tool``'s history ``table`` on the server (catalog lookups only, no table is opened)? Rails
+    and golang-migrate both name theirs ``schema_migrations``: golang-migrate's has ``dirty``, Rails' not."""
+    cur.execute("SELECT /* migtui */ to_regclass(%s)::oid", (table,))
+    oid = cur.fetchone()[0]
+    if oid is None:
+        return False
+    if table != "schema_migrations":
+        return True
+    cur.execute("SELECT /* migtui */ count(*) FROM pg_attribute WHERE attrelid = %s AND attname = 'dirty' "
+                "AND NOT attisdropped", (oid,))
+    return bool(cur.fetchone()[0]) == (tool == "golang-migrate")
+
+
 def _applied(cur: Any, tool: str) -> set[str] | None:
     table, _, query = TOOLS[tool]
-    cur.execute("SELECT /* migtui */ to_regclass(%s) IS NOT NULL", (table,))
-    if not cur.fetchone()[0]:
+    if not has_history(cur, tool, table):
         return None
-    if tool == "golang-migrate":  # Rails has a schema_migrations table too, without 'dirty'
-        cur.execute("SELECT /* migtui */ count(*) FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = 'dirty'",
-                    (table,))
-        if not cur.fetchone()[0]:
-            return None
     cur.execute(query)
     return {str(r[0]) for r in cur.fetchall()}
 

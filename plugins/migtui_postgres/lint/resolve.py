@@ -28,6 +28,7 @@ from typing import Any
 
 from migtui.api import (ConfigError, alembic_pending, django_pending, from_command, from_layout, name_revisions, redact,
                         sql_files)
+from migtui_postgres.lint.applied import has_history
 
 ASK_EVERY = 30.0
 ALEMBIC_FILE = "alembic"
@@ -81,20 +82,8 @@ def project_folder(config: Any) -> Path:
 
 def detected_tools(conn: Any) -> list[str]:
     """The tools whose history table is on the server (catalog lookups only, no table is opened)."""
-    out = []
     with conn.cursor() as cur:
-        for tool, table in DETECT:
-            cur.execute("SELECT /* migtui */ to_regclass(%s)::oid", (table,))
-            oid = cur.fetchone()[0]
-            if oid is None:
-                continue
-            if table == "schema_migrations":  # golang-migrate's has `dirty`, Rails' has not
-                cur.execute("SELECT /* migtui */ count(*) FROM pg_attribute WHERE attrelid = %s AND attname = 'dirty' "
-                            "AND NOT attisdropped", (oid,))
-                if bool(cur.fetchone()[0]) != (tool == "golang-migrate"):
-                    continue
-            out.append(tool)
-    return out
+        return [tool for tool, table in DETECT if has_history(cur, tool, table)]
 
 
 def _project(config: Any, conn: Any) -> tuple[Any, str, str]:
