@@ -140,13 +140,12 @@ def test_disk_full_alerts_keeps_monitoring_in_memory_and_loses_nothing(pg: Any, 
     assert engine.store.dropped_samples == 0
 
 
-def test_demo_says_what_it_could_not_store(tmp_path: Path, small_disk: Path) -> None:
+def test_demo_says_what_it_could_not_store(tmp_path: Path, small_disk: Path, xdg_runtime: Path) -> None:
     """The demo's store fills its disk mid-run: at exit the demo says, like watch, how many samples were
     not stored and which recovery file holds them, and exits 1 (it said `finished` and exited 0)."""
-    runtime = tmp_path / "runtime"  # the recovery file's fallback folder (the store's own disk is full)
-    runtime.mkdir(mode=0o700)
+    # xdg_runtime: the recovery file's fallback folder (the store's own disk is full)
     env = {k: v for k, v in os.environ.items() if k not in ("MIGTUI_DSN", "MIGTUI_DISABLE_PLUGINS")}
-    env.update(PYTHONUNBUFFERED="1", XDG_RUNTIME_DIR=str(runtime))
+    env.update(PYTHONUNBUFFERED="1", XDG_RUNTIME_DIR=str(xdg_runtime))
     store = small_disk / "demo.duckdb"
     proc = subprocess.Popen([*migtui_cmd(), "demo", "--headless", "--fast", "--json", "--duration", "20s",
                              "--store", str(store)], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
@@ -172,7 +171,7 @@ def test_demo_says_what_it_could_not_store(tmp_path: Path, small_disk: Path) -> 
                      rf"\(.*No space left on device.*\); kept in (\S+); the next open of the store imports them", line)
     assert m and int(m.group(1)) > 0, line
     recovery = Path(m.group(3))
-    assert recovery.is_file() and recovery.is_relative_to(runtime), line
+    assert recovery.is_file() and recovery.is_relative_to(xdg_runtime), line
     saved = json.loads(recovery.read_text())
     assert saved["store"] == str(store) and sum(len(seg[2]) for seg in saved["segments"]) == int(m.group(1))
 
