@@ -242,15 +242,17 @@ class FleetApp(App[None]):
         return arrange(rows, self.sort_key, self.reverse, self.filter_text, self.problems_only)
 
     def draw_finders(self) -> None:
-        """One line per finder, from its last result (the ages move, so every second: a few lines)."""
+        """One line per finder, from its last result (the ages move: every second, without laying out
+        the screen again while the lines are as many)."""
         if self.discovery is None:
             return
         from rich.text import Text
 
         now = time.time()
-        lines = [rich(finder_line(st, now), "red" if st.error else "dim", width=400)
-                 for st in self.discovery.snapshot()[1]]
-        self.query_one("#fleet-finders", Static).update(Text("\n").join(lines))
+        lines = [(finder_line(st, now), bool(st.error)) for st in self.discovery.snapshot()[1]]
+        set_content(self.query_one("#fleet-finders", Static), lines,  # same line count: no screen layout
+                    lambda: Text("\n").join(rich(text, "red" if failed else "dim", width=400)
+                                            for text, failed in lines))
 
     def redraw(self) -> None:
         rows = self.visible_rows()
