@@ -41,18 +41,9 @@ def declared_kinds(panels: Iterable[PanelSpec], overrides: Mapping[str, Mapping[
         source, _, metric = pattern.rpartition("/")
         rules.append(_rule(source, metric, o.get("kind") or "health", o.get("direction") or "", o.get("unit") or "",
                            "config", o.get("tolerance"), o.get("min_change")))
-    for panel in panels:
-        for spec in panel.metrics:
-            if spec.kind:
-                metric = spec.metric[:-1] + "*" if spec.metric.endswith("*") else spec.metric
-                rules.append(_rule(panel.source, metric, spec.kind, spec.direction, spec.unit, "source",
-                                   min_change=spec.min_change))
-    for source, specs in sources:
-        for spec in specs:
-            if spec.kind:
-                metric = spec.metric[:-1] + "*" if spec.metric.endswith("*") else spec.metric
-                rules.append(_rule(source, metric, spec.kind, spec.direction, spec.unit, "source",
-                                   min_change=spec.min_change))
+    declared = [(panel.source, panel.metrics) for panel in panels] + list(sources)
+    rules += [_rule(source, spec.metric, spec.kind, spec.direction, spec.unit, "source", min_change=spec.min_change)
+              for source, specs in declared for spec in specs if spec.kind]
     return rules
 
 
