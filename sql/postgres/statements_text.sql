@@ -18,9 +18,9 @@ SELECT /* migtui */
     round(s.total_exec_time::numeric, 3)::float8                      AS total_exec_ms,
     CASE WHEN s.queryid = ANY (:queryids::bigint[])
          THEN left(s.query, :text_chars::int) END                     AS query,
-    (SELECT round(sum(t.total_exec_time)::numeric, 3)::float8
+    (SELECT round(sum(t.total_exec_time)::numeric, 3)::float8  -- uncorrelated: read once, not per row
      FROM pg_stat_statements(false) t
-     WHERE t.dbid = s.dbid)                                           AS db_exec_ms
+     WHERE t.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())) AS db_exec_ms
 FROM pg_stat_statements(true) s
 LEFT JOIN pg_roles r ON r.oid = s.userid
 WHERE current_setting('pg_stat_statements.max', true) IS NOT NULL
