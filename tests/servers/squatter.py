@@ -30,9 +30,11 @@ def _serve_as(user: str, path: Path) -> None:
     os.setgid(pw.pw_gid)
     os.setuid(pw.pw_uid)
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.bind(str(path))
-    os.chmod(path, 0o777)
+    bound = path.with_name(f".{path.name}.{os.getpid()}")
+    s.bind(str(bound))
+    os.chmod(bound, 0o777)
     s.listen(8)
+    os.rename(bound, path)  # the path appears listening: a client never finds it bound but refusing
     while True:
         conn, _ = s.accept()
         with conn:
