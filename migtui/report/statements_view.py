@@ -55,14 +55,20 @@ def migtui_text(st: dict[str, Any]) -> str:
             + (f" ({'; '.join(extra)})" if extra else "") + ".")
 
 
+def slower_text(e: dict[str, Any], width: int = 60) -> str:
+    """One slower statement on a line: its text, mean before -> after, and the extra time it cost in post
+    (plain text: escape it)."""
+    return (f"{_text(e, width)} {_ms(e['mean_before_ms'])} -> {_ms(e['mean_after_ms'])} "
+            f"(+{_ms(e['total_change_ms'])} in post)")
+
+
 def checklist_item(report: dict[str, Any]) -> dict[str, str] | None:
     """The checklist's "Queries vs baseline": warn when an application statement got slower or a new
     index is unused or invalid; None when neither statements nor indexes were measured."""
     st, ix = report["statements"], report.get("indexes") or {"available": False}
     if not st["available"] and not ix["available"]:
         return None
-    bad = [f"{_text(e, 60)} {_ms(e['mean_before_ms'])} -> {_ms(e['mean_after_ms'])} (+{_ms(e['total_change_ms'])} in post)"
-           for e in st["slower"][:3]]
+    bad = [slower_text(e) for e in st["slower"][:3]]
     if len(st["slower"]) > 3:
         bad.append(f"{len(st['slower']) - 3} more")
     flagged = [e for e in ix["new"] if e["unused"] or not e["valid"]] if ix["available"] else []

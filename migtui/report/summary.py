@@ -10,6 +10,7 @@ from typing import Any
 from migtui.model import fmt_elapsed
 from migtui.report.checklist import fired
 from migtui.report.formatting import fmt_duration, fmt_metric, time_of_day, verdict_text
+from migtui.report.statements_view import slower_text
 from migtui.report.verdicts import worst_first
 
 OUTCOMES = ("ok", "degraded", "rolled back", "failed")
@@ -73,7 +74,8 @@ def worst_moment(con: Any, report: dict[str, Any]) -> dict[str, Any]:
 def outcome(report: dict[str, Any]) -> dict[str, Any]:
     """ok | degraded | rolled back | failed, and the three facts that decided it, most severe first:
     what failed (the run, the migration command, a failed checklist item), a rollback, the health
-    metrics that got worse (largest effect first; on a tie, one a trigger fired on first), trigger
+    metrics that got worse (largest effect first; on a tie, one a trigger fired on first), the
+    application statements that got slower after the migration (most extra time first), trigger
     firings and actions; then the facts of a run that went well (how many metrics were judged, how
     the command or run ended)."""
     run = report["run"]
@@ -85,11 +87,12 @@ def outcome(report: dict[str, Any]) -> dict[str, Any]:
                  and not e["data"].get("dry_run")]
     failed_items = [i for i in report["checklist"] if i["status"] == "fail"]
     failed_cmd = bool(cmd and cmd.get("exit_code") != 0)
+    slower = (report.get("statements") or {}).get("slower") or []
     if run["status"] in ("failed", "interrupted") or failed_cmd or failed_items:
         verdict = "failed"
     elif rollbacks:
         verdict = "rolled back"
-    elif worse:
+    elif worse or slower:
         verdict = "degraded"
     else:
         verdict = "ok"
@@ -110,6 +113,8 @@ def outcome(report: dict[str, Any]) -> dict[str, Any]:
         facts += [f"{s['metric']} {verdict_text(s)}" for s in shown]
         if len(worse) > len(shown):
             facts[-1] += f" (+{len(worse) - len(shown)} more worse)"
+    if slower and len(facts) < 3:
+        facts.append(f"{len(slower)} application statement(s) slower after: {slower_text(slower[0])}")
     judged = [s for s in health if any(v.get("verdict") not in ("no data", None)
                                        for v in (s.get("verdicts") or {}).values())]
     quiet = [] if worse else [f"{len(judged)} health metrics judged, none worse than the baseline" if judged

@@ -118,3 +118,19 @@ def test_the_checklist_names_the_worse_metrics_largest_effect_first() -> None:
     assert perf["status"] == "warn" and perf["evidence"].startswith("3 of 3 health metrics worse")
     named = [part.split(": ")[-1].split()[0] for part in perf["evidence"].split("; ")]
     assert named == ["m_errors", "z_latency", "a_lock_waits"]
+
+
+def test_a_slower_application_statement_degrades_the_run_and_is_named() -> None:
+    """All health metrics the same, but the hot query got slower after the migration (the scripted
+    regression of a dropped index): the run is degraded and the statement is one of the facts."""
+    same = _health("a_lock_waits", BASE, SAME, SAME)
+    report = _report([same])
+    assert outcome(report)["verdict"] == "ok"
+    report["statements"] = {"available": True, "slower": [
+        {"queryid": 7, "text": "SELECT * FROM orders WHERE customer_id = $1", "mean_before_ms": 0.05,
+         "mean_after_ms": 4.2, "total_change_ms": 8300.0, "change_ms": 4.15, "calls_after": 2000}]}
+    out = outcome(report)
+    assert out["verdict"] == "degraded"
+    assert out["facts"][0] == ("1 application statement(s) slower after: SELECT * FROM orders WHERE "
+                               "customer_id = $1 0.05 ms -> 4.2 ms (+8.3 s in post)")
+    assert out["facts"][1] == "1 health metrics judged, none worse than the baseline"
