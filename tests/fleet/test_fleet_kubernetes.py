@@ -95,7 +95,7 @@ def test_an_api_server_that_refuses_or_stalls_is_a_line_and_the_rows_go_on(api: 
             st = wait_until(lambda: discovery.snapshot()[1][0] if discovery.snapshot()[1][0].error else None,
                             "the 403 to be read")
             assert st.error.startswith('RBAC: list pods in namespace "shop" refused (403 Forbidden): pods is forbidden')
-            assert finder_line(st).endswith("· keeping 1 watch listed 0s ago") or "keeping 1 watch listed" in finder_line(st)
+            assert "· keeping 1 watch listed " in finder_line(st)  # its age moves with the clock
             api.forbidden.clear()
             wait_until(lambda: discovery.snapshot()[1][0].error is None, "the list to work again")
 
