@@ -20,7 +20,7 @@ from collections import defaultdict
 from typing import Any, Mapping, Sequence
 from urllib.parse import unquote
 
-from migtui.fleet.objectstore import Location, ObjectStoreError, check_reachable
+from migtui.fleet.objectstore import Location, ObjectStoreError, check_reachable, error_text
 
 PARTITIONS = ("database", "run")
 IO_THREADS = 100
@@ -33,10 +33,6 @@ S3_CLIENTS = 4
 connections (the AWS SDK's default, not settable through pyarrow): 4 x 25 requests in flight."""
 
 
-def _why(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:300]
-
-
 def list_files(loc: Location, suffix: str = ".parquet") -> dict[str, list[Any]]:
     """Every ``<table>.parquet`` under a ``run=`` folder of the location, as FileInfo, by table."""
     from pyarrow import fs
@@ -45,7 +41,7 @@ def list_files(loc: Location, suffix: str = ".parquet") -> dict[str, list[Any]]:
     try:
         infos = loc.fs.get_file_info(fs.FileSelector(loc.root, recursive=True, allow_not_found=True))
     except OSError as exc:
-        raise ObjectStoreError(f"{loc.url}: cannot list: {_why(exc)}") from None
+        raise ObjectStoreError(f"{loc.url}: cannot list: {error_text(exc)}") from None
     found: dict[str, list[Any]] = defaultdict(list)
     for info in infos:
         name = info.base_name
@@ -105,7 +101,7 @@ def read_table(loc: Location, table: str, files: Sequence[Any], columns: Sequenc
         wanted = None if columns is None else [c for c in columns if c in schema.names] + list(PARTITIONS)
         return dataset.to_table(columns=wanted, filter=filter, use_threads=True, fragment_readahead=FRAGMENTS_AHEAD)
     except (OSError, ValueError, pa.ArrowInvalid) as exc:
-        raise ObjectStoreError(f"{loc.url}: cannot read the {table} files: {_why(exc)}") from None
+        raise ObjectStoreError(f"{loc.url}: cannot read the {table} files: {error_text(exc)}") from None
 
 
 def read_tables(loc: Location, columns: Mapping[str, Sequence[str] | None],

@@ -73,7 +73,8 @@ def open_location(target: str | os.PathLike[str]) -> Location:
     return Location(fs.LocalFileSystem(), os.path.abspath(text), os.fspath(target))
 
 
-def _why(exc: BaseException) -> str:
+def error_text(exc: BaseException) -> str:
+    """An object store error as one redacted line (at most 300 characters)."""
     return redact(" ".join(str(exc).split()))[:300]
 
 
@@ -88,7 +89,7 @@ def check_reachable(loc: Location) -> None:
         info = loc.fs.get_file_info(bucket)
     except OSError as exc:
         endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or "AWS S3"
-        raise ObjectStoreError(f"{loc.url}: cannot reach the object store at {redact(endpoint)}: {_why(exc)}") from None
+        raise ObjectStoreError(f"{loc.url}: cannot reach the object store at {redact(endpoint)}: {error_text(exc)}") from None
     if info.type == fs.FileType.NotFound:
         raise ObjectStoreError(f"{loc.url}: bucket {bucket!r} does not exist") from None
 
@@ -108,14 +109,14 @@ def write_tables(loc: Location, folder: str, tables: dict[str, Any]) -> list[str
     try:
         loc.fs.create_dir(base, recursive=True)
     except OSError as exc:
-        raise ObjectStoreError(f"{loc.url}: cannot create {base}: {_why(exc)}") from None
+        raise ObjectStoreError(f"{loc.url}: cannot create {base}: {error_text(exc)}") from None
     written = []
     for name, table in tables.items():
         path = f"{base}/{name}.parquet"
         try:
             pq.write_table(table, path, filesystem=loc.fs, compression="zstd")
         except OSError as exc:
-            raise ObjectStoreError(f"{_display(loc, path)}: cannot write: {_why(exc)}") from None
+            raise ObjectStoreError(f"{_display(loc, path)}: cannot write: {error_text(exc)}") from None
         written.append(path)
     return written
 

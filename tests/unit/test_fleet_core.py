@@ -124,3 +124,21 @@ def test_targets_change_while_polling() -> None:
             assert phases() == {"b": "verify"}  # a late answer of a dropped target never brings it back
         finally:
             poller.stop()
+
+
+def test_a_fleet_read_error_is_one_redacted_line(tmp_path: Path) -> None:
+    """A runs file the object store cannot read names the file in one line, with known secrets
+    redacted (here a token that ended up in a run folder's name)."""
+    from migtui.fleet.lake import read_tables
+    from migtui.fleet.objectstore import ObjectStoreError, open_location
+    from migtui.redact import register_secret
+
+    folder = tmp_path / "database=db1" / "run=tok-s3cr3t-value"
+    folder.mkdir(parents=True)
+    (folder / "runs.parquet").write_bytes(b"not parquet")
+    register_secret("tok-s3cr3t-value")
+    with pytest.raises(ObjectStoreError) as caught:
+        read_tables(open_location(str(tmp_path)), {"runs": None})
+    message = str(caught.value)
+    assert "cannot read the runs files" in message and "runs.parquet" in message and "\n" not in message
+    assert "tok-s3cr3t-value" not in message
