@@ -115,3 +115,15 @@ def scratch_database(pg: Any) -> Iterator[str]:
             admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
                           "AND pid <> pg_backend_pid()", [name])
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def db(pg: Any) -> Iterator[Any]:
+    """The ``pg`` server with a :func:`scratch_database` of this test's own in its place (``dsn``,
+    ``dbname``, ``connect()``): for a test that creates tables, history tables or extensions."""
+    import dataclasses
+
+    from psycopg.conninfo import conninfo_to_dict
+
+    with scratch_database(pg) as dsn:
+        yield dataclasses.replace(pg, dsn=dsn, dbname=conninfo_to_dict(dsn)["dbname"])

@@ -6,25 +6,14 @@ is one line, never a crash. Each test has a scratch database of its own (history
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
-
-from tests.conftest import scratch_database
-
-
-@pytest.fixture
-def db(pg: Any) -> Iterator[Any]:
-    from psycopg.conninfo import conninfo_to_dict
-
-    with scratch_database(pg) as dsn:
-        yield dataclasses.replace(pg, dsn=dsn, dbname=conninfo_to_dict(dsn)["dbname"])
 
 
 def _config(folder: Path, dsn: str, migration: str) -> Path:

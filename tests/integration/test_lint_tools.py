@@ -8,11 +8,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-import pytest
-
-from tests.conftest import scratch_database
 
 ENV = '''
 import os
@@ -59,19 +56,6 @@ def _project(tmp: Path) -> Path:
     (tmp / "versions" / "a1.py").write_text(REV1)
     (tmp / "versions" / "b2.py").write_text(REV2)
     return tmp
-
-
-@pytest.fixture
-def db(pg: Any) -> Iterator[Any]:
-    """A database of this test's own: the tools' history tables (alembic_version, django_migrations,
-    flyway_schema_history...) it creates must not reach the other tests' database, where the
-    migration watch would report them."""
-    import dataclasses
-
-    from psycopg.conninfo import conninfo_to_dict
-
-    with scratch_database(pg) as dsn:
-        yield dataclasses.replace(pg, dsn=dsn, dbname=conninfo_to_dict(dsn)["dbname"])
 
 
 def test_only_the_pending_revision_is_linted(db: Any, tmp_path: Path) -> None:

@@ -40,14 +40,14 @@ def _config(tmp_path: Path, dsn: str) -> Path:
     return cfg
 
 
-async def test_panel_names_the_session_idle_in_transaction_as_the_blocker(pg: Any, make_engine: Any,
+async def test_panel_names_the_session_idle_in_transaction_as_the_blocker(db: Any, make_engine: Any,
                                                                           tmp_path: Path) -> None:
-    with pg.connect() as conn:
-        conn.execute(f"DROP TABLE IF EXISTS {TABLE}; CREATE TABLE {TABLE} (id int PRIMARY KEY, qty int); "
+    with db.connect() as conn:
+        conn.execute(f"CREATE TABLE {TABLE} (id int PRIMARY KEY, qty int); "
                      f"INSERT INTO {TABLE} SELECT g, g FROM generate_series(1, 2000) g; ANALYZE {TABLE}")
     store = tmp_path / "run.duckdb"
-    engine = make_engine(_config(tmp_path, pg.dsn), store_path=store)
-    blocker = pg.connect()
+    engine = make_engine(_config(tmp_path, db.dsn), store_path=store)
+    blocker = db.connect()
     try:
         app = MigtuiApp(engine)
         async with app.run_test(size=(240, 60)) as pilot:
@@ -73,8 +73,6 @@ async def test_panel_names_the_session_idle_in_transaction_as_the_blocker(pg: An
                                               for ev in engine.frame.events), what="the lint event")
     finally:
         blocker.close()
-        with pg.connect() as conn:
-            conn.execute(f"DROP TABLE IF EXISTS {TABLE}")
     engine.close()
     out = tmp_path / "report.json"
     proc = subprocess.run([sys.executable, "-m", "migtui", "report", "--store", str(store), "--format", "json",
@@ -96,13 +94,13 @@ async def test_panel_names_the_session_idle_in_transaction_as_the_blocker(pg: An
     assert "\\x1b" in text and "\x1b" not in text  # the blocker's query, escaped
 
 
-async def test_panel_reads_at_80_columns(pg: Any, make_engine: Any, tmp_path: Path) -> None:
+async def test_panel_reads_at_80_columns(db: Any, make_engine: Any, tmp_path: Path) -> None:
     """At 80x24 the panel keeps the columns that fit whole (statement, risk, blockers, findings) and
     wraps a long cell instead of cutting it: no cell ends in "…"."""
-    with pg.connect() as conn:
-        conn.execute(f"DROP TABLE IF EXISTS {TABLE}; CREATE TABLE {TABLE} (id int PRIMARY KEY, qty int)")
-    engine = make_engine(_config(tmp_path, pg.dsn), store_path=tmp_path / "run.duckdb")
-    blocker = pg.connect()
+    with db.connect() as conn:
+        conn.execute(f"CREATE TABLE {TABLE} (id int PRIMARY KEY, qty int)")
+    engine = make_engine(_config(tmp_path, db.dsn), store_path=tmp_path / "run.duckdb")
+    blocker = db.connect()
     try:
         app = MigtuiApp(engine)
         async with app.run_test(size=(80, 24)) as pilot:
@@ -123,6 +121,4 @@ async def test_panel_reads_at_80_columns(pg: Any, make_engine: Any, tmp_path: Pa
             assert "missing-lock-timeout" in alter and f"pid {pid} idle-in-tx" in alter, text
     finally:
         blocker.close()
-        with pg.connect() as conn:
-            conn.execute(f"DROP TABLE IF EXISTS {TABLE}")
     engine.close()
