@@ -241,7 +241,7 @@ def render_rows(ts: TableSpec, rows: list[dict[str, Any]], columns: Sequence[str
         table.add_column(cell(c.replace("_seconds", " s")), justify="right" if num else "left",
                          no_wrap=num, overflow="fold" if wrap else "ellipsis", ratio=3 if c == "query" else None,
                          min_width=max((len(cell_str(r.get(c))) for r in shown), default=1) if num
-                         else (_longest_word(c, shown) if wrap else None))
+                         else (_wrap_width(c, shown) if wrap else None))
     for r in shown:
         table.add_row(*[wrapped_cell(r.get(c)) if wrap else cell(r.get(c)) for c in cols])
     if len(rows) > MAX_TABLE_ROWS:
@@ -253,22 +253,30 @@ def _is_number_column(c: str) -> bool:
     return c.endswith(("_seconds", "_age", "pid", "pids", "_bytes", "_by")) or c == "pid"
 
 
-def _longest_word(c: str, rows: Sequence[dict[str, Any]]) -> int:
-    """What a wrapped text column needs not to fold a word: its longest word (at most 20 cells)."""
-    return min(20, max([len(c), *(len(w) for r in rows for w in cell_str(r.get(c), 200).split())]))
+WRAP_MIN = 16
+"""A wrapped text column is at least this wide (or as wide as its longest cell): narrower, a SQL
+excerpt or a blocker's description becomes a column of word fragments, one per line."""
+
+
+def _wrap_width(c: str, rows: Sequence[dict[str, Any]]) -> int:
+    """What a wrapped text column needs: its longest word (at most 20 cells, so a word is never
+    folded) and at least ``WRAP_MIN`` cells, or its longest cell when that is shorter."""
+    cells = [cell_str(r.get(c), 200) for r in rows]
+    word = min(20, max([len(c), *(len(w) for text in cells for w in text.split())]))
+    return max(word, min(WRAP_MIN, max([len(c), *map(len, cells)])))
 
 
 def _fitting_columns(cols: list[str], rows: Sequence[dict[str, Any]], width: int | None, *,
                      wrap: bool = False) -> list[str]:
     """The columns that fit ``width``: the last text columns give way first (``query`` last of all);
-    a text column needs 8 cells, or with ``wrap`` its longest word (at least 3 columns stay)."""
+    a text column needs 8 cells, or with ``wrap`` its :func:`_wrap_width` (at least 3 columns stay)."""
     if not width:
         return cols
     cols = list(cols)
 
     def need() -> int:
         return sum(max([len(c), *(len(cell_str(r.get(c))) for r in rows)]) if _is_number_column(c)
-                   else (_longest_word(c, rows) if wrap else 8) for c in cols) + 2 * len(cols)
+                   else (_wrap_width(c, rows) if wrap else 8) for c in cols) + 2 * len(cols)
 
     while need() > width:
         text = [c for c in cols if not _is_number_column(c)]
