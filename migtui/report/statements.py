@@ -161,14 +161,14 @@ def slower_queries(con: Any, run_id: str, config: dict[str, Any] | None = None) 
             return _window(first, row)
         return _window(last(before_post, q), row)
 
-    post_totals = {q: after(q, row)[1] for q, row in p1.items() if q not in own_ids}
-    all_post = sum(v for v in post_totals.values() if v > 0) or 1.0
+    windows = {q: after(q, row) for q, row in p1.items() if q not in own_ids}  # (calls, total ms) in post
+    all_post = sum(total for _, total in windows.values() if total > 0) or 1.0
     slower, new_after = [], []
     min_calls = opts["slower_min_calls"]
     for q, row in p1.items():
         if q in own_ids or q in during:
             continue
-        calls_after, total_after = after(q, row)
+        calls_after, total_after = windows[q]
         entry = {"queryid": q, "text": texts.get(q), "username": row.get("username"), "calls_after": calls_after,
                  "mean_after_ms": total_after / calls_after if calls_after else None,
                  "share_after": max(0.0, total_after) / all_post}
