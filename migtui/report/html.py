@@ -23,7 +23,8 @@ body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;color:#1b1f
      padding:0 16px;font-size:14px;line-height:1.4}
 h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:26px 0 8px;border-bottom:1px solid #ccd;padding-bottom:3px}
 .meta{color:#555} table{border-collapse:collapse;width:100%;margin:6px 0 12px;font-size:12.5px}
-th,td{border:1px solid #d4d7dc;padding:3px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+th,td{border:1px solid #d4d7dc;padding:3px 6px;text-align:left;vertical-align:top;overflow-wrap:break-word}
+td.id{overflow-wrap:anywhere}
 th{background:#f1f3f6} td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.pass,td.warn,td.fail{white-space:nowrap} .pass{color:#1e7b34;font-weight:600} .warn{color:#9a6700;font-weight:600} .fail,.error{color:#b42318;font-weight:600}
 .same{color:#1e7b34} .muted{color:#777}
@@ -147,7 +148,7 @@ def render_html(report: dict[str, Any], charts: dict[int, list[tuple[float, floa
         ratio_text = "" if s["ratio"] is None else f"{s['ratio']:.2f}×"
         p_text = "" if p is None else f"{p:.3g}"
         v = verdict_text(s) if s.get("kind") == "health" else f'{s.get("kind", "")}: not judged'
-        out.append(f'<tr><td>{_e(s["metric"])}</td><td>{_e(labels_text(s["labels"]))}</td>'
+        out.append(f'<tr><td class="id">{_e(s["metric"])}</td><td class="id">{_e(labels_text(s["labels"]))}</td>'
                    f'{cell(s["stats"].get("baseline"))}{cell(s["stats"].get("migration"))}{cell(s["stats"].get("post"))}'
                    f'<td class="num">{fmt_value(s["delta"])}</td>'
                    f'<td class="num">{ratio_text}</td><td class="num">{p_text}</td>'
@@ -200,7 +201,7 @@ def _verdicts_html(out: list[str], report: dict[str, Any]) -> None:
                               f'[{_e(fmt_metric(v["ci"][0], s["unit"]))}, {_e(fmt_metric(v["ci"][1], s["unit"]))}]</td>'
                               if "shift" in v else '<td class="num muted">–</td>')
             name = s["metric"] + (f' {{{labels_text(s["labels"])}}}' if s["labels"] else "")
-            out.append(f'<tr><td>{_e(name)}</td><td>{_e(s["source"])}</td>'
+            out.append(f'<tr><td class="id">{_e(name)}</td><td>{_e(s["source"])}</td>'
                        f'<td class="{"worse" if "worse" in text else "muted" if "no data" in text else "same"}">{_e(text)}</td>'
                        f'{"".join(shifts)}</tr>')
         out.append("</table>")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -179,6 +181,44 @@ def test_html_report_renders_in_chromium(real_run: tuple[Path, str], tmp_path: P
     keep = os.environ.get("MIGTUI_KEEP_REPORT_PNG")
     if keep:
         shutil.copy(png, keep)
+
+
+PROBE = """<script>window.onload = function () {
+  var width = document.documentElement.clientWidth, over = [], broken = [];
+  document.querySelectorAll("body *").forEach(function (e) {
+    if (e.getBoundingClientRect().right > width + 1) over.push(e.tagName + " " + e.textContent.slice(0, 60));
+  });
+  document.querySelectorAll("th, td").forEach(function (c) {
+    var t = c.textContent.trim();
+    if (!t || /\\s/.test(t) || t.length > 16) return;
+    var r = document.createRange(); r.selectNodeContents(c);
+    var tops = {}; Array.prototype.forEach.call(r.getClientRects(), function (x) { tops[Math.round(x.top)] = 1; });
+    if (Object.keys(tops).length > 1) broken.push(t);
+  });
+  document.body.setAttribute("data-probe", JSON.stringify({over: over.slice(0, 5), broken: broken.slice(0, 20)}));
+};</script>"""
+
+
+def test_html_report_tables_keep_short_words_whole_at_800px(real_run: tuple[Path, str], tmp_path: Path) -> None:
+    """In a narrow browser window no header or short cell (a pid, a time, "Phase") is broken across
+    lines, and nothing sticks out of the page: long identifiers wrap inside their own cells."""
+    from migtui.report import export_report
+
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (apt-get install -y chromium) so the layout test cannot run")
+    store_path, run_id = real_run
+    out = export_report(store_path, run_id, "html", tmp_path / "report.html")
+    probe = tmp_path / "probe.html"
+    probe.write_text(out.read_text().replace("</body>", PROBE + "</body>"))
+    proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                           "--no-first-run", "--disable-component-update", "--disable-sync",
+                           f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=800,2400",
+                           "--virtual-time-budget=3000", "--dump-dom", probe.as_uri()],
+                          capture_output=True, text=True, timeout=120)
+    found = re.search(r'data-probe="([^"]*)"', proc.stdout)
+    assert found, proc.stderr[-2000:]
+    result = json.loads(html.unescape(found.group(1)))
+    assert result == {"over": [], "broken": []}
 
 
 def test_report_cli_and_locked_store(real_run: tuple[Path, str], tmp_path: Path) -> None:
