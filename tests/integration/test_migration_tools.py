@@ -10,12 +10,12 @@ import textwrap
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pytest
 
 from migtui.model import Phase
-from tests.conftest import wait_until
+from tests.conftest import scratch_database, wait_until
 
 
 def _ensure(module: str, dist: str) -> None:
@@ -71,39 +71,14 @@ def _tick_until(engine: Any, cond: Callable[[], bool], timeout: float = 30.0) ->
     return False
 
 
-def _fresh_db(pg: Any, name: str) -> str:
-    import psycopg
-    from psycopg import sql
-
-    dbname = f"{pg.dbname}_{name}"[:63]
-    with psycopg.connect(pg.admin_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
-    return pg.dsn_for(dbname)
-
-
-def _drop_db(pg: Any, dsn: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    dbname = _conninfo(dsn)["dbname"]
-    with psycopg.connect(pg.admin_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
-
-
-class _Db:
-    def __init__(self, dsn: str) -> None:
-        self.dsn = dsn
-
-
 @pytest.fixture
-def scratch_db(pg: Any, request: pytest.FixtureRequest) -> Any:
-    dsn = _fresh_db(pg, request.node.name.split("[")[0][-20:])
-    db = _Db(dsn)
-    db.pg = pg  # type: ignore[attr-defined]
-    db.dbname = _conninfo(dsn)["dbname"]  # type: ignore[attr-defined]
-    yield db
-    _drop_db(pg, dsn)
+def scratch_db(pg: Any) -> Iterator[Any]:
+    """The ``pg`` server with a database of this test's own (``scratch_database``): the tools' history
+    tables and advisory locks stay out of the database the other tests share."""
+    import dataclasses
+
+    with scratch_database(pg) as dsn:
+        yield dataclasses.replace(pg, dsn=dsn, dbname=_conninfo(dsn)["dbname"])
 
 
 def _config_for(db: Any, extra: str = "") -> str:
