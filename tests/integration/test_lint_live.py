@@ -81,3 +81,38 @@ def test_check_lints_the_pending_migration_and_names_the_blocker(pg: Any, tmp_pa
     assert proc.returncode == 1
     with pg.connect() as conn:
         conn.execute("DROP TABLE check_orders")
+
+
+def test_the_migrations_own_session_is_not_its_blocker(pg: Any, tmp_path: Path) -> None:
+    """While the migration runs (the panel lints in the migration phase too when asked), a lock its own
+    session holds blocks none of its statements: its next statement runs in that session. Another
+    session's lock still does."""
+    from migtui.config import load_config
+    from migtui_postgres.lint.resolve import analyse
+
+    with pg.connect() as conn:
+        conn.execute("DROP TABLE IF EXISTS own_orders; CREATE TABLE own_orders (id int PRIMARY KEY, qty int)")
+    (tmp_path / "m.sql").write_text("ALTER TABLE own_orders ADD COLUMN note text;\n")
+    cfg = tmp_path / "migtui.yaml"
+    cfg.write_text(f'sources:\n  - {{type: postgres, name: db, dsn: "{pg.dsn}", '
+                   f'migration_application_name: shop-migrate}}\n'
+                   f'migration:\n  files: ["m.sql"]\n  application_name: "tenant-mig-*"\n')
+    config = load_config(cfg)
+    sessions = []
+    try:
+        for app in ("shop-migrate", "tenant-mig-7", "reporting"):
+            s = pg.connect()
+            s.autocommit = False
+            s.execute("SELECT set_config('application_name', %s, false)", [app])
+            s.execute("SELECT count(*) FROM own_orders")  # AccessShareLock, idle in transaction
+            sessions.append(s)
+        reporting = sessions[2].info.backend_pid
+        result = analyse(config, dsn=pg.dsn, sample=0.0)
+    finally:
+        for s in sessions:
+            s.close()
+        with pg.connect() as conn:
+            conn.execute("DROP TABLE own_orders")
+    [st] = result["statements"]
+    [rel] = st["live"]["relations"]
+    assert [b["pid"] for b in rel["blockers"]] == [reporting]

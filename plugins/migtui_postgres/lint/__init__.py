@@ -7,7 +7,7 @@ registers. Results are plain dicts (the JSON shape of docs/lint.md)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from migtui_postgres.lint.analyze import FileState, analyze
 from migtui_postgres.lint.catalog import NoCatalog, ServerCatalog
@@ -37,13 +37,14 @@ def lint_text(text: str, file: str, *, server_version: int = DEFAULT_SERVER_VERS
 
 
 def lint(files: list[tuple[str, str]], *, server_version: int | None = None, dsn: str = "",
-         sample: float = 5.0, conn: Any = None) -> dict[str, Any]:
+         sample: float = 5.0, conn: Any = None, own_sessions: Sequence[str] = ()) -> dict[str, Any]:
     """Lint ``[(file name, text)]``: ``{"statements": [...], "errors": [{file, line, message}],
     "warnings": [str], "server_version": N, "rules": {id: {severity, what, fix}}}``. With ``dsn`` (or an
     open read-only ``conn`` of :func:`.live.connect`, left open), files the server has applied already
     (the tools' history tables, :mod:`.applied`) are left out, the catalog decides what the text alone
-    cannot (a column's current type) and each statement gets its ``live`` evidence; a server that cannot
-    be reached leaves the static results and a warning."""
+    cannot (a column's current type) and each statement gets its ``live`` evidence (sessions whose
+    application_name matches a glob of ``own_sessions`` are the migration's own and block nothing); a
+    server that cannot be reached leaves the static results and a warning."""
     from migtui_postgres.lint import live
 
     warnings: list[str] = []
@@ -73,7 +74,7 @@ def lint(files: list[tuple[str, str]], *, server_version: int | None = None, dsn
             except ParseFailure as exc:
                 errors.append({"file": exc.file, "line": exc.line, "message": exc.message, "rule": "parse-error"})
         if conn is not None:
-            warnings.extend(live.attach(conn, statements, sample=sample))
+            warnings.extend(live.attach(conn, statements, sample=sample, own_sessions=own_sessions))
     finally:
         if own and conn is not None:
             conn.close()

@@ -7,7 +7,8 @@ statement's lock would queue behind, and a sentence saying what the statement wo
 from __future__ import annotations
 
 import time
-from typing import Any
+from fnmatch import fnmatchcase
+from typing import Any, Sequence
 
 from migtui.api import SourceError
 from migtui_postgres.lint.locks import STRENGTH, conflicting
@@ -22,10 +23,10 @@ _STATS = ("SELECT /* migtui */ relid, coalesce(seq_scan, 0) + coalesce(idx_scan,
 _STANDBYS = ("SELECT /* migtui */ coalesce(application_name, ''), coalesce(state, ''), "
              "extract(epoch FROM replay_lag) FROM pg_stat_replication ORDER BY 1")
 _BLOCKERS = ("SELECT /* migtui */ a.pid, coalesce(a.state, ''), extract(epoch FROM now() - coalesce(a.xact_start, a.query_start)), "
-             "coalesce(a.query, ''), string_agg(DISTINCT l.mode, ', ') "
+             "coalesce(a.query, ''), string_agg(DISTINCT l.mode, ', '), coalesce(a.application_name, '') "
              "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
              "WHERE l.locktype = 'relation' AND l.relation = %(oid)s AND l.pid <> pg_backend_pid() "
-             "AND l.mode = ANY(%(modes)s) GROUP BY 1, 2, 3, 4 ORDER BY 3 DESC NULLS LAST")
+             "AND l.mode = ANY(%(modes)s) GROUP BY 1, 2, 3, 4, 6 ORDER BY 3 DESC NULLS LAST")
 
 
 def connect(dsn: str) -> tuple[Any, int | None, str]:
@@ -54,8 +55,11 @@ def _queued(mode: str, reads: float | None, writes: float | None) -> float | Non
     return writes if STRENGTH[mode] >= STRENGTH["ShareLock"] else 0.0
 
 
-def attach(conn: Any, statements: list[dict[str, Any]], *, sample: float) -> list[str]:
-    """Fill each statement's ``live``; returns warnings (a read that failed)."""
+def attach(conn: Any, statements: list[dict[str, Any]], *, sample: float,
+           own_sessions: Sequence[str] = ()) -> list[str]:
+    """Fill each statement's ``live``; returns warnings (a read that failed). Sessions whose
+    application_name matches a glob of ``own_sessions`` are the migration's own: its statements run
+    in them, so their locks never block it (a running migration is not its own blocker)."""
     warnings: list[str] = []
     rels: dict[str, tuple[int, int, int] | None] = {}
     seen: dict[tuple[int, str], Any] = {}
@@ -74,7 +78,7 @@ def attach(conn: Any, statements: list[dict[str, Any]], *, sample: float) -> lis
                         for n, s, lag in cur.fetchall()]
             rates = _rates(cur, oids, sample)
             for st in statements:
-                st["live"] = _evidence(cur, st, rels, rates, seen)
+                st["live"] = _evidence(cur, st, rels, rates, seen, tuple(own_sessions))
                 if st["live"] is not None:
                     st["live"]["standbys"] = standbys
                     if standbys and st["rewrites"]:
@@ -111,7 +115,7 @@ def _rates(cur: Any, oids: list[int], sample: float) -> dict[int, tuple[float, f
 
 
 def _evidence(cur: Any, st: dict[str, Any], rels: dict[str, Any], rates: dict[int, tuple[float, float]],
-              seen: dict[tuple[int, str], Any]) -> dict[str, Any] | None:
+              seen: dict[tuple[int, str], Any], own_sessions: tuple[str, ...] = ()) -> dict[str, Any] | None:
     out = []
     for lock in st["locks"]:
         found = rels.get(lock["relation"])
@@ -119,7 +123,7 @@ def _evidence(cur: Any, st: dict[str, Any], rels: dict[str, Any], rates: dict[in
             continue
         oid, rows, size = found
         reads, writes = rates.get(oid, (None, None))
-        blockers = _blockers(cur, oid, lock["mode"], seen)
+        blockers = _blockers(cur, oid, lock["mode"], seen, own_sessions)
         out.append({"relation": lock["relation"], "mode": lock["mode"], "rows": max(int(rows), 0),
                     "bytes": int(size), "reads_per_s": _round(reads), "writes_per_s": _round(writes),
                     "queued_per_s": _round(_queued(lock["mode"], reads, writes)), "blockers": blockers})
@@ -128,16 +132,18 @@ def _evidence(cur: Any, st: dict[str, Any], rels: dict[str, Any], rates: dict[in
     return {"relations": out, "risk": _risk(st, out), "message": _message(out)}
 
 
-def _blockers(cur: Any, oid: int, mode: str, seen: dict[tuple[int, str], Any]) -> list[dict[str, Any]]:
-    """The sessions holding a lock on ``oid`` that a request for ``mode`` would wait for (read once per
-    relation and mode: a file that alters one table many times asks once)."""
+def _blockers(cur: Any, oid: int, mode: str, seen: dict[tuple[int, str], Any],
+              own_sessions: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """The sessions holding a lock on ``oid`` that a request for ``mode`` would wait for, but the
+    migration's own (read once per relation and mode: a file that alters one table many times asks once)."""
     key = (oid, mode)
     if key not in seen:
         cur.execute(_BLOCKERS, {"oid": oid, "modes": conflicting(mode)})
         seen[key] = [{"pid": pid, "state": state,
                        "xact_age_s": max(0.0, round(float(age), 1)) if age is not None else None,
                        "query": scrub_query(query, 200), "modes": modes}
-                      for pid, state, age, query, modes in cur.fetchall()]
+                      for pid, state, age, query, modes, app in cur.fetchall()
+                      if not any(fnmatchcase(app, glob) for glob in own_sessions)]
     return seen[key]
 
 

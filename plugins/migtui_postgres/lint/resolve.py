@@ -168,6 +168,20 @@ def of_project(project: Any, conn: Any, origin: str, cache: dict[Any, Any] | Non
     return Pending(origin, files)
 
 
+def migration_sessions(config: Any) -> list[str]:
+    """Globs of the application_name the migration's own sessions carry: ``migration.application_name``,
+    the postgres source's ``migration_application_name``, and the name `migtui run` gives the command."""
+    if config is None:
+        return []
+    from migtui_postgres import DEFAULT_MIGRATION_APP, migration_application_name
+
+    mig = config.get("migration") or {}
+    globs = [str(mig.get("application_name") or ""), migration_application_name(config)]
+    if mig.get("command"):
+        globs.append(migration_application_name(config) or DEFAULT_MIGRATION_APP)
+    return [g for g in dict.fromkeys(globs) if g]
+
+
 def analyse(config: Any, conn: Any = None, *, sample: float = 1.0, dsn: str = "",
             cache: dict[Any, Any] | None = None, server_version: int | None = None,
             projects: list[Any] | None = None, files: list[tuple[str, str]] | None = None) -> dict[str, Any] | None:
@@ -201,7 +215,8 @@ def analyse(config: Any, conn: Any = None, *, sample: float = 1.0, dsn: str = ""
             result: dict[str, Any] = {"statements": [], "errors": [], "warnings": [],
                                       "server_version": server_version or DEFAULT_SERVER_VERSION}
         else:
-            result = lint(all_files, conn=conn, sample=sample, server_version=server_version)
+            result = lint(all_files, conn=conn, sample=sample, server_version=server_version,
+                          own_sessions=migration_sessions(config))
         for p in pendings:
             if p.alembic_sql:
                 name_revisions(result["statements"], p.alembic_sql)
