@@ -69,6 +69,9 @@ def test_numbers_units_and_deltas() -> None:
     assert fmt_value(math.nan) == "-" and fmt_value(None) == "-"
     assert fmt_delta(150.0, 100.0) == "+50%"
     assert fmt_delta(None, 1.0) == "-"
+    # the oldest transaction 0.0s against a baseline of 0.04s (both shown as 0.0s): no change to read
+    assert fmt_value(0.0, "s") == fmt_value(0.04, "s") and fmt_delta(0.0, 0.04, "s") == "0"
+    assert fmt_delta(0.5, 0.04, "s") != "0"
     assert eta_from_points([(0, 50.0)]) is None
 
 

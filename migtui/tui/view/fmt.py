@@ -101,9 +101,12 @@ def _compact(v: float) -> str:
 
 
 def fmt_delta(value: float | None, base: float | None, unit: str = "") -> str:
-    """``+12.0%`` relative to the baseline (or the absolute difference when the baseline is 0)."""
+    """``+12.0%`` relative to the baseline (or the absolute difference when the baseline is 0); ``0``
+    when the two read the same as shown (0.0s against 0.04s is not "-100%" to a reader)."""
     if value is None or base is None:
         return "-"
+    if fmt_value(value, unit) == fmt_value(base, unit):
+        return "0"
     diff = value - base
     if base != 0:
         pct = diff / abs(base) * 100
