@@ -7,6 +7,7 @@ import contextlib
 import os
 import secrets
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -55,6 +56,22 @@ def xdg_runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser", shutil.which("chromium") or "",
+                           "/usr/bin/chromium-headless-shell") if p and os.path.exists(p)), None)
+"""Headless Chromium for the report pictures and layout checks (.ci/run installs the Debian package)."""
+
+
+def chromium(tmp_path: Path, page: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Headless Chromium on ``page`` with ``args`` (a screenshot, a PDF, a DOM dump), its profile under
+    ``tmp_path``; skips the test when Chromium is not installed."""
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (apt-get install -y chromium), so the page cannot be rendered")
+    return subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                           "--no-first-run", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+                           f"--user-data-dir={tmp_path / 'chromium-profile'}", *args, page.as_uri()],
+                          capture_output=True, text=True, timeout=120)
 
 
 def migtui_cmd() -> list[str]:

@@ -4,12 +4,15 @@ outliers flagged, a fleet summary, hostile names escaped in every format."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from bench.fleet_synth import write_fleet
+from tests.conftest import chromium
 
 HOSTILE = "<script>alert(1)</script>|x\x1b[31m"
 
@@ -124,27 +127,13 @@ def test_fleet_report_html_charts(tmp_path: Path) -> None:
 
 
 def test_fleet_report_html_in_chromium(tmp_path: Path) -> None:
-    import os
-    import shutil
-
-    chromium = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser", shutil.which("chromium") or "")
-                     if p and os.path.exists(p)), None)
-    if chromium is None:
-        import pytest
-
-        pytest.skip("chromium is not installed, so the screenshot cannot be taken")
     write_fleet(tmp_path / "lake", 20, ticks=30, bad_every=7)
     out = tmp_path / "fleet.html"
     assert _report("--from", str(tmp_path / "lake"), "--format", "html", "-o", str(out)).returncode == 0
     png, pdf = tmp_path / "fleet.png", tmp_path / "fleet.pdf"
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-             "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-             f"--user-data-dir={tmp_path / 'chromium-profile'}"]
-    proc = subprocess.run([chromium, *flags, "--window-size=1200,2400", f"--screenshot={png}", out.as_uri()],
-                          capture_output=True, text=True, timeout=120)
+    proc = chromium(tmp_path, out, "--window-size=1200,2400", f"--screenshot={png}")
     assert png.exists() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 30_000, proc.stderr[-2000:]
-    proc = subprocess.run([chromium, *flags, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", out.as_uri()],
-                          capture_output=True, text=True, timeout=120)
+    proc = chromium(tmp_path, out, "--no-pdf-header-footer", f"--print-to-pdf={pdf}")
     assert pdf.exists(), proc.stderr[-2000:]
     boxes = set(re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf.read_bytes()))
     assert {(round(float(w)), round(float(h))) for w, h in boxes} == {(842, 595)}  # A4 landscape, in points

@@ -18,13 +18,9 @@ from typing import Any
 import pytest
 
 from migtui.model import Event, Level
+from tests.conftest import chromium
 
 SECRET = "s3cr3t-Report-Pw"
-CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser", shutil.which("chromium") or "",
-                           "/usr/bin/chromium-headless-shell")
-                 if p and os.path.exists(p)), None)
-
-
 @pytest.fixture(scope="module")
 def recorded_run(pg: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A short real run: baseline, migration and post phases of ~12 ticks each, plus a check event.
@@ -168,13 +164,8 @@ def test_html_report_renders_in_chromium(real_run: tuple[Path, str], tmp_path: P
     assert text.count("<svg") >= 2 and "<script" not in text and "http://" not in text.replace(
         'xmlns="http://www.w3.org/2000/svg"', "")
     assert "@media print" in text and SECRET not in text
-    if CHROMIUM is None:
-        pytest.skip("chromium is not installed (apt-get install -y chromium) so the screenshot test cannot run")
     png = tmp_path / "report.png"
-    proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                           "--no-first-run", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-                           f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1200,2400",
-                           f"--screenshot={png}", out.as_uri()], capture_output=True, text=True, timeout=120)
+    proc = chromium(tmp_path, out, "--window-size=1200,2400", f"--screenshot={png}")
     assert png.exists(), proc.stderr[-2000:]
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 30_000
@@ -204,17 +195,11 @@ def test_html_report_tables_keep_short_words_whole_at_800px(real_run: tuple[Path
     lines, and nothing sticks out of the page: long identifiers wrap inside their own cells."""
     from migtui.report import export_report
 
-    if CHROMIUM is None:
-        pytest.skip("chromium is not installed (apt-get install -y chromium) so the layout test cannot run")
     store_path, run_id = real_run
     out = export_report(store_path, run_id, "html", tmp_path / "report.html")
     probe = tmp_path / "probe.html"
     probe.write_text(out.read_text().replace("</body>", PROBE + "</body>"))
-    proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                           "--no-first-run", "--disable-component-update", "--disable-sync",
-                           f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=800,2400",
-                           "--virtual-time-budget=3000", "--dump-dom", probe.as_uri()],
-                          capture_output=True, text=True, timeout=120)
+    proc = chromium(tmp_path, probe, "--window-size=800,2400", "--virtual-time-budget=3000", "--dump-dom")
     found = re.search(r'data-probe="([^"]*)"', proc.stdout)
     assert found, proc.stderr[-2000:]
     result = json.loads(html.unescape(found.group(1)))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import textwrap
 import threading
 import time
@@ -21,8 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import scratch_database
-from tests.integration.test_report import CHROMIUM
+from tests.conftest import chromium, scratch_database
 
 HOSTILE_APP = "etl|`x`[/]"  # PostgreSQL keeps printable ASCII in application_name
 HOSTILE_SQL = "SELECT /* q|`b`[/] \x1b[2J */ count(*) FROM orders_md WHERE note <> '|a|`b`|[/red]\x1b[31m'"
@@ -148,17 +146,12 @@ def test_markdown_renders_its_tables_whole_with_hostile_text_and_is_short(hostil
     triggers = next(t for t in page.tables if t[0] == ["Time", "Subject", "Message"])
     assert triggers[1][1] == "warn:lock|`waits`"
 
-    if CHROMIUM is None:
-        pytest.skip("chromium is not installed (apt-get install -y chromium) so the screenshot test cannot run")
     doc = tmp_path / "md.html"
     doc.write_text("<!doctype html><meta charset=utf-8><style>body{font-family:sans-serif;max-width:980px;"
                    "margin:24px}table{border-collapse:collapse}td,th{border:1px solid #d0d7de;padding:4px 8px}"
                    "</style>" + html)
     png = tmp_path / "md.png"
-    proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                           "--no-first-run", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-                           f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1100,2400",
-                           f"--screenshot={png}", doc.as_uri()], capture_output=True, text=True, timeout=120)
+    proc = chromium(tmp_path, doc, "--window-size=1100,2400", f"--screenshot={png}")
     assert png.exists(), proc.stderr[-2000:]
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 30_000
