@@ -78,9 +78,17 @@ def test_numbers_units_and_deltas() -> None:
 def test_sparkline_dims_values_at_or_below_the_baseline() -> None:
     line = sparkline([1.0, 5.0, 9.0, math.nan], 10, style="red", baseline=5.0)
     assert line.plain[0] == "▁" and line.plain[-1] == " " and len(line.plain) == 4
-    styles = {str(span.style) for span in line.spans if span.start == 2}
-    assert styles == {"red"}
-    assert {str(span.style) for span in line.spans if span.start == 1} == {"dim"}
+
+    def styles_at(i: int) -> set[str]:
+        return {str(span.style) for span in line.spans if span.start <= i < span.end}
+
+    assert styles_at(0) == styles_at(1) == {"dim"} and styles_at(2) == {"red"} and styles_at(3) == set()
+
+
+def test_sparkline_bars_of_one_style_are_one_span() -> None:
+    # a span per bar made every redraw of the metrics table split and style each bar on its own
+    line = sparkline([1.0, 2.0, 3.0, 4.0] * 20, 60, style="green", baseline=0.0)
+    assert len(line.plain) == 60 and [(s.start, s.end, str(s.style)) for s in line.spans] == [(0, 60, "green")]
 
 
 def test_trigger_rows_from_the_frame_and_the_worst_state() -> None:
@@ -93,3 +101,28 @@ def test_trigger_rows_from_the_frame_and_the_worst_state() -> None:
     worst = worst_trigger(rows)
     assert worst is not None and worst.name == "b" and worst.display_state == "pause"
     assert rows[1].value is None
+
+
+def test_metric_rows_of_each_new_frame_show_its_values() -> None:
+    # series are looked up by metric once per engine frame (a read-only copy): the next frame's
+    # changed values and new series still show, other sources' series never
+    from types import MappingProxyType
+
+    from migtui.engine.frame import SeriesTail
+    from migtui.model import MetricSpec, PanelSpec
+    from migtui.tui.view import metric_rows
+
+    panel = PanelSpec("schema", "Schema", metrics=(MetricSpec("pg.lock_waiters", "lock waiters"),
+                                                   MetricSpec("pg.conn.*")), source="db")
+
+    def frame(waiters: float, conns: dict[str, float]) -> SimpleNamespace:
+        tails = [SeriesTail("db", "pg.lock_waiters", {}, ((1.0, waiters),)),
+                 SeriesTail("replica", "pg.lock_waiters", {}, ((1.0, 99.0),)),
+                 *(SeriesTail("db", f"pg.conn.{k}", {}, ((1.0, v),)) for k, v in conns.items())]
+        series = MappingProxyType({(t.source, t.metric, ()): t for t in tails})
+        return SimpleNamespace(series=series, baselines={}, sources={})
+
+    first = metric_rows(frame(1.0, {"active": 3.0}), panel, None, now=1.0)
+    assert [(r.title, r.value) for r in first] == [("lock waiters", 1.0), ("active", 3.0)]
+    second = metric_rows(frame(7.0, {"active": 4.0, "idle": 2.0}), panel, None, now=1.0)
+    assert [(r.title, r.value) for r in second] == [("lock waiters", 7.0), ("active", 4.0), ("idle", 2.0)]

@@ -134,13 +134,21 @@ def sparkline(values: Sequence[float], width: int, *, style: str = "green", base
     if baseline is not None and not math.isnan(baseline):
         lo, hi = min(lo, baseline), max(hi, baseline)
     span = hi - lo
+    run: list[str] = []  # bars of one style, appended as one span (not a span per bar: fewer segments to draw)
+    run_style: str | None = None
     for v in vals:
         if v is None or math.isnan(v):
-            text.append(" ")
-            continue
-        idx = int((v - lo) / span * (len(SPARK) - 1)) if span > 0 else 0
-        above = baseline is None or v > baseline
-        text.append(SPARK[idx], style=style if above else "dim")
+            bar, bar_style = " ", None
+        else:
+            idx = int((v - lo) / span * (len(SPARK) - 1)) if span > 0 else 0
+            bar, bar_style = SPARK[idx], style if baseline is None or v > baseline else "dim"
+        if bar_style != run_style and run:
+            text.append("".join(run), style=run_style)
+            run = []
+        run.append(bar)
+        run_style = bar_style
+    if run:
+        text.append("".join(run), style=run_style)
     return text
 
 

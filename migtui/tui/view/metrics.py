@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Mapping
 
 from migtui.model import MetricSpec, PanelSpec, labels_key
@@ -67,16 +68,35 @@ _STATE_RANK = {"nodata": -1, "stale": -1, "ok": 0, "resolved": 0, "pending": 1, 
                "critical": 3, "pause": 4, "rollback": 5}
 
 
+_index: tuple[Any, dict[str, list[Any]]] = (None, {})
+"""The last engine frame's series (kept, so its id is not reused) and those series by metric name."""
+
+
+def _series_by_metric(series: Mapping[Any, Any]) -> dict[str, list[Any]]:
+    """``series`` grouped by metric name, so a panel redraw looks its metrics up instead of scanning
+    every series for each one. Built once per engine frame (its series are a read-only copy)."""
+    global _index
+    last, index = _index
+    if last is series:
+        return index
+    index = {}
+    for s in series.values():
+        index.setdefault(s.metric, []).append(s)
+    if isinstance(series, MappingProxyType):  # a frame's own copy, never changed: keep it for the next redraw
+        _index = (series, index)
+    return index
+
+
 def metric_rows(frame: Any, panel: PanelSpec, triggers: list[TriggerRow] | None, *, window: float = 600.0,
                 now: float | None = None, max_series: int = 6) -> list[MetricRow]:
     """One row per series of every metric of a panel (a ``*`` suffix matches a prefix)."""
-    series = list(frame.series.values())
+    by_metric = _series_by_metric(frame.series)
     rows: list[MetricRow] = []
     for spec in panel.metrics:
         prefix = spec.metric[:-1] if spec.metric.endswith("*") else None
-        matched = [s for s in series
-                   if (s.metric.startswith(prefix) if prefix is not None else s.metric == spec.metric)
-                   and (not panel.source or s.source == panel.source)]
+        candidates = ([s for m, group in by_metric.items() if m.startswith(prefix) for s in group]
+                      if prefix is not None else by_metric.get(spec.metric, ()))
+        matched = [s for s in candidates if not panel.source or s.source == panel.source]
         matched.sort(key=lambda s: (s.metric, labels_key(s.labels)))
         title = spec.title or spec.metric
         unit = display_unit(spec.metric, spec.unit)
