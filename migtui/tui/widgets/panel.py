@@ -190,22 +190,51 @@ def render_metrics(frame: Any, spec: PanelSpec, triggers: list[TriggerRow] | Non
     if rows is None:
         rows = metric_rows(frame, spec, triggers, now=now)
     name_w, spark_w = _spark_width(rows, width)
-    table = Table(box=None, expand=False, padding=(0, 1), show_edge=False, header_style="bold dim")
-    table.add_column("metric", width=name_w, no_wrap=True, overflow="ellipsis")
-    table.add_column("state", width=9, no_wrap=True)
     now_w, base_w, delta_w = _value_widths(rows)
-    table.add_column("now", justify="right", width=now_w, no_wrap=True)
-    table.add_column("base", justify="right", width=base_w, no_wrap=True)
-    table.add_column("Δ", justify="right", width=delta_w, no_wrap=True)
-    table.add_column(f"last {int(spark_w * frame.interval // 60) or 1}m", width=spark_w,
-                     no_wrap=True)
+    columns = [("metric", name_w, "left"), ("state", 9, "left"), ("now", now_w, "right"), ("base", base_w, "right"),
+               ("Δ", delta_w, "right"), (f"last {int(spark_w * frame.interval // 60) or 1}m", spark_w, "left")]
+    cells = []
     for r in rows:
         style = STATE_STYLE.get(r.state, "")
-        table.add_row(safetext.rich(r.title, style=style if r.state == "stale" else ""), Text(r.state_label, style=style),
+        cells.append([safetext.rich(r.title, style=style if r.state == "stale" else ""), Text(r.state_label, style=style),
                       safetext.rich(fmt_value(r.value, r.unit), style=style if r.state not in ("ok", "nodata") else ""),
                       safetext.rich(fmt_value(r.baseline, r.unit)), safetext.rich(fmt_delta(r.value, r.baseline, r.unit)),
-                      sparkline(r.points, spark_w, style=style or "green", baseline=r.baseline))
-    return table
+                      sparkline(r.points, spark_w, style=style or "green", baseline=r.baseline)])
+    return fixed_table(columns, cells, width)
+
+
+def fixed_table(columns: Sequence[tuple[str, int, str]], rows: Sequence[Sequence[Text]], width: int) -> Table | Text:
+    """What ``Table(box=None, padding=(0, 1), show_edge=False, header_style="bold dim")`` draws for
+    columns of a fixed width (``(header, width, justify)``) whose cells never wrap (they end in "…"),
+    as one Text when it fits ``width`` (less a scrollbar): the same lines and styles, without laying out
+    and rendering each cell on its own (the metrics table is redrawn at every refresh)."""
+    if sum(w + 2 for _, w, _ in columns) > width - 1:  # too wide: the Table narrows its columns to fit
+        table = Table(box=None, expand=False, padding=(0, 1), show_edge=False, header_style="bold dim")
+        for header, w, justify in columns:
+            table.add_column(header, justify=justify, width=w, no_wrap=True, overflow="ellipsis")  # type: ignore[arg-type]
+        for r in rows:
+            table.add_row(*r)
+        return table
+
+    def line(cells: Sequence[Text]) -> Text:
+        out = Text(end="", no_wrap=True)
+        for (_, w, justify), c in zip(columns, cells):
+            c = c.copy()
+            if justify == "right":
+                c.rstrip()
+            c.truncate(w, overflow="ellipsis")
+            if justify == "right":
+                c.pad_left(w - c.cell_len)
+            else:
+                c.pad_right(w - c.cell_len)
+            out.append(" ")
+            out.append_text(c)
+            out.append(" ")
+        return out
+
+    header = line([Text(h) for h, _, _ in columns])
+    header.stylize("bold dim")
+    return Text("\n", end="", no_wrap=True).join([header, *(line(r) for r in rows)])
 
 
 def render_snapshot(ts: TableSpec, snap: Any, *, width: int, now: float) -> Any:
