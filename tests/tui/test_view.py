@@ -104,7 +104,7 @@ def test_trigger_rows_from_the_frame_and_the_worst_state() -> None:
 
 
 def test_metric_rows_of_each_new_frame_show_its_values() -> None:
-    # series are looked up by metric once per engine frame (a read-only copy): the next frame's
+    # series are grouped by metric once for frames of the same series (read-only copies): the next frame's
     # changed values and new series still show, other sources' series never
     from types import MappingProxyType
 
@@ -126,3 +126,5 @@ def test_metric_rows_of_each_new_frame_show_its_values() -> None:
     assert [(r.title, r.value) for r in first] == [("lock waiters", 1.0), ("active", 3.0)]
     second = metric_rows(frame(7.0, {"active": 4.0, "idle": 2.0}), panel, None, now=1.0)
     assert [(r.title, r.value) for r in second] == [("lock waiters", 7.0), ("active", 4.0), ("idle", 2.0)]
+    third = metric_rows(frame(9.0, {"active": 5.0, "idle": 1.0}), panel, None, now=1.0)  # same series, new values
+    assert [(r.title, r.value) for r in third] == [("lock waiters", 9.0), ("active", 5.0), ("idle", 1.0)]

@@ -69,34 +69,43 @@ _STATE_RANK = {"nodata": -1, "stale": -1, "ok": 0, "resolved": 0, "pending": 1, 
 
 
 _index: tuple[Any, dict[str, list[Any]]] = (None, {})
-"""The last engine frame's series (kept, so its id is not reused) and those series by metric name."""
+"""The shape of the last engine frame's series (count, first and last key) and their keys by metric."""
 
 
-def _series_by_metric(series: Mapping[Any, Any]) -> dict[str, list[Any]]:
-    """``series`` grouped by metric name, so a panel redraw looks its metrics up instead of scanning
-    every series for each one. Built once per engine frame (its series are a read-only copy)."""
+def _keys_by_metric(series: Mapping[Any, Any]) -> dict[str, list[Any]]:
+    """The keys of ``series`` grouped by metric name, so a panel redraw fetches its metrics' series
+    instead of scanning every series (thousands with per-table metrics) for each metric, twice a
+    second. An engine frame's series (a read-only copy keyed by ``(source, metric, labels)``, whose keys
+    are only ever added, in order) keep the last frame's grouping while their count and ends are the same."""
     global _index
-    last, index = _index
-    if last is series:
-        return index
-    index = {}
-    for s in series.values():
-        index.setdefault(s.metric, []).append(s)
-    if isinstance(series, MappingProxyType):  # a frame's own copy, never changed: keep it for the next redraw
-        _index = (series, index)
-    return index
+    if not isinstance(series, MappingProxyType) or not series:
+        return _group(series)
+    shape = (len(series), next(iter(series)), next(reversed(series)))
+    last, keys = _index
+    if last != shape:
+        keys = _group(series)
+        _index = (shape, keys)
+    return keys
+
+
+def _group(series: Mapping[Any, Any]) -> dict[str, list[Any]]:
+    keys: dict[str, list[Any]] = {}
+    for k, s in series.items():
+        keys.setdefault(s.metric, []).append(k)
+    return keys
 
 
 def metric_rows(frame: Any, panel: PanelSpec, triggers: list[TriggerRow] | None, *, window: float = 600.0,
                 now: float | None = None, max_series: int = 6) -> list[MetricRow]:
     """One row per series of every metric of a panel (a ``*`` suffix matches a prefix)."""
-    by_metric = _series_by_metric(frame.series)
+    keys = _keys_by_metric(frame.series)
+    get = frame.series.get
     rows: list[MetricRow] = []
     for spec in panel.metrics:
         prefix = spec.metric[:-1] if spec.metric.endswith("*") else None
-        candidates = ([s for m, group in by_metric.items() if m.startswith(prefix) for s in group]
-                      if prefix is not None else by_metric.get(spec.metric, ()))
-        matched = [s for s in candidates if not panel.source or s.source == panel.source]
+        wanted = ([k for m, ks in keys.items() if m.startswith(prefix) for k in ks]
+                  if prefix is not None else keys.get(spec.metric, ()))
+        matched = [s for s in map(get, wanted) if s is not None and (not panel.source or s.source == panel.source)]
         matched.sort(key=lambda s: (s.metric, labels_key(s.labels)))
         title = spec.title or spec.metric
         unit = display_unit(spec.metric, spec.unit)
