@@ -287,16 +287,9 @@ def test_django_detected_on_the_server_lints_the_unapplied_migrations_in_the_pan
     from migtui.api import CollectContext, Phase
     from migtui.config import load_config
     from migtui_postgres.lint.panel import COLUMNS, PendingCollector
-    from tests.integration.test_lint_tools import DJ1, DJ2, MANAGE, SETTINGS
+    from tests.integration.test_lint_tools import django_project
 
-    project = tmp_path / "app"
-    (project / "shop" / "migrations").mkdir(parents=True)
-    (project / "manage.py").write_text(MANAGE)
-    (project / "settings.py").write_text(SETTINGS)
-    (project / "shop" / "__init__.py").write_text("")
-    (project / "shop" / "migrations" / "__init__.py").write_text("")
-    (project / "shop" / "migrations" / "0001_initial.py").write_text(DJ1)
-    (project / "shop" / "migrations" / "0002_note.py").write_text(DJ2)
+    project = django_project(tmp_path / "app")
     monkeypatch.setenv("LINT_TARGET", db.dsn)
     subprocess.run([sys.executable, "manage.py", "migrate", "shop", "0001"], cwd=project, check=True,
                    capture_output=True, timeout=120)

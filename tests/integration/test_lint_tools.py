@@ -120,10 +120,9 @@ class Migration(migrations.Migration):
 '''
 
 
-def test_only_the_unapplied_django_migrations_are_linted(db: Any, tmp_path: Path) -> None:
-    with db.connect() as conn:
-        conn.execute("DROP TABLE IF EXISTS shop_order, django_migrations")
-    project = tmp_path / "dj"
+def django_project(project: Path) -> Path:
+    """A Django project at ``project``: manage.py, settings (the database from $LINT_TARGET) and the app
+    ``shop`` with migrations 0001 (a table) and 0002 (a column)."""
     (project / "shop" / "migrations").mkdir(parents=True)
     (project / "manage.py").write_text(MANAGE)
     (project / "settings.py").write_text(SETTINGS)
@@ -131,6 +130,13 @@ def test_only_the_unapplied_django_migrations_are_linted(db: Any, tmp_path: Path
     (project / "shop" / "migrations" / "__init__.py").write_text("")
     (project / "shop" / "migrations" / "0001_initial.py").write_text(DJ1)
     (project / "shop" / "migrations" / "0002_note.py").write_text(DJ2)
+    return project
+
+
+def test_only_the_unapplied_django_migrations_are_linted(db: Any, tmp_path: Path) -> None:
+    with db.connect() as conn:
+        conn.execute("DROP TABLE IF EXISTS shop_order, django_migrations")
+    project = django_project(tmp_path / "dj")
     env = {**os.environ, "LINT_TARGET": db.dsn}
     subprocess.run([sys.executable, "manage.py", "migrate", "shop", "0001"], cwd=project, env=env, check=True,
                    capture_output=True, timeout=120)
