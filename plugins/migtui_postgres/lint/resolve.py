@@ -176,9 +176,10 @@ def migration_sessions(config: Any) -> list[str]:
     from migtui_postgres import DEFAULT_MIGRATION_APP, migration_application_name
 
     mig = config.get("migration") or {}
-    globs = [str(mig.get("application_name") or ""), migration_application_name(config)]
-    if mig.get("command"):
-        globs.append(migration_application_name(config) or DEFAULT_MIGRATION_APP)
+    source_app = migration_application_name(config)
+    globs = [str(mig.get("application_name") or ""), source_app]
+    if mig.get("command") and not source_app:
+        globs.append(DEFAULT_MIGRATION_APP)
     return [g for g in dict.fromkeys(globs) if g]
 
 
